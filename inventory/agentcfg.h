@@ -1,0 +1,38 @@
+/*
+ * agentcfg.h: a PEM agent's agent.cfg, read from the agent host.
+ *
+ * INI text; pemrotate reads section [PEM/agent], keys agent_id,
+ * agent_ssl_key, agent_ssl_crt (and pem_host, pem_port, agent_user for
+ * messages).  The text comes from a remote host and is untrusted: it is
+ * size-bounded (AGENTCFG_MAX), agent_id must be a positive integer, paths
+ * must be absolute and free of control characters.
+ */
+#ifndef PEMROTATE_AGENTCFG_H
+#define PEMROTATE_AGENTCFG_H
+
+#include <stddef.h>
+
+#define AGENTCFG_MAX	(256 * 1024)
+
+struct agentcfg {
+	long agent_id;		/* 0 if the file has none */
+	char *ssl_key;		/* NULL if absent */
+	char *ssl_crt;		/* NULL if absent */
+	char *pem_host;		/* NULL if absent */
+	char *pem_port;		/* NULL if absent */
+	char *agent_user;	/* NULL if absent */
+};
+
+/*
+ * Parse text (len bytes, need not be NUL-terminated).  origin names the
+ * file in messages, e.g. "agent7 (10.0.0.17):/usr/edb/pem/agent/etc/
+ * agent.cfg".  On error: ERR_PARSE / ERR_TOOBIG / ERR_INVAL with
+ * "ORIGIN:LINE: what is wrong" in err, *out untouched.  On success fills
+ * *out (caller calls agentcfg_clear).  A missing [PEM/agent] section is an
+ * error; missing keys are left NULL/0 for the caller to judge.
+ */
+int agentcfg_parse(const char *text, size_t len, const char *origin,
+    struct agentcfg *out, char *err, size_t errlen);
+void agentcfg_clear(struct agentcfg *cfg);
+
+#endif

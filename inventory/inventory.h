@@ -1,0 +1,62 @@
+/*
+ * inventory.h: the estate's hosts, from an Ansible-style INI inventory.
+ *
+ * Format: "[pem_server]" (exactly one host), "[pem_agents]" (agent hosts;
+ * the server host may be in both), "[NAME:vars]" and "[all:vars]"
+ * (defaults, one key=value a line), "[NAME:children]" (group names), and
+ * any other "[NAME]" group (parsed, used only through :children).  A host
+ * line is "name key=value key='quoted value' ...", split like a shell
+ * (single and double quotes, backslash escapes outside single quotes).
+ * Lines whose first non-blank character is '#' or ';' are comments, as is
+ * the rest of a line after an unquoted " #" or " ;".  Host names may hold
+ * Ansible ranges, "web[01:20].example.com", "db-[a:f]".
+ *
+ * Variable lookup order: the host line, then the vars of the groups the
+ * host belongs to (pem_agents before pem_server: later wins), then
+ * [all:vars].
+ */
+#ifndef PEMROTATE_INVENTORY_H
+#define PEMROTATE_INVENTORY_H
+
+#include <stddef.h>
+
+struct inventory;
+
+struct inv_host {
+	const char *name;	/* as written in the inventory (range expanded) */
+	const char *address;	/* ansible_host, else name */
+	int port;		/* ansible_port, else 22 */
+	const char *user;	/* ansible_user, else NULL */
+	const char *ssh_key;	/* ansible_ssh_private_key_file, else NULL */
+	int is_server;		/* in [pem_server] */
+	int is_agent;		/* in [pem_agents] */
+	int line;		/* line of its first appearance */
+};
+
+/*
+ * Read and parse FILE.  On error returns ERR_PARSE / ERR_IO / ERR_TOOBIG
+ * and writes "FILE:LINE: what is wrong" into err; *out is NULL.
+ * The file may be at most 16 MiB.
+ */
+int inventory_load(const char *path, struct inventory **out,
+    char *err, size_t errlen);
+/* Same on a buffer; fname is used in messages. */
+int inventory_parse(const char *text, size_t len, const char *fname,
+    struct inventory **out, char *err, size_t errlen);
+
+/* Hosts in pem_server or pem_agents, server first, then in file order. */
+size_t inventory_count(const struct inventory *inv);
+const struct inv_host *inventory_host(const struct inventory *inv, size_t i);
+/* The one [pem_server] host. */
+const struct inv_host *inventory_server(const struct inventory *inv);
+/*
+ * Value of variable name for host i after the lookup order above, or
+ * NULL if unset.  Owned by inv.
+ */
+const char *inventory_var(const struct inventory *inv, size_t i,
+    const char *name);
+/* The file name the inventory was read from. */
+const char *inventory_path(const struct inventory *inv);
+void inventory_free(struct inventory *inv);
+
+#endif

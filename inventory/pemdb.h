@@ -1,0 +1,56 @@
+/*
+ * pemdb.h: the PEM database, over libpq.
+ *
+ * One struct pemdb is one connection; it must be used by one thread at a
+ * time.  Only inventory/ includes libpq.
+ */
+#ifndef PEMROTATE_PEMDB_H
+#define PEMROTATE_PEMDB_H
+
+#include <stddef.h>
+
+struct pemdb;
+
+/*
+ * Connect with a libpq conninfo string (libpq defaults and PG* variables
+ * apply).  connect_timeout_s bounds the attempt (0: libpq default).
+ * Always sets *out (so pemdb_errmsg can be read) unless out of memory;
+ * returns 0 or ERR_DB.
+ */
+int pemdb_connect(const char *conninfo, int connect_timeout_s,
+    struct pemdb **out);
+/* Last error text for this connection (never holds a password). */
+const char *pemdb_errmsg(const struct pemdb *db);
+/* Host and port libpq actually connected to (owned by db). */
+const char *pemdb_host(const struct pemdb *db);
+const char *pemdb_port(const struct pemdb *db);
+/* server_version_num, e.g. 150004. */
+int pemdb_server_version(const struct pemdb *db);
+
+/*
+ * The ids of the active rows of pem.agent (all rows if the table has no
+ * "active" column), ascending.  Each must be a positive integer that fits
+ * an int, else ERR_PARSE naming the row.  *ids owned by caller (free).
+ */
+int pemdb_active_agents(struct pemdb *db, long **ids, size_t *n);
+
+struct pemdb_ssl {
+	int ssl_on;		/* SHOW ssl */
+	char *data_directory;	/* absolute */
+	char *cert_file;	/* ssl_cert_file resolved against data dir */
+	char *key_file;		/* ssl_key_file, resolved */
+	char *ca_file;		/* ssl_ca_file, resolved; NULL if unset */
+	char *crl_file;		/* ssl_crl_file, resolved; NULL if unset */
+};
+
+/* Read the settings above (needs superuser or pg_read_all_settings). */
+int pemdb_ssl_settings(struct pemdb *db, struct pemdb_ssl *out);
+void pemdb_ssl_clear(struct pemdb_ssl *s);
+
+/* SELECT pg_reload_conf(). */
+int pemdb_reload(struct pemdb *db);
+/* Run "SELECT 1"; 0 if the connection works. */
+int pemdb_ping(struct pemdb *db);
+void pemdb_free(struct pemdb *db);
+
+#endif
