@@ -1,0 +1,276 @@
+/*
+ * agents.c: stopping the agents, pushing each its new key and
+ * certificate, starting them again.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xmem.h"
+#include "crypto/pki.h"
+#include "options.h"
+#include "pool.h"
+#include "remote.h"
+
+#define AGENT_SUBJECT_BASE \
+	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN=agent"
+
+static int
+stop_agent(struct run *r, struct host *h)
+{
+	char *msg;
+	int rc;
+
+	rc = host_exec(r, h, "stop the agent", h->stop_cmd,
+	    r->o->agent_timeout_s, &msg);
+	if (rc != 0) {
+		host_fail(h, "stop", "%s", msg);
+		free(msg);
+		return rc;
+	}
+	h->stopped = 1;
+	return 0;
+}
+
+static void
+stop_one(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct host *h = &r->hosts[i];
+	double t0 = now_s();
+
+	if (h->is_agent && !h->is_server && h->status != HS_FAILED)
+		stop_agent(r, h);
+	h->seconds += now_s() - t0;
+	progress_step(r);
+}
+
+int
+phase_stop_agents(struct run *r)
+{
+	struct host *sa = r->server;
+	size_t i, n = 0;
+
+	if (sa->is_agent) {
+		log_info("stopping the PEM server host's agent on %s",
+		    sa->label);
+		if (stop_agent(r, sa) != 0)
+			return ERR_REMOTE_CMD;
+	}
+	for (i = 0; i < r->nhosts; i++)
+		n += r->hosts[i].is_agent && !r->hosts[i].is_server;
+	log_info("stopping %zu agent(s), %d at a time", n, r->o->parallel);
+	progress_begin(r, "stop agents", r->nhosts);
+	par_for_hosts(r, stop_one);
+	progress_end(r);
+	return 0;
+}
+
+/* Start an agent again on whatever files it has now. */
+static int
+start_agent(struct run *r, struct host *h)
+{
+	char *msg;
+	int rc;
+
+	rc = host_exec(r, h, "start the agent", h->run_cmd,
+	    r->o->agent_timeout_s, &msg);
+	if (rc != 0) {
+		host_fail(h, h->phase ? h->phase : "start", "%s", msg);
+		free(msg);
+		return rc;
+	}
+	h->stopped = 0;
+	return 0;
+}
+
+static void
+restart_one(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct host *h = &r->hosts[i];
+
+	if (h->stopped && !h->pushed)
+		start_agent(r, h);
+}
+
+void
+restart_stopped_agents(struct run *r)
+{
+	size_t i, n = 0;
+	int stop = r->stop;
+
+	for (i = 0; i < r->nhosts; i++)
+		n += r->hosts[i].stopped && !r->hosts[i].pushed;
+	if (n == 0)
+		return;
+	log_info("starting %zu agent(s) again on their old certificates", n);
+	r->stop = 0;
+	par_for_hosts(r, restart_one);
+	r->stop = stop;
+}
+
+struct agent_files {
+	char *key_pem, *crt_pem;	/* key_pem is secret */
+	size_t key_len, crt_len;
+	char *tmp[2];
+	const char *dst[2];
+};
+
+static void
+agent_files_clear(struct agent_files *af)
+{
+	pki_secret_free(af->key_pem, af->key_len);
+	free(af->crt_pem);
+	free(af->tmp[0]);
+	free(af->tmp[1]);
+	memset(af, 0, sizeof(*af));
+}
+
+/* The agent's new key (from the pool) and its certificate. */
+static int
+make_agent_pki(struct run *r, struct host *h, struct agent_files *af)
+{
+	struct pki_key *key = NULL;
+	struct pki_cert *crt = NULL;
+	char *subj;
+	int rc;
+
+	if ((rc = keygen_take(r->kg, h->key_slot, &key)) != 0)
+		return rc;
+	subj = xasprintf("%s%ld", AGENT_SUBJECT_BASE, h->agent_id);
+	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, key, PKI_LEAF_CLIENT,
+	    subj, NULL, 0, r->o->days, &crt);
+	free(subj);
+	if (rc == 0)
+		rc = pki_key_to_pem(key, &af->key_pem, &af->key_len);
+	if (rc == 0)
+		rc = pki_cert_to_pem(crt, &af->crt_pem, &af->crt_len);
+	pki_key_free(key);
+	pki_cert_free(crt);
+	return rc;
+}
+
+static int
+upload_agent_files(struct run *r, struct host *h, struct agent_files *af,
+    char **msg)
+{
+	int rc, i;
+
+	af->dst[0] = h->key_path;
+	af->dst[1] = h->crt_path;
+	for (i = 0; i < 2; i++) {
+		af->tmp[i] = remote_tmp_path(af->dst[i], r->run_id);
+		sshconn_unlink(h->conn, af->tmp[i]);
+	}
+	rc = sshconn_write_new(h->conn, af->tmp[0], af->key_pem, af->key_len,
+	    0600, h->key_uid, h->key_gid);
+	if (rc == 0)
+		rc = sshconn_write_new(h->conn, af->tmp[1], af->crt_pem,
+		    af->crt_len, 0600, h->crt_uid, h->crt_gid);
+	if (rc != 0)
+		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
+	/* the key now exists only in its destination file */
+	pki_secret_free(af->key_pem, af->key_len);
+	af->key_pem = NULL;
+	return rc;
+}
+
+/* After a failed push: old files back, agent started on them. */
+static void
+restore_agent(struct run *r, struct host *h, struct agent_files *af)
+{
+	char *script, *msg = NULL;
+	int rc;
+
+	script = remote_restore_script(af->dst, 2, r->suffix, NULL);
+	rc = host_exec(r, h, "restore the old key and certificate", script,
+	    r->o->agent_timeout_s, &msg);
+	free(script);
+	if (rc == 0) {
+		script = remote_rm_script((const char *const *)af->tmp, 2);
+		host_exec(r, h, "remove temporary files", script,
+		    r->o->timeout_s, &msg);
+		free(script);
+	}
+	if (rc != 0) {
+		log_error("%s: %s", h->label, msg);
+		free(msg);
+		return;
+	}
+	free(msg);
+	if (start_agent(r, h) == 0)
+		log_info("%s: started again on its old certificate",
+		    h->label);
+}
+
+static int
+push_agent(struct run *r, struct host *h)
+{
+	struct agent_files af = { 0 };
+	char *msg = NULL, *out = NULL, *script;
+	int rc;
+
+	if ((rc = make_agent_pki(r, h, &af)) != 0) {
+		host_fail(h, "push", "generate key and certificate: %s",
+		    err_str(rc));
+		goto out;
+	}
+	if ((rc = host_connect(r, h)) != 0) {
+		host_fail(h, "push", "%s", h->conn_err);
+		goto out;
+	}
+	if ((rc = upload_agent_files(r, h, &af, &msg)) == 0) {
+		script = remote_install_script((const char *const *)af.tmp,
+		    af.dst, 2, r->suffix, h->run_cmd);
+		rc = host_exec_out(r, h, "install and start", script,
+		    r->o->agent_timeout_s, &msg, &out);
+		free(script);
+	}
+	if (rc == 0) {
+		h->pushed = 1;
+		h->stopped = 0;
+		goto out;
+	}
+	host_fail(h, "push", "%s", msg);
+	restore_agent(r, h, &af);
+ out:
+	free(msg);
+	free(out);
+	agent_files_clear(&af);
+	return rc;
+}
+
+static void
+push_one(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct host *h = &r->hosts[i];
+	double t0 = now_s();
+
+	if (h->is_agent && h->status != HS_FAILED && h->stopped) {
+		if (push_agent(r, h) == 0)
+			h->status = HS_OK;
+	}
+	h->seconds += now_s() - t0;
+	progress_step(r);
+}
+
+int
+phase_push_agents(struct run *r)
+{
+	size_t i, failed = 0;
+
+	log_info("pushing new keys and certificates, %d host(s) at a time",
+	    r->o->parallel);
+	progress_begin(r, "push agents", r->nhosts);
+	par_for_hosts(r, push_one);
+	progress_end(r);
+	for (i = 0; i < r->nhosts; i++)
+		failed += r->hosts[i].is_agent && !r->hosts[i].pushed;
+	return failed > 0 ? ERR_REMOTE_CMD : 0;
+}

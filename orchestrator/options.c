@@ -1,0 +1,357 @@
+#include "options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/strutil.h"
+#include "version.h"
+
+enum {
+	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
+	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
+	O_HELP, O_VERSION, O_MAN,
+};
+
+struct optdef {
+	const char *name;
+	int val;		/* short letter or O_* */
+	const char *arg;	/* NULL: takes no argument */
+	const char *help;	/* one sentence or two, for --help and man */
+};
+
+static const struct optdef optdefs[] = {
+	{ "inventory", 'i', "FILE",
+	  "Ansible-style INI inventory of the estate: [pem_server] (one host) "
+	  "and [pem_agents]. Required." },
+	{ "pem-db", 'd', "CONNINFO",
+	  "libpq connection string for the PEM database; libpq defaults and "
+	  "PG* variables apply. Default: \"host=<pem_server address> "
+	  "dbname=pem\"." },
+	{ "parallel", 'j', "N", "Hosts worked on at once (default 16)." },
+	{ "key-type", O_KEYTYPE, "T",
+	  "Key type of the new keys: rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
+	  "or ec:P-384 (default rsa:4096, as PEM's installers)." },
+	{ "days", O_DAYS, "N",
+	  "Validity of the new certificates in days (default 3650)." },
+	{ "ca-subject", O_CASUBJ, "DN",
+	  "Subject of the new CA, \"/C=US/.../CN=PEM\". Default: PEM's, with a "
+	  "serialNumber naming the rotation so old and new CA never share a "
+	  "name." },
+	{ "known-hosts", O_KNOWN, "FILE",
+	  "known_hosts to verify host keys against (default "
+	  "~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts). Hashed entries "
+	  "work. An unknown or changed key stops the run before any change." },
+	{ "ssh-key", O_SSHKEY, "FILE",
+	  "Private key for SSH when the inventory names none; ssh-agent "
+	  "(SSH_AUTH_SOCK) is tried first." },
+	{ "report", O_REPORT, "FILE", "Write the per-host report as JSON." },
+	{ "no-overlap", O_NOOVERLAP, NULL,
+	  "Hard switch as in PEM's manual: root.crt holds only the new CA from "
+	  "the start, so an agent that misses its new certificate is locked "
+	  "out." },
+	{ "timeout", O_TIMEOUT, "SECONDS",
+	  "Bound on each connection attempt and remote step (default 30)." },
+	{ "restart-timeout", O_RESTART_TIMEOUT, "SECONDS",
+	  "Bound on the PostgreSQL restart and on waiting for it to accept "
+	  "connections again (default 120)." },
+	{ "agent-timeout", O_AGENT_TIMEOUT, "SECONDS",
+	  "Bound on each agent stop or start command (default 60)." },
+	{ "dry-run", O_DRYRUN, NULL,
+	  "Run the preflight (inventory, database, every host) and show the "
+	  "plan; change nothing." },
+	{ "yes", 'y', NULL,
+	  "Do not ask. On a terminal pemrotate shows the plan and asks before "
+	  "changing anything." },
+	{ "verbose", 'v', NULL, "Say more (may be repeated)." },
+	{ "quiet", 'q', NULL, "Say only errors and the summary." },
+	{ "help", O_HELP, NULL, "Show this help and exit." },
+	{ "version", O_VERSION, NULL, "Show the version and exit." },
+};
+#define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static void
+opts_defaults(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->parallel = 16;
+	pki_keyspec_parse("rsa:4096", &o->keyspec);
+	o->days = 3650;
+	o->timeout_s = 30;
+	o->restart_timeout_s = 120;
+	o->agent_timeout_s = 60;
+}
+
+static void
+wrap(FILE *f, const char *text, int indent, int width)
+{
+	const char *p = text, *sp;
+	int col = indent;
+
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		if (sp == NULL)
+			sp = p + strlen(p);
+		if (col > indent && col + 1 + (sp - p) > width) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)(sp - p), p);
+		col += (int)(sp - p);
+		p = *sp ? sp + 1 : sp;
+	}
+	fputc('\n', f);
+}
+
+void
+opts_usage(FILE *f)
+{
+	char head[64];
+	size_t i;
+
+	fprintf(f, "usage: pemrotate rotate -i INVENTORY [options]\n\n"
+	    "Rotate every SSL certificate of a PEM estate: stop the agents, "
+	    "rotate the\nPEM server's CA, server and CRL files, restart it, "
+	    "push each agent a new\nkey and certificate, and report per "
+	    "host.\n\noptions:\n");
+	for (i = 0; i < N_OPTDEFS; i++) {
+		if (optdefs[i].val < 256)
+			snprintf(head, sizeof(head), "  -%c, --%s%s%s",
+			    optdefs[i].val, optdefs[i].name,
+			    optdefs[i].arg ? " " : "",
+			    optdefs[i].arg ? optdefs[i].arg : "");
+		else
+			snprintf(head, sizeof(head), "      --%s%s%s",
+			    optdefs[i].name, optdefs[i].arg ? " " : "",
+			    optdefs[i].arg ? optdefs[i].arg : "");
+		fprintf(f, "%-30s", head);
+		if (strlen(head) >= 30)
+			fprintf(f, "\n%30s", "");
+		wrap(f, optdefs[i].help, 30, 79);
+	}
+	fprintf(f, "\nexit status: 0 every host done; 1 the estate is rotated "
+	    "but some agents\nfailed (they keep working on their old "
+	    "certificate); 2 usage, configuration\nor preflight error, nothing "
+	    "changed; 3 the server rotation failed and was\nrolled back.\n");
+}
+
+/* troff-escape: backslash and minus; a leading '.' or '\'' is guarded. */
+static void
+man_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static const char *man_body[] = {
+	".SH DESCRIPTION",
+	"pemrotate replaces every SSL certificate of an EDB Postgres Enterprise",
+	"Manager estate in one run: the PEM CA, the PEM server's root.crt,",
+	"root.crl, server key and certificate, and every agent's key and",
+	"certificate. It reads the agents from the pem.agent table and the",
+	"hosts from an inventory, generates all keys in memory, and works over",
+	"SSH in the order PEM requires: preflight (nothing changed), stop the",
+	"agents (the PEM server host's first), rotate the server files (each",
+	"backed up next to it and replaced atomically), restart PostgreSQL and",
+	"check it serves the new certificate, push each agent its new key and",
+	"certificate and start it, then finalize and report.",
+	".PP",
+	"While agents are pushed, root.crt trusts the new and the old CA, so",
+	"an agent that fails keeps working on its old certificate. Once every",
+	"agent runs on its new certificate, root.crt is reduced to the new CA",
+	"and the server reloads it.",
+	".SH EXIT STATUS",
+	".TP", "0", "Every host done.",
+	".TP", "1",
+	"The estate is rotated but some agents failed; they keep working on",
+	"their old certificate, and the old CA stays trusted.",
+	".TP", "2",
+	"Usage, configuration or preflight error; nothing was changed.",
+	".TP", "3",
+	"The server rotation failed and was rolled back; nothing was changed.",
+	".SH FILES",
+	".TP", "/usr/edb/pem/agent/etc/agent.cfg",
+	"Each agent's configuration, read over SSH (agent_id, agent_ssl_key,",
+	"agent_ssl_crt in section [PEM/agent]).",
+	".SH SEE ALSO",
+	"The inventory reference and the rotation procedure in the docs/",
+	"folder of the source distribution.",
+	NULL,
+};
+
+void
+opts_man(FILE *f)
+{
+	size_t i;
+
+	fputs(".TH PEMROTATE 1 \"\" \"pemrotate\" \"User Commands\"\n"
+	    ".SH NAME\npemrotate \\- rotate every SSL certificate of a PEM "
+	    "estate\n.SH SYNOPSIS\n.B pemrotate rotate\n\\-i\n.I INVENTORY\n"
+	    "[options]\n.SH OPTIONS\n", f);
+	for (i = 0; i < N_OPTDEFS; i++) {
+		fputs(".TP\n", f);
+		if (optdefs[i].val < 256)
+			fprintf(f, "\\fB\\-%c\\fR, ", optdefs[i].val);
+		fputs("\\fB\\-\\-", f);
+		man_text(f, optdefs[i].name);
+		fputs("\\fR", f);
+		if (optdefs[i].arg != NULL)
+			fprintf(f, " \\fI%s\\fR", optdefs[i].arg);
+		fputs("\n", f);
+		man_text(f, optdefs[i].help);
+		fputs("\n", f);
+	}
+	for (i = 0; man_body[i] != NULL; i++) {
+		if (man_body[i][0] == '.')
+			fputs(man_body[i], f);
+		else
+			man_text(f, man_body[i]);
+		fputs("\n", f);
+	}
+}
+
+static void
+build_longopts(struct option *lo, char *shortopts)
+{
+	size_t i, s = 0;
+
+	for (i = 0; i < N_OPTDEFS; i++) {
+		lo[i].name = optdefs[i].name;
+		lo[i].has_arg = optdefs[i].arg ? required_argument : no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = optdefs[i].val;
+		if (optdefs[i].val < 256) {
+			shortopts[s++] = (char)optdefs[i].val;
+			if (optdefs[i].arg)
+				shortopts[s++] = ':';
+		}
+	}
+	lo[i].name = "help-man";	/* undocumented: writes pemrotate.1 */
+	lo[i].has_arg = no_argument;
+	lo[i].flag = NULL;
+	lo[i].val = O_MAN;
+	memset(&lo[i + 1], 0, sizeof(lo[i + 1]));
+	shortopts[s] = '\0';
+}
+
+static int
+int_arg(const char *name, const char *s, long lo, long hi, int *out)
+{
+	long v;
+
+	if (!str_to_posint(s, hi, &v) || v < lo) {
+		fprintf(stderr, "pemrotate: --%s: expected a number from %ld "
+		    "to %ld, got \"%s\"\n", name, lo, hi, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int
+set_opt(struct opts *o, int c, const char *a)
+{
+	switch (c) {
+	case 'i': o->inventory = a; return 0;
+	case 'd': o->pem_db = a; return 0;
+	case 'j': return int_arg("parallel", a, 1, 1024, &o->parallel);
+	case 'y': o->yes = 1; return 0;
+	case 'v': o->verbose++; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case O_DAYS: return int_arg("days", a, 1, 36500, &o->days);
+	case O_KNOWN: o->known_hosts = a; return 0;
+	case O_SSHKEY: o->ssh_key = a; return 0;
+	case O_REPORT: o->report = a; return 0;
+	case O_CASUBJ: o->ca_subject = a; return 0;
+	case O_NOOVERLAP: o->no_overlap = 1; return 0;
+	case O_DRYRUN: o->dry_run = 1; return 0;
+	case O_TIMEOUT: return int_arg("timeout", a, 1, 3600, &o->timeout_s);
+	case O_RESTART_TIMEOUT:
+		return int_arg("restart-timeout", a, 1, 3600,
+		    &o->restart_timeout_s);
+	case O_AGENT_TIMEOUT:
+		return int_arg("agent-timeout", a, 1, 3600,
+		    &o->agent_timeout_s);
+	case O_KEYTYPE:
+		if (pki_keyspec_parse(a, &o->keyspec) == 0)
+			return 0;
+		fprintf(stderr, "pemrotate: --key-type: expected rsa:2048, "
+		    "rsa:3072, rsa:4096, ec:P-256 or ec:P-384, got \"%s\"\n",
+		    a);
+		return -1;
+	}
+	return -1;
+}
+
+static enum opts_result
+check_opts(struct opts *o, int argc, char **argv)
+{
+	if (optind >= argc) {
+		fprintf(stderr, "pemrotate: no command given\n");
+		opts_usage(stderr);
+		return OPTS_EXIT_USAGE;
+	}
+	o->command = argv[optind];
+	if (strcmp(o->command, "rotate") != 0) {
+		fprintf(stderr, "pemrotate: unknown command \"%s\"; the command "
+		    "is \"rotate\"\n", o->command);
+		return OPTS_EXIT_USAGE;
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "pemrotate: unexpected argument \"%s\"\n",
+		    argv[optind + 1]);
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->inventory == NULL) {
+		fprintf(stderr, "pemrotate: -i/--inventory is required\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->quiet && o->verbose) {
+		fprintf(stderr, "pemrotate: -q and -v exclude each other\n");
+		return OPTS_EXIT_USAGE;
+	}
+	return OPTS_RUN;
+}
+
+enum opts_result
+opts_parse(int argc, char **argv, struct opts *o)
+{
+	struct option lo[N_OPTDEFS + 2];
+	char shortopts[2 * N_OPTDEFS + 1];
+	int c;
+
+	opts_defaults(o);
+	build_longopts(lo, shortopts);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == O_HELP) {
+			opts_usage(stdout);
+			return OPTS_EXIT_OK;
+		}
+		if (c == O_VERSION) {
+			printf("pemrotate %s\n", pemrotate_version());
+			return OPTS_EXIT_OK;
+		}
+		if (c == O_MAN) {
+			opts_man(stdout);
+			return OPTS_EXIT_OK;
+		}
+		if (c == '?' || set_opt(o, c, optarg) != 0) {
+			fprintf(stderr, "Try 'pemrotate --help'.\n");
+			return OPTS_EXIT_USAGE;
+		}
+	}
+	return check_opts(o, argc, argv);
+}

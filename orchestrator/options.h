@@ -1,0 +1,44 @@
+/*
+ * options.h: the command line.  Each option is described once, in the
+ * table in options.c, from which --help and the man page are both made.
+ */
+#ifndef PEMROTATE_OPTIONS_H
+#define PEMROTATE_OPTIONS_H
+
+#include <stdio.h>
+
+#include "crypto/pki.h"
+
+struct opts {
+	const char *command;		/* "rotate" */
+	const char *inventory;
+	const char *pem_db;
+	int parallel;
+	struct pki_keyspec keyspec;
+	int days;
+	const char *known_hosts;	/* NULL: the defaults */
+	const char *ssh_key;
+	const char *report;
+	const char *ca_subject;		/* NULL: PEM's, made unique */
+	int no_overlap;
+	int yes;
+	int dry_run;
+	int verbose;
+	int quiet;
+	int timeout_s;			/* connect and command timeout */
+	int restart_timeout_s;		/* PostgreSQL restart and wait */
+	int agent_timeout_s;		/* agent stop/start commands */
+};
+
+enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };
+
+/*
+ * Parse argv into o (defaults first).  Prints --help, --version or a
+ * usage error itself and says whether to run or exit.
+ */
+enum opts_result opts_parse(int argc, char **argv, struct opts *o);
+void opts_usage(FILE *f);
+/* The man page pemrotate(1), troff, from the same table. */
+void opts_man(FILE *f);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * pool.h: the two kinds of parallelism pemrotate uses.
+ *
+ * par_for runs fn(ctx, i) for i in [0, n) on nthreads threads and returns
+ * when all are done; a call that sees *stop non-zero starts no new index.
+ *
+ * keygen: a pool of CPU threads started at once that generates keys in
+ * the background, in the order they were queued, while the network work
+ * goes on.  Each key is a slot the network side waits on.
+ */
+#ifndef PEMROTATE_POOL_H
+#define PEMROTATE_POOL_H
+
+#include <stddef.h>
+
+struct pki_keyspec;
+struct pki_key;
+
+typedef void par_fn(void *ctx, size_t i);
+
+/* Run fn over [0, n) with at most nthreads threads (>= 1). */
+void par_for(size_t n, int nthreads, par_fn *fn, void *ctx,
+    volatile int *stop);
+
+struct keygen;
+
+/*
+ * Start nthreads threads generating nkeys keys of spec.  Slot 0 is made
+ * first, then 1, ...  The caller owns the returned pool.
+ */
+struct keygen *keygen_start(const struct pki_keyspec *spec, size_t nkeys,
+    int nthreads);
+/*
+ * Wait for key i and take it (the caller owns and frees it).  Returns 0,
+ * or the err_code generation failed with.  Each slot may be taken once.
+ */
+int keygen_take(struct keygen *kg, size_t i, struct pki_key **out);
+/* Seconds of CPU-thread time spent generating so far (for -v). */
+double keygen_busy_seconds(struct keygen *kg);
+/* Stop (keys not yet made are not made), join, free untaken keys. */
+void keygen_free(struct keygen *kg);
+
+/* Number of online CPUs (>= 1). */
+int cpu_count(void);
+
+#endif

@@ -1,0 +1,554 @@
+/*
+ * preflight.c: everything that is read and checked before anything is
+ * changed.  Any failure here ends the run with exit status 2.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/xmem.h"
+#include "crypto/pki.h"
+#include "inventory/agentcfg.h"
+#include "inventory/inventory.h"
+#include "inventory/pemdb.h"
+#include "options.h"
+#include "remote.h"
+
+#define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
+#define PUBLIC_FILE_MAX		(4 * 1024 * 1024)
+
+static const char *sfile_name[SF_COUNT] = {
+	"ca_key.key", "ca_certificate.crt", "root.crt", "root.crl",
+	"server.key", "server.crt",
+};
+
+const char *
+sfile_label(enum sfile f)
+{
+	return sfile_name[f];
+}
+
+static const char *
+var(const struct run *r, const struct host *h, const char *name)
+{
+	return inventory_var(r->inv, h->inv_idx, name);
+}
+
+static char *
+dupvar(const struct run *r, const struct host *h, const char *name,
+    const char *def)
+{
+	const char *v = var(r, h, name);
+
+	if (v == NULL || *v == '\0')
+		v = def;
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+static void host_run_cmd(struct run *r, struct host *h);
+
+/* Settings of one host from the inventory (no network). */
+static void
+host_settings(struct run *r, struct host *h)
+{
+	const struct inv_host *ih = h->inv;
+	const char *id;
+	long v;
+
+	h->so.host = ih->address;
+	h->so.port = ih->port;
+	h->so.user = ih->user != NULL ? ih->user : r->user;
+	h->so.key_file = ih->ssh_key != NULL ? ih->ssh_key : r->default_key;
+	h->so.known_hosts = r->known_hosts;
+	h->so.known_hosts2 = r->known_hosts2;
+	h->so.use_agent = 1;
+	h->so.timeout_ms = r->o->timeout_s * 1000;
+	h->is_server = ih->is_server;
+	h->is_agent = ih->is_agent;
+	h->key_uid = h->key_gid = h->crt_uid = h->crt_gid = -1;
+	if (!h->is_agent)
+		return;
+	h->cfg_path = dupvar(r, h, "pem_agent_cfg", DEFAULT_AGENT_CFG);
+	h->key_path = dupvar(r, h, "pem_agent_ssl_key", NULL);
+	h->crt_path = dupvar(r, h, "pem_agent_ssl_crt", NULL);
+	h->stop_cmd = dupvar(r, h, "pem_agent_stop_cmd",
+	    "systemctl stop pemagent");
+	h->start_cmd = dupvar(r, h, "pem_agent_start_cmd",
+	    "systemctl start pemagent");
+	host_run_cmd(r, h);
+	if ((id = var(r, h, "pem_agent_id")) != NULL) {
+		if (str_to_posint(id, 2147483647L, &v))
+			h->agent_id = v;
+		else
+			host_fail(h, "preflight", "%s: pem_agent_id \"%s\" is "
+			    "not a positive integer", inventory_path(r->inv),
+			    id);
+	}
+}
+
+/*
+ * Start the agent, then check it runs: pem_agent_status_cmd, or with the
+ * default start command, systemd's view of the unit.
+ */
+static void
+host_run_cmd(struct run *r, struct host *h)
+{
+	const char *status = var(r, h, "pem_agent_status_cmd");
+
+	if (status == NULL && var(r, h, "pem_agent_start_cmd") == NULL)
+		status = "systemctl is-active --quiet pemagent";
+	if (status != NULL && *status != '\0')
+		h->run_cmd = xasprintf("%s\n%s", h->start_cmd, status);
+	else
+		h->run_cmd = xstrdup(h->start_cmd);
+}
+
+static char *
+origin_of(const struct host *h)
+{
+	return xasprintf("%s:%s", h->label, h->cfg_path);
+}
+
+/* Read and apply agent.cfg unless the inventory names all three. */
+static int
+read_agent_cfg(struct run *r, struct host *h)
+{
+	struct agentcfg cfg;
+	char err[512], *text = NULL, *origin;
+	size_t len;
+	int rc;
+
+	if (h->agent_id > 0 && h->key_path != NULL && h->crt_path != NULL)
+		return 0;
+	rc = sshconn_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
+	    &len);
+	if (rc != 0) {
+		host_fail(h, "preflight", "read agent.cfg: %s",
+		    sshconn_errmsg(h->conn));
+		return rc;
+	}
+	origin = origin_of(h);
+	memset(&cfg, 0, sizeof(cfg));
+	rc = agentcfg_parse(text, len, origin, &cfg, err, sizeof(err));
+	free(text);
+	free(origin);
+	if (rc != 0) {
+		host_fail(h, "preflight", "%s", err);
+		return rc;
+	}
+	if (h->agent_id == 0)
+		h->agent_id = cfg.agent_id;
+	if (h->key_path == NULL && cfg.ssl_key != NULL)
+		h->key_path = xstrdup(cfg.ssl_key);
+	if (h->crt_path == NULL && cfg.ssl_crt != NULL)
+		h->crt_path = xstrdup(cfg.ssl_crt);
+	if (cfg.pem_host != NULL)
+		h->pem_host = xstrdup(cfg.pem_host);
+	agentcfg_clear(&cfg);
+	return 0;
+}
+
+/* Owner of an existing file, or of its directory for a new one. */
+static int
+stat_target(struct host *h, const char *path, int *exists, long *uid,
+    long *gid)
+{
+	struct sshconn_stat st;
+	char *dir;
+	int rc;
+
+	rc = sshconn_stat(h->conn, path, &st);
+	if (rc == 0 && !st.is_reg) {
+		host_fail(h, "preflight", "%s is not a regular file", path);
+		return ERR_INVAL;
+	}
+	*exists = (rc == 0);
+	if (rc == 0) {
+		*uid = (long)st.uid;
+		*gid = (long)st.gid;
+		return 0;
+	}
+	if (rc != ERR_NOTFOUND)
+		goto fail;
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	rc = sshconn_stat(h->conn, *dir ? dir : "/", &st);
+	free(dir);
+	if (rc == 0 && st.is_dir)
+		return 0;
+	if (rc == 0)
+		rc = ERR_INVAL;
+ fail:
+	host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
+	return rc;
+}
+
+static int
+check_agent_paths(struct host *h)
+{
+	const char *what = NULL;
+
+	if (h->agent_id <= 0)
+		what = "agent_id";
+	else if (h->key_path == NULL)
+		what = "agent_ssl_key";
+	else if (h->crt_path == NULL)
+		what = "agent_ssl_crt";
+	if (what != NULL) {
+		host_fail(h, "preflight", "%s: no %s (set it there or "
+		    "pem_%s in the inventory)", h->cfg_path, what,
+		    strcmp(what, "agent_id") == 0 ? "agent_id" : what);
+		return ERR_INVAL;
+	}
+	if (h->key_path[0] != '/' || h->crt_path[0] != '/' ||
+	    str_has_ctrl(h->key_path) || str_has_ctrl(h->crt_path)) {
+		host_fail(h, "preflight", "agent key and certificate paths "
+		    "must be absolute and hold no control characters");
+		return ERR_INVAL;
+	}
+	if (strcmp(h->key_path, h->crt_path) == 0) {
+		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "
+		    "are the same file");
+		return ERR_INVAL;
+	}
+	return 0;
+}
+
+static int
+preflight_agent(struct run *r, struct host *h)
+{
+	int rc;
+
+	if ((rc = read_agent_cfg(r, h)) != 0)
+		return rc;
+	if ((rc = check_agent_paths(h)) != 0)
+		return rc;
+	if ((rc = stat_target(h, h->key_path, &h->key_exists, &h->key_uid,
+	    &h->key_gid)) != 0)
+		return rc;
+	return stat_target(h, h->crt_path, &h->crt_exists, &h->crt_uid,
+	    &h->crt_gid);
+}
+
+/* ---- the server host ---- */
+
+static void
+server_paths(struct run *r)
+{
+	struct server_files *sf = &r->sf;
+	const char *d = r->ssl.data_directory;
+
+	sf->data_dir = xstrdup(d);
+	sf->path[SF_CA_KEY] = xasprintf("%s/ca_key.key", d);
+	sf->path[SF_CA_CRT] = xasprintf("%s/ca_certificate.crt", d);
+	sf->path[SF_ROOT_CRT] = xstrdup(r->ssl.ca_file);
+	sf->path[SF_ROOT_CRL] = r->ssl.crl_file != NULL ?
+	    xstrdup(r->ssl.crl_file) : xasprintf("%s/root.crl", d);
+	sf->path[SF_SERVER_KEY] = xstrdup(r->ssl.key_file);
+	sf->path[SF_SERVER_CRT] = xstrdup(r->ssl.cert_file);
+}
+
+static int
+read_public(struct host *h, const char *path, char **buf, size_t *len)
+{
+	int rc;
+
+	rc = sshconn_read_file(h->conn, path, PUBLIC_FILE_MAX, 0, buf, len);
+	if (rc != 0)
+		host_fail(h, "preflight", "read %s", sshconn_errmsg(h->conn));
+	return rc;
+}
+
+static int
+read_server_certs(struct run *r, struct host *h)
+{
+	struct server_files *sf = &r->sf;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = read_public(h, sf->path[SF_ROOT_CRT], &sf->old_root_crt,
+	    &sf->old_root_crt_len)) != 0)
+		return rc;
+	if (sf->exists[SF_ROOT_CRL] && (rc = read_public(h,
+	    sf->path[SF_ROOT_CRL], &sf->old_root_crl,
+	    &sf->old_root_crl_len)) != 0)
+		return rc;
+	if (sf->exists[SF_CA_CRT]) {
+		if ((rc = read_public(h, sf->path[SF_CA_CRT], &buf, &len)))
+			return rc;
+		if (pki_cert_from_pem(buf, len, &sf->old_ca) == 0)
+			pki_cert_fingerprint(sf->old_ca, r->old_ca_fp);
+		free(buf);
+	}
+	if ((rc = read_public(h, sf->path[SF_SERVER_CRT], &buf, &len)))
+		return rc;
+	rc = pki_cert_from_pem(buf, len, &sf->old_server_cert);
+	free(buf);
+	if (rc != 0)
+		host_fail(h, "preflight", "%s holds no certificate",
+		    sf->path[SF_SERVER_CRT]);
+	return rc;
+}
+
+static int
+stat_server_files(struct run *r, struct host *h)
+{
+	struct server_files *sf = &r->sf;
+	struct sshconn_stat st;
+	int i, rc;
+
+	if ((rc = sshconn_stat(h->conn, sf->data_dir, &st)) != 0 ||
+	    !st.is_dir) {
+		host_fail(h, "preflight", "data directory %s: %s",
+		    sf->data_dir, rc ? sshconn_errmsg(h->conn) :
+		    "not a directory");
+		return rc ? rc : ERR_INVAL;
+	}
+	sf->data_uid = (long)st.uid;
+	sf->data_gid = (long)st.gid;
+	for (i = 0; i < SF_COUNT; i++) {
+		sf->uid[i] = sf->data_uid;
+		sf->gid[i] = sf->data_gid;
+		if (str_has_ctrl(sf->path[i]) || sf->path[i][0] != '/') {
+			host_fail(h, "preflight", "unusable path for %s",
+			    sfile_name[i]);
+			return ERR_INVAL;
+		}
+		if ((rc = stat_target(h, sf->path[i], &sf->exists[i],
+		    &sf->uid[i], &sf->gid[i])) != 0)
+			return rc;
+	}
+	if (!sf->exists[SF_ROOT_CRT] || !sf->exists[SF_SERVER_CRT] ||
+	    !sf->exists[SF_SERVER_KEY]) {
+		host_fail(h, "preflight", "the server's SSL files are missing "
+		    "(%s, %s, %s must exist)", sf->path[SF_ROOT_CRT],
+		    sf->path[SF_SERVER_CRT], sf->path[SF_SERVER_KEY]);
+		return ERR_NOTFOUND;
+	}
+	return 0;
+}
+
+static int
+detect_restart(struct run *r, struct host *h)
+{
+	char *script, *msg = NULL, *line;
+	struct sshconn_result res;
+	int rc;
+
+	if ((r->sf.restart_cmd = dupvar(r, h, "pem_server_restart_cmd",
+	    NULL)) != NULL)
+		return 0;
+	script = remote_detect_restart_script(r->sf.data_dir);
+	rc = sshconn_exec(h->conn, script, 4096, 0, &res);
+	free(script);
+	if (rc == 0 && res.exit_status == 0) {
+		line = xstrndup(res.out, strcspn(res.out, "\n"));
+		r->sf.restart_cmd = remote_restart_cmd(line, r->sf.data_dir,
+		    r->o->restart_timeout_s);
+		free(line);
+	}
+	if (r->sf.restart_cmd == NULL) {
+		msg = rc ? xstrdup(sshconn_errmsg(h->conn)) :
+		    str_printable(res.err_len ? res.err : res.out, 200);
+		host_fail(h, "preflight", "cannot tell how to restart "
+		    "PostgreSQL (%s); set pem_server_restart_cmd", msg);
+		free(msg);
+		rc = ERR_NOTFOUND;
+	}
+	sshconn_result_clear(&res);
+	return rc;
+}
+
+static int
+preflight_server(struct run *r, struct host *h)
+{
+	int rc;
+
+	if ((rc = stat_server_files(r, h)) != 0)
+		return rc;
+	if ((rc = read_server_certs(r, h)) != 0)
+		return rc;
+	return detect_restart(r, h);
+}
+
+static void
+preflight_host(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct host *h = &r->hosts[i];
+	int rc;
+
+	h->t0 = now_s();
+	if (h->status == HS_FAILED)
+		goto out;
+	if ((rc = host_connect(r, h)) != 0) {
+		host_fail(h, "preflight", "%s", h->conn_err);
+		goto out;
+	}
+	if (h->is_agent && preflight_agent(r, h) != 0)
+		goto out;
+	if (h->is_server)
+		preflight_server(r, h);
+ out:
+	h->seconds += now_s() - h->t0;
+	progress_step(r);
+}
+
+/* ---- the database ---- */
+
+static int
+read_database(struct run *r, long **ids, size_t *nids)
+{
+	struct pemdb *db = NULL;
+	int rc;
+
+	rc = pemdb_connect(r->conninfo, r->o->timeout_s, &db);
+	if (rc == 0)
+		rc = pemdb_active_agents(db, ids, nids);
+	if (rc == 0)
+		rc = pemdb_ssl_settings(db, &r->ssl);
+	if (rc != 0) {
+		r->error = xasprintf("PEM database: %s", db != NULL ?
+		    pemdb_errmsg(db) : "out of memory");
+		goto out;
+	}
+	r->pg_host = xstrdup(pemdb_host(db));
+	r->pg_port = xstrdup(pemdb_port(db));
+	if (r->pg_host[0] == '/' || r->pg_host[0] == '\0') {
+		free(r->pg_host);
+		r->pg_host = xstrdup(r->server->so.host);
+	}
+	if (!r->ssl.ssl_on || r->ssl.ca_file == NULL) {
+		r->error = xasprintf("PEM database: ssl is %s and "
+		    "ssl_ca_file is %s: agents cannot be logging in with "
+		    "certificates", r->ssl.ssl_on ? "on" : "off",
+		    r->ssl.ca_file ? "set" : "not set");
+		rc = ERR_INVAL;
+	}
+ out:
+	pemdb_free(db);
+	return rc;
+}
+
+/* ---- joining the inventory with pem.agent ---- */
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_host_id(const void *a, const void *b)
+{
+	const struct host *x = *(struct host *const *)a;
+	const struct host *y = *(struct host *const *)b;
+
+	return (x->agent_id > y->agent_id) - (x->agent_id < y->agent_id);
+}
+
+/* Agents claiming the same id, or an id that is no active row. */
+static int
+join_hosts(struct run *r, const long *ids, size_t nids)
+{
+	struct host **by_id;
+	size_t i, n = 0;
+	int bad = 0;
+
+	by_id = xcalloc(r->nhosts, sizeof(*by_id));
+	for (i = 0; i < r->nhosts; i++)
+		if (r->hosts[i].is_agent && r->hosts[i].agent_id > 0)
+			by_id[n++] = &r->hosts[i];
+	qsort(by_id, n, sizeof(*by_id), cmp_host_id);
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && by_id[i]->agent_id == by_id[i + 1]->agent_id) {
+			host_fail(by_id[i + 1], "preflight", "agent_id %ld is "
+			    "also the id of %s", by_id[i]->agent_id,
+			    by_id[i]->label);
+			bad = 1;
+		}
+		if (bsearch(&by_id[i]->agent_id, ids, nids, sizeof(*ids),
+		    cmp_long) == NULL) {
+			host_fail(by_id[i], "preflight", "agent_id %ld is not "
+			    "an active agent in pem.agent",
+			    by_id[i]->agent_id);
+			bad = 1;
+		}
+	}
+	free(by_id);
+	return bad;
+}
+
+/* Active rows of pem.agent that no inventory host claims. */
+static int
+join_rows(struct run *r, long *ids, size_t nids)
+{
+	struct strbuf b;
+	size_t i, j, missing = 0;
+
+	strbuf_init(&b);
+	for (i = 0; i < nids; i++) {
+		for (j = 0; j < r->nhosts; j++)
+			if (r->hosts[j].is_agent &&
+			    r->hosts[j].agent_id == ids[i])
+				break;
+		if (j < r->nhosts)
+			continue;
+		if (missing++ < 20)
+			strbuf_addf(&b, "%s%ld", missing > 1 ? ", " : "",
+			    ids[i]);
+	}
+	if (missing > 20)
+		strbuf_addf(&b, " and %zu more", missing - 20);
+	if (missing > 0)
+		r->error = xasprintf("%zu active agent(s) of pem.agent have "
+		    "no host in %s: %s", missing, inventory_path(r->inv), b.s);
+	strbuf_free(&b);
+	return missing > 0;
+}
+
+static int
+count_failed(const struct run *r)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nhosts; i++)
+		n += r->hosts[i].status == HS_FAILED;
+	return n;
+}
+
+int
+preflight(struct run *r)
+{
+	long *ids = NULL;
+	size_t i, nids = 0;
+	int rc = 0;
+
+	for (i = 0; i < r->nhosts; i++)
+		host_settings(r, &r->hosts[i]);
+	if (read_database(r, &ids, &nids) != 0) {
+		free(ids);
+		return ERR_DB;
+	}
+	server_paths(r);
+	progress_begin(r, "preflight", r->nhosts);
+	par_for_hosts(r, preflight_host);
+	progress_end(r);
+	if (count_failed(r) == 0) {
+		qsort(ids, nids, sizeof(*ids), cmp_long);
+		if (join_hosts(r, ids, nids) | join_rows(r, ids, nids))
+			rc = ERR_MISMATCH;
+	}
+	if (count_failed(r) > 0 && rc == 0)
+		rc = ERR_INVAL;
+	free(ids);
+	return rc;
+}

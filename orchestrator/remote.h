@@ -1,0 +1,52 @@
+/*
+ * remote.h: the shell text pemrotate sends to hosts.
+ *
+ * Every value that came from outside (paths from agent.cfg or the
+ * database, names from the inventory) is quoted with shquote(); a value
+ * holding a control character (newline included) is refused, and the
+ * builder returns NULL.  Operator commands from the inventory
+ * (pem_agent_start_cmd and the like) are the operator's own shell text and
+ * are inserted as they are.  Results are caller-freed.
+ */
+#ifndef PEMROTATE_REMOTE_H
+#define PEMROTATE_REMOTE_H
+
+#include <stddef.h>
+
+/* The temporary name a new file is written under: DIR/.BASE.pemrotate-ID */
+char *remote_tmp_path(const char *dst, const char *run_id);
+
+/*
+ * Install n new files: for each i, if dst[i] exists keep it as
+ * dst[i]+suffix (a hard link, else a copy with owner and mode kept), then
+ * rename tmp[i] over dst[i].  Prints "pemrotate:installed" once every file
+ * is in place, then runs then_cmd (may be NULL).  The script stops at the
+ * first failure.
+ */
+char *remote_install_script(const char *const *tmp, const char *const *dst,
+    size_t n, const char *suffix, const char *then_cmd);
+
+/*
+ * Put back what remote_install_script replaced: dst[i]+suffix is renamed
+ * back over dst[i] through a hard link (the backup stays); a dst[i] that
+ * had no backup (it did not exist before) is removed.  Then runs
+ * then_cmd (may be NULL).
+ */
+char *remote_restore_script(const char *const *dst, size_t n,
+    const char *suffix, const char *then_cmd);
+
+/* Remove the temporary files (cleanup after a failed upload). */
+char *remote_rm_script(const char *const *paths, size_t n);
+
+/*
+ * Print how to restart the PostgreSQL whose data directory is data_dir:
+ * "systemd UNIT" when a systemd service owns the postmaster, else
+ * "pg_ctl USER BINDIR".  Exit 3 if no postmaster.pid.
+ */
+char *remote_detect_restart_script(const char *data_dir);
+
+/* Build the restart command from the detection's output line. */
+char *remote_restart_cmd(const char *detected, const char *data_dir,
+    int timeout_s);
+
+#endif

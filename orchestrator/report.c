@@ -1,0 +1,180 @@
+/*
+ * report.c: what happened to each host, as a table on stdout and as
+ * JSON.  Every text in it is printable (errors were escaped when made)
+ * and nothing in it is secret.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/strutil.h"
+#include "common/xmem.h"
+#include "inventory/inventory.h"
+#include "options.h"
+
+static const char *
+status_str(enum host_status st)
+{
+	switch (st) {
+	case HS_OK:
+		return "ok";
+	case HS_FAILED:
+		return "failed";
+	case HS_SKIPPED:
+	case HS_PENDING:
+		break;
+	}
+	return "skipped";
+}
+
+static const char *
+role_str(const struct host *h)
+{
+	return h->inv->is_server ? "server" : "agent";
+}
+
+void
+report_summary(const struct run *r, FILE *f)
+{
+	size_t i;
+	int n[4] = { 0 };
+
+	for (i = 0; i < r->nhosts; i++)
+		n[r->hosts[i].status]++;
+	fprintf(f, "%s: %zu host(s): %d ok, %d failed, %d skipped in %lds",
+	    r->result, r->nhosts, n[HS_OK], n[HS_FAILED],
+	    n[HS_SKIPPED] + n[HS_PENDING], (long)(r->finished - r->started));
+	if (r->new_ca_fp[0] != '\0' && strcmp(r->result, "ok") == 0)
+		fprintf(f, "; new CA sha256 %.16s...", r->new_ca_fp);
+	fprintf(f, "\n");
+}
+
+void
+report_table(const struct run *r, FILE *f)
+{
+	const struct host *h;
+	char id[24];
+	size_t i, w = 4;
+
+	for (i = 0; i < r->nhosts; i++)
+		if (strlen(r->hosts[i].label) > w)
+			w = strlen(r->hosts[i].label);
+	if (w > 40)
+		w = 40;
+	fprintf(f, "\n%-*s  %-6s  %8s  %-7s  %7s  %s\n", (int)w, "HOST",
+	    "ROLE", "AGENT ID", "RESULT", "SECONDS", "ERROR");
+	for (i = 0; i < r->nhosts; i++) {
+		h = &r->hosts[i];
+		if (h->agent_id > 0)
+			snprintf(id, sizeof(id), "%ld", h->agent_id);
+		else
+			snprintf(id, sizeof(id), "-");
+		fprintf(f, "%-*s  %-6s  %8s  %-7s  %7.1f  %s%s%s\n", (int)w,
+		    h->label, role_str(h), id, status_str(h->status),
+		    h->seconds, h->phase ? h->phase : "",
+		    h->phase ? ": " : "", h->error ? h->error : "");
+	}
+	fprintf(f, "\n");
+	report_summary(r, f);
+}
+
+static void
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+json_kv(struct strbuf *b, const char *k, const char *v, int comma)
+{
+	strbuf_add_json(b, k);
+	strbuf_adds(b, ": ");
+	if (v != NULL)
+		strbuf_add_json(b, v);
+	else
+		strbuf_adds(b, "null");
+	if (comma)
+		strbuf_adds(b, ", ");
+}
+
+static void
+json_host(struct strbuf *b, const struct host *h)
+{
+	strbuf_adds(b, "    {");
+	json_kv(b, "name", h->inv->name, 1);
+	json_kv(b, "address", h->inv->address, 1);
+	json_kv(b, "role", role_str(h), 1);
+	if (h->agent_id > 0)
+		strbuf_addf(b, "\"agent_id\": %ld, ", h->agent_id);
+	else
+		strbuf_adds(b, "\"agent_id\": null, ");
+	json_kv(b, "status", status_str(h->status), 1);
+	json_kv(b, "phase", h->phase, 1);
+	json_kv(b, "error", h->error, 1);
+	strbuf_addf(b, "\"seconds\": %.3f}", h->seconds);
+}
+
+char *
+report_json_text(const struct run *r)
+{
+	struct strbuf b;
+	char t0[32], t1[32];
+	size_t i;
+
+	iso_time(r->started, t0, sizeof(t0));
+	iso_time(r->finished, t1, sizeof(t1));
+	strbuf_init(&b);
+	strbuf_adds(&b, "{\n  ");
+	json_kv(&b, "command", r->o->command, 1);
+	json_kv(&b, "run_id", r->run_id, 1);
+	json_kv(&b, "started", t0, 1);
+	json_kv(&b, "finished", t1, 1);
+	json_kv(&b, "result", r->result, 1);
+	strbuf_addf(&b, "\"exit_status\": %d, ", r->exit_code);
+	json_kv(&b, "error", r->error, 0);
+	strbuf_adds(&b, ",\n  \"ca\": {");
+	json_kv(&b, "old_sha256", r->old_ca_fp[0] ? r->old_ca_fp : NULL, 1);
+	json_kv(&b, "new_sha256", r->new_ca_fp[0] ? r->new_ca_fp : NULL, 0);
+	strbuf_adds(&b, "},\n  \"hosts\": [\n");
+	for (i = 0; i < r->nhosts; i++) {
+		json_host(&b, &r->hosts[i]);
+		strbuf_adds(&b, i + 1 < r->nhosts ? ",\n" : "\n");
+	}
+	strbuf_adds(&b, "  ]\n}\n");
+	return strbuf_steal(&b);
+}
+
+/* Write atomically: a temporary file beside it, renamed over it. */
+int
+report_json(const struct run *r, const char *path, char *err, size_t errlen)
+{
+	char *text = report_json_text(r), *tmp;
+	size_t len = strlen(text);
+	int fd, rc = -1;
+
+	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0 && write(fd, text, len) == (ssize_t)len &&
+	    fsync(fd) == 0 && close(fd) == 0) {
+		fd = -1;
+		rc = rename(tmp, path);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "report %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	free(text);
+	free(tmp);
+	return rc;
+}

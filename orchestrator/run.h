@@ -1,0 +1,160 @@
+/*
+ * run.h: one rotation run, the hosts it works on, and its phases.
+ *
+ * Only the orchestrator knows every layer.  A struct run is built by
+ * run_new(), filled by the preflight, then driven phase by phase; hosts
+ * are worked on by par_for workers, each worker owning the host it works
+ * on (its SSH connection included) for the duration of a step.
+ */
+#ifndef PEMROTATE_RUN_H
+#define PEMROTATE_RUN_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "inventory/pemdb.h"
+#include "transport/sshconn.h"
+
+struct opts;
+struct inventory;
+struct inv_host;
+struct keygen;
+struct pki_key;
+struct pki_cert;
+
+enum host_status { HS_PENDING = 0, HS_OK, HS_FAILED, HS_SKIPPED };
+
+struct host {
+	size_t inv_idx;
+	const struct inv_host *inv;
+	char *label;			/* "agent7 (127.0.0.7)", printable */
+	struct sshconn_opts so;
+	int is_server, is_agent;
+
+	/* agent, from agent.cfg and the inventory */
+	char *cfg_path;
+	long agent_id;
+	char *key_path, *crt_path;
+	long key_uid, key_gid, crt_uid, crt_gid;
+	int key_exists, crt_exists;
+	char *stop_cmd, *start_cmd;	/* operator's shell text */
+	char *run_cmd;			/* start, then check it runs */
+	char *pem_host;			/* agent.cfg pem_host */
+	size_t key_slot;
+
+	/* state while running */
+	struct sshconn *conn;
+	char *conn_err;			/* why the last connect failed */
+	int stopped;			/* stopped by us, not started again */
+	int pushed;			/* new files in place, agent started */
+	enum host_status status;
+	const char *phase;
+	char *error;			/* printable, no secrets */
+	double t0, seconds;
+};
+
+/* The six server files, in the order they are written. */
+enum sfile {
+	SF_CA_KEY = 0, SF_CA_CRT, SF_ROOT_CRT, SF_ROOT_CRL, SF_SERVER_KEY,
+	SF_SERVER_CRT, SF_COUNT
+};
+
+struct server_files {
+	char *data_dir;
+	long data_uid, data_gid;
+	char *path[SF_COUNT];
+	int exists[SF_COUNT];
+	long uid[SF_COUNT], gid[SF_COUNT];
+	char *old_root_crt, *old_root_crl;	/* public, as found */
+	size_t old_root_crt_len, old_root_crl_len;
+	struct pki_cert *old_ca;
+	struct pki_cert *old_server_cert;
+	char *restart_cmd;
+	int replaced;			/* renames done: restore on failure */
+};
+
+struct run {
+	const struct opts *o;
+	struct inventory *inv;
+	struct host *hosts;
+	size_t nhosts;
+	struct host *server;		/* the [pem_server] host */
+	char *conninfo;
+	char *known_hosts, *known_hosts2;
+	char *default_key;
+	char *user;			/* local user: default ansible_user */
+	struct pemdb_ssl ssl;
+	char *pg_host, *pg_port;	/* where the server's TLS is probed */
+	struct server_files sf;
+	struct keygen *kg;		/* slot 0 CA, 1 server, 2.. agents */
+	struct pki_key *ca_key, *server_key;
+	struct pki_cert *ca_cert, *server_cert;
+	char *ca_pem, *crl_pem;		/* the new CA and its CRL, public */
+	char *ca_subject;
+	char old_ca_fp[65], new_ca_fp[65];
+	char run_id[32];		/* 20261127T071326Z */
+	char *suffix;			/* ".pemrotate-<run_id>" */
+	time_t started, finished;
+	int exit_code;
+	const char *result;		/* "ok", "partial", "rolled_back", ... */
+	char *error;			/* run-level error, printable */
+	volatile int stop;
+	pthread_mutex_t mu;		/* guards progress counters */
+	size_t done, total;
+	const char *progress_phase;
+	int tty;
+};
+
+/* Run the "rotate" command; returns the exit status. */
+int run_rotate(const struct opts *o);
+
+/* ---- shared by the phase files ---- */
+
+/* Record a failure on h (printf-like); first error wins. */
+void host_fail(struct host *h, const char *phase, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Make sure h has a live connection; 0 or err_code (recorded on h). */
+int host_connect(struct run *r, struct host *h);
+void host_disconnect(struct host *h);
+/*
+ * Run a remote command on h; 0 if it ran and exited 0.  On failure the
+ * message (with what, and the command's stderr, escaped) goes to *msg
+ * (caller frees).
+ */
+int host_exec(struct run *r, struct host *h, const char *what,
+    const char *cmd, int timeout_s, char **msg);
+/* The same, handing the command's stdout to *out (caller frees). */
+int host_exec_out(struct run *r, struct host *h, const char *what,
+    const char *cmd, int timeout_s, char **msg, char **out);
+
+/* Progress (stderr, on a terminal): set up once; a phase of n steps
+ * begins; one step is done; the phase ends. */
+void progress_init(struct run *r);
+void progress_begin(struct run *r, const char *phase, size_t n);
+void progress_step(struct run *r);
+void progress_end(struct run *r);
+
+double now_s(void);
+/* Run fn(r, i) for every host index, -j at a time, until r->stop. */
+void par_for_hosts(struct run *r, void (*fn)(void *, size_t));
+/* File name of a server file ("root.crt"). */
+const char *sfile_label(enum sfile f);
+
+/* Phases (preflight.c, server.c, agents.c). */
+int preflight(struct run *r);
+int phase_stop_agents(struct run *r);
+int phase_server(struct run *r);
+int phase_push_agents(struct run *r);
+int phase_finalize(struct run *r);
+void restart_stopped_agents(struct run *r);
+
+/* report.c: the table and summary on stdout, the JSON file. */
+void report_table(const struct run *r, FILE *f);
+void report_summary(const struct run *r, FILE *f);
+int report_json(const struct run *r, const char *path, char *err,
+    size_t errlen);
+char *report_json_text(const struct run *r);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * server.c: rotating the PEM server's six files, restarting PostgreSQL,
+ * checking what it serves; rolling all of it back when any step fails.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/xmem.h"
+#include "crypto/pki.h"
+#include "crypto/tlsprobe.h"
+#include "inventory/inventory.h"
+#include "inventory/pemdb.h"
+#include "options.h"
+#include "pool.h"
+#include "remote.h"
+
+#define SERVER_SUBJECT_BASE \
+	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN="
+
+struct newfiles {
+	char *data[SF_COUNT];
+	size_t len[SF_COUNT];
+	int secret[SF_COUNT];
+};
+
+static void
+newfiles_clear(struct newfiles *nf)
+{
+	int i;
+
+	for (i = 0; i < SF_COUNT; i++) {
+		if (nf->secret[i])
+			pki_secret_free(nf->data[i], nf->len[i]);
+		else
+			free(nf->data[i]);
+	}
+	memset(nf, 0, sizeof(*nf));
+}
+
+/* Names the server is reached by: its certificate's CN and SANs. */
+static size_t
+server_names(const struct run *r, const char **names, size_t max)
+{
+	size_t n = 0, i, j;
+	const char *cand;
+
+	for (i = 0; i < r->nhosts + 3 && n < max; i++) {
+		if (i == 0)
+			cand = r->pg_host;
+		else if (i == 1)
+			cand = r->server->so.host;
+		else if (i == 2)
+			cand = r->server->inv->name;
+		else
+			cand = r->hosts[i - 3].pem_host;
+		if (cand == NULL || *cand == '\0' || str_has_ctrl(cand) ||
+		    strchr(cand, '/') != NULL)
+			continue;
+		for (j = 0; j < n && strcmp(names[j], cand) != 0; j++)
+			;
+		if (j == n)
+			names[n++] = cand;
+	}
+	return n;
+}
+
+/* The new CA and server certificate, and the CRL. */
+static int
+make_server_pki(struct run *r)
+{
+	const char *names[16];
+	char *subj;
+	size_t n, len;
+	int rc;
+
+	if ((rc = keygen_take(r->kg, 0, &r->ca_key)) != 0 ||
+	    (rc = keygen_take(r->kg, 1, &r->server_key)) != 0)
+		return rc;
+	if ((rc = pki_cert_make_ca(r->ca_key, r->ca_subject, r->o->days,
+	    &r->ca_cert)) != 0)
+		return rc;
+	pki_cert_fingerprint(r->ca_cert, r->new_ca_fp);
+	n = server_names(r, names, 16);
+	subj = xasprintf("%s%s", SERVER_SUBJECT_BASE, names[0]);
+	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, r->server_key,
+	    PKI_LEAF_SERVER, subj, names, n, r->o->days, &r->server_cert);
+	free(subj);
+	if (rc != 0)
+		return rc;
+	if ((rc = pki_cert_to_pem(r->ca_cert, &r->ca_pem, &len)) != 0)
+		return rc;
+	return pki_crl_make(r->ca_cert, r->ca_key, r->o->days, NULL, 0,
+	    &r->crl_pem, &len);
+}
+
+static char *
+concat(const char *a, const char *b, size_t blen, size_t *len)
+{
+	size_t alen = strlen(a);
+	char *p = xmalloc(alen + blen + 2);
+
+	memcpy(p, a, alen);
+	if (alen > 0 && a[alen - 1] != '\n')
+		p[alen++] = '\n';
+	memcpy(p + alen, b, blen);
+	p[alen + blen] = '\0';
+	*len = alen + blen;
+	return p;
+}
+
+/* What each of the six files will hold (overlap: old CAs trusted too). */
+static int
+build_contents(struct run *r, struct newfiles *nf, int overlap)
+{
+	const struct server_files *sf = &r->sf;
+	int rc;
+
+	if ((rc = pki_key_to_pem(r->ca_key, &nf->data[SF_CA_KEY],
+	    &nf->len[SF_CA_KEY])) != 0)
+		return rc;
+	nf->secret[SF_CA_KEY] = 1;
+	if ((rc = pki_key_to_pem(r->server_key, &nf->data[SF_SERVER_KEY],
+	    &nf->len[SF_SERVER_KEY])) != 0)
+		return rc;
+	nf->secret[SF_SERVER_KEY] = 1;
+	if ((rc = pki_cert_to_pem(r->server_cert, &nf->data[SF_SERVER_CRT],
+	    &nf->len[SF_SERVER_CRT])) != 0)
+		return rc;
+	nf->data[SF_CA_CRT] = concat(r->ca_pem, "", 0, &nf->len[SF_CA_CRT]);
+	nf->data[SF_ROOT_CRT] = concat(r->ca_pem, overlap ?
+	    sf->old_root_crt : "", overlap ? sf->old_root_crt_len : 0,
+	    &nf->len[SF_ROOT_CRT]);
+	nf->data[SF_ROOT_CRL] = concat(r->crl_pem, overlap &&
+	    sf->old_root_crl ? sf->old_root_crl : "", overlap &&
+	    sf->old_root_crl ? sf->old_root_crl_len : 0,
+	    &nf->len[SF_ROOT_CRL]);
+	return 0;
+}
+
+/* Remove temporary files left by a failed upload (best effort). */
+static void
+remove_tmps(struct run *r, struct host *h, char **tmp, size_t n)
+{
+	char *script = remote_rm_script((const char *const *)tmp, n), *msg;
+
+	if (script != NULL && host_exec(r, h, "remove temporary files",
+	    script, r->o->timeout_s, &msg) != 0) {
+		log_error("%s: %s", h->label, msg);
+		free(msg);
+	}
+	free(script);
+}
+
+/*
+ * Write the files which[0..n) to temporary names (0600, owner kept) and
+ * install them over the real ones with backups.  *msg on failure.
+ */
+static int
+install_server_files(struct run *r, const int *which, size_t n,
+    struct newfiles *nf, char **msg)
+{
+	struct host *h = r->server;
+	char *tmp[SF_COUNT] = { 0 }, *script;
+	const char *dst[SF_COUNT];
+	size_t i, done = 0;
+	int rc = 0, f;
+
+	*msg = NULL;
+	if ((rc = host_connect(r, h)) != 0) {
+		*msg = xstrdup(h->conn_err);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++, done++) {
+		f = which[i];
+		dst[i] = r->sf.path[f];
+		tmp[i] = remote_tmp_path(dst[i], r->run_id);
+		sshconn_unlink(h->conn, tmp[i]);
+		rc = sshconn_write_new(h->conn, tmp[i], nf->data[f], nf->len[f],
+		    0600, r->sf.uid[f], r->sf.gid[f]);
+		if (rc != 0)
+			*msg = xasprintf("upload %s: %s", sfile_label(f),
+			    sshconn_errmsg(h->conn));
+	}
+	if (rc == 0) {
+		script = remote_install_script((const char *const *)tmp, dst,
+		    n, r->suffix, NULL);
+		rc = script == NULL ? ERR_INVAL : host_exec(r, h,
+		    "install the new files", script, r->o->timeout_s, msg);
+		free(script);
+	}
+	if (rc != 0)
+		remove_tmps(r, h, tmp, done);
+	for (i = 0; i < done; i++)
+		free(tmp[i]);
+	return rc;
+}
+
+/* Connect to the PEM database again until it answers or time runs out. */
+static int
+wait_for_db(struct run *r, double deadline, char **msg)
+{
+	struct pemdb *db = NULL;
+	int rc;
+
+	for (;;) {
+		rc = pemdb_connect(r->conninfo, 5, &db);
+		if (rc == 0)
+			rc = pemdb_ping(db);
+		if (rc == 0 || now_s() > deadline) {
+			if (rc != 0)
+				*msg = xasprintf("PostgreSQL does not accept "
+				    "connections: %s", pemdb_errmsg(db));
+			pemdb_free(db);
+			return rc;
+		}
+		pemdb_free(db);
+		db = NULL;
+		usleep(300 * 1000);
+	}
+}
+
+/*
+ * What the server presents on TLS: expect as its certificate, verifying
+ * against ca when not NULL; if ca_names >= 0, that many client CA names.
+ */
+static int
+check_served(struct run *r, const struct pki_cert *expect,
+    const struct pki_cert *ca, int ca_names, char **msg)
+{
+	struct tlsprobe_result res = { 0 };
+	char err[256], why[256];
+	int rc;
+
+	rc = tlsprobe_pg(r->pg_host, r->pg_port, r->o->timeout_s * 1000, &res,
+	    err, sizeof(err));
+	if (rc != 0) {
+		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,
+		    r->pg_port, err);
+	} else if (!pki_cert_equal(res.server_cert, expect)) {
+		*msg = xstrdup("the server does not serve the expected "
+		    "certificate");
+		rc = ERR_VERIFY;
+	} else if (ca != NULL && pki_cert_verify(res.server_cert, ca, NULL,
+	    0, r->pg_host, why, sizeof(why)) != 0) {
+		*msg = xasprintf("served certificate does not verify against "
+		    "the new CA for %s: %s", r->pg_host, why);
+		rc = ERR_VERIFY;
+	} else if (ca_names >= 0 && res.n_ca_names != (size_t)ca_names) {
+		*msg = xasprintf("the server trusts %zu client CAs, expected "
+		    "%d", res.n_ca_names, ca_names);
+		rc = ERR_VERIFY;
+	}
+	tlsprobe_result_clear(&res);
+	return rc;
+}
+
+static int
+restart_server(struct run *r, const struct pki_cert *expect,
+    const struct pki_cert *ca, char **msg)
+{
+	double deadline = now_s() + r->o->restart_timeout_s;
+	int rc;
+
+	rc = host_exec(r, r->server, "restart PostgreSQL", r->sf.restart_cmd,
+	    r->o->restart_timeout_s, msg);
+	if (rc == 0)
+		rc = wait_for_db(r, deadline, msg);
+	if (rc == 0)
+		rc = check_served(r, expect, ca, -1, msg);
+	return rc;
+}
+
+static const int all_files[SF_COUNT] = {
+	SF_CA_KEY, SF_CA_CRT, SF_ROOT_CRT, SF_ROOT_CRL, SF_SERVER_KEY,
+	SF_SERVER_CRT,
+};
+
+/* Put the original six files back and restart on them. */
+static int
+rollback_server(struct run *r)
+{
+	struct host *h = r->server;
+	char *script, *msg = NULL;
+	int rc;
+
+	log_error("rolling back the PEM server to its original files");
+	script = remote_restore_script((const char *const *)r->sf.path,
+	    SF_COUNT, r->suffix, NULL);
+	rc = host_exec(r, h, "restore the original files", script,
+	    r->o->timeout_s, &msg);
+	free(script);
+	if (rc == 0)
+		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
+	if (rc != 0) {
+		log_error("ROLLBACK FAILED on %s: %s. The original files are "
+		    "kept as <file>%s in %s; restore them and restart "
+		    "PostgreSQL by hand.", h->label, msg, r->suffix,
+		    r->sf.data_dir);
+		r->result = "rollback_failed";
+	} else {
+		log_info("the PEM server runs on its original files again");
+		r->result = "rolled_back";
+	}
+	free(msg);
+	return rc;
+}
+
+int
+phase_server(struct run *r)
+{
+	struct host *h = r->server;
+	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
+	char *msg = NULL, why[256];
+	int rc;
+
+	h->t0 = now_s();
+	r->progress_phase = NULL;
+	log_info("rotating the PEM server's files on %s", h->label);
+	if ((rc = make_server_pki(r)) != 0) {
+		pki_last_error(why, sizeof(why));
+		msg = xasprintf("generate the new CA and server "
+		    "certificate: %s", why);
+	} else if ((rc = build_contents(r, &nf, !r->o->no_overlap)) == 0) {
+		rc = install_server_files(r, all_files, SF_COUNT, &nf, &msg);
+		r->sf.replaced = (rc == 0 || rc == ERR_REMOTE_CMD);
+	}
+	newfiles_clear(&nf);
+	if (rc == 0) {
+		log_info("restarting PostgreSQL on %s", h->label);
+		rc = restart_server(r, r->server_cert, r->ca_cert, &msg);
+	}
+	if (rc != 0) {
+		host_fail(h, "server", "%s", msg ? msg : err_str(rc));
+		if (r->sf.replaced)
+			rollback_server(r);
+		else
+			r->result = "rolled_back";
+	}
+	free(msg);
+	h->seconds += now_s() - h->t0;
+	return rc;
+}
+
+/* pg_reload_conf() on the PEM database. */
+static int
+reload_server(struct run *r, char **msg)
+{
+	struct pemdb *db = NULL;
+	int rc;
+
+	rc = pemdb_connect(r->conninfo, r->o->timeout_s, &db);
+	if (rc == 0)
+		rc = pemdb_reload(db);
+	if (rc != 0)
+		*msg = xasprintf("reload: %s", pemdb_errmsg(db));
+	pemdb_free(db);
+	return rc;
+}
+
+/*
+ * End the overlap: root.crt = the new CA alone, root.crl = its CRL,
+ * reloaded, and checked from outside: the server must ask for exactly one
+ * client CA.  A reload that fails to load keeps the old SSL context, so
+ * the check retries for a few seconds while the postmaster catches up.
+ */
+int
+phase_finalize(struct run *r)
+{
+	static const int which[2] = { SF_ROOT_CRT, SF_ROOT_CRL };
+	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
+	char *msg = NULL;
+	int rc, tries;
+
+	log_info("finalizing: %s trusts only the new CA",
+	    r->sf.path[SF_ROOT_CRT]);
+	nf.data[SF_ROOT_CRT] = xstrdup(r->ca_pem);
+	nf.len[SF_ROOT_CRT] = strlen(r->ca_pem);
+	nf.data[SF_ROOT_CRL] = xstrdup(r->crl_pem);
+	nf.len[SF_ROOT_CRL] = strlen(r->crl_pem);
+	rc = install_server_files(r, which, 2, &nf, &msg);
+	newfiles_clear(&nf);
+	if (rc == 0)
+		rc = reload_server(r, &msg);
+	for (tries = 0; rc == 0 && tries < 20; tries++) {
+		free(msg);
+		msg = NULL;
+		if ((rc = check_served(r, r->server_cert, r->ca_cert, 1,
+		    &msg)) != ERR_VERIFY)
+			break;
+		rc = 0;
+		usleep(250 * 1000);
+	}
+	if (rc == 0 && msg != NULL)
+		rc = ERR_VERIFY;
+	if (rc != 0) {
+		log_error("finalize failed: %s; the old CA is still trusted",
+		    msg);
+		free(r->error);
+		r->error = xasprintf("finalize: %s", msg);
+	}
+	free(msg);
+	return rc;
+}

@@ -1,0 +1,7 @@
+#include "version.h"
+
+const char *
+pemrotate_version(void)
+{
+	return PEMROTATE_VERSION;
+}

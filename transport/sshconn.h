@@ -1,0 +1,101 @@
+/*
+ * sshconn.h: one SSH connection to one host, over libssh2.
+ *
+ * A struct sshconn belongs to one thread at a time.  Every call is bounded
+ * by the connection's timeout (each call gets the whole timeout).  On
+ * failure a call returns a negative err_code and leaves a one-line
+ * description in sshconn_errmsg(); text that came from the remote host is
+ * escaped there.  Only transport/ includes libssh2.
+ */
+#ifndef PEMROTATE_SSHCONN_H
+#define PEMROTATE_SSHCONN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sshconn;
+
+struct sshconn_opts {
+	const char *host;		/* address or name to connect to */
+	int port;			/* 22 */
+	const char *user;		/* login name */
+	const char *key_file;		/* private key; NULL: agent only */
+	const char *known_hosts;	/* known_hosts file, required */
+	const char *known_hosts2;	/* a second one (system), or NULL */
+	int use_agent;			/* try ssh-agent (SSH_AUTH_SOCK) first */
+	int timeout_ms;			/* per call; 0 means 30000 */
+};
+
+/* Call once from main before any thread opens a connection. */
+int sshconn_global_init(void);
+void sshconn_global_cleanup(void);
+
+/*
+ * Connect, verify the host key against known_hosts (host key algorithms
+ * are offered in the order of what known_hosts holds for this host, so a
+ * host is never asked for a key type we cannot check), authenticate.
+ * Returns 0, or ERR_NET, ERR_TIMEOUT, ERR_HOSTKEY_UNKNOWN,
+ * ERR_HOSTKEY_CHANGED, ERR_AUTH, ERR_SSH.  *out is set whenever memory
+ * allows, also on failure, so the caller can read sshconn_errmsg(); the
+ * caller frees it with sshconn_close().
+ */
+int sshconn_open(const struct sshconn_opts *opts, struct sshconn **out);
+
+/* One line describing the last failure ("" if none). */
+const char *sshconn_errmsg(const struct sshconn *c);
+/* "SHA256:base64" of the server's host key, "" before the handshake. */
+const char *sshconn_hostkey_fp(const struct sshconn *c);
+
+struct sshconn_result {
+	int exit_status;	/* -1 if the command died by a signal */
+	char *out;		/* stdout, NUL-terminated, at most max bytes */
+	char *err;		/* stderr, likewise */
+	size_t out_len, err_len;
+	int truncated;		/* output was longer than max */
+};
+
+/*
+ * Run cmd (a shell command line: the caller quotes every value in it)
+ * and collect its output, at most max bytes of each stream (0: 64 KiB).
+ * timeout_ms overrides the connection's timeout when > 0.  Returns 0 when
+ * the command ran (whatever its exit status), else an err_code.
+ */
+int sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
+    int timeout_ms, struct sshconn_result *res);
+void sshconn_result_clear(struct sshconn_result *res);
+
+struct sshconn_stat {
+	unsigned long uid, gid;
+	unsigned long mode;	/* permission bits and file type */
+	unsigned long long size;
+	int is_dir, is_reg;
+};
+
+/* stat over SFTP (follows links).  ERR_NOTFOUND if it does not exist. */
+int sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st);
+
+/*
+ * Read a whole regular file of at most max bytes over SFTP into a new
+ * NUL-terminated buffer.  ERR_TOOBIG if larger.  If secret is non-zero the
+ * caller must wipe the buffer (freezero(*buf, *len + 1)); the transport
+ * wipes its own intermediate buffers either way.
+ */
+int sshconn_read_file(struct sshconn *c, const char *path, size_t max,
+    int secret, char **buf, size_t *len);
+
+/*
+ * Create path, which must not exist, with mode (e.g. 0600) from the first
+ * byte (O_CREAT|O_EXCL), set its owner to uid/gid if uid != (uid_t)-1,
+ * write buf, fsync if the server supports it, close.  On any failure the
+ * partial file is removed.  ERR_EXISTS if path exists.
+ */
+int sshconn_write_new(struct sshconn *c, const char *path, const void *buf,
+    size_t len, unsigned long mode, long uid, long gid);
+
+/* Remove a file over SFTP; ERR_NOTFOUND if absent. */
+int sshconn_unlink(struct sshconn *c, const char *path);
+
+/* Close and free; accepts NULL. */
+void sshconn_close(struct sshconn *c);
+
+#endif
