@@ -117,7 +117,8 @@ void pki_cert_free(struct pki_cert *cert);
 /* ---- CRLs ---- */
 
 /*
- * A v2 CRL signed by ca/ca_key: SHA-256, lastUpdate now, nextUpdate now +
+ * A v2 CRL signed by ca/ca_key: SHA-256, lastUpdate now - 5 minutes (clock
+ * skew between hosts), nextUpdate now +
  * days, crlNumber = now in seconds (monotonic across runs),
  * authorityKeyIdentifier.  If revoked_from is not NULL, every revoked entry
  * of every CRL in that PEM buffer that was issued by ca (name and

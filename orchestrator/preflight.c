@@ -236,20 +236,40 @@ preflight_agent(struct run *r, struct host *h)
 
 /* ---- the server host ---- */
 
+/*
+ * A path PostgreSQL reported, under pem_data_dir when the inventory names
+ * the data directory (the same directory seen by another name).
+ */
+static char *
+rebase(const char *path, const char *db_dir, const char *dir)
+{
+	size_t n = strlen(db_dir);
+
+	if (path == NULL)
+		return NULL;
+	if (strcmp(dir, db_dir) != 0 && strncmp(path, db_dir, n) == 0 &&
+	    path[n] == '/')
+		return xasprintf("%s%s", dir, path + n);
+	return xstrdup(path);
+}
+
 static void
 server_paths(struct run *r)
 {
 	struct server_files *sf = &r->sf;
-	const char *d = r->ssl.data_directory;
+	const char *db = r->ssl.data_directory;
+	const char *d = var(r, r->server, "pem_data_dir");
 
+	if (d == NULL || *d == '\0')
+		d = db;
 	sf->data_dir = xstrdup(d);
 	sf->path[SF_CA_KEY] = xasprintf("%s/ca_key.key", d);
 	sf->path[SF_CA_CRT] = xasprintf("%s/ca_certificate.crt", d);
-	sf->path[SF_ROOT_CRT] = xstrdup(r->ssl.ca_file);
+	sf->path[SF_ROOT_CRT] = rebase(r->ssl.ca_file, db, d);
 	sf->path[SF_ROOT_CRL] = r->ssl.crl_file != NULL ?
-	    xstrdup(r->ssl.crl_file) : xasprintf("%s/root.crl", d);
-	sf->path[SF_SERVER_KEY] = xstrdup(r->ssl.key_file);
-	sf->path[SF_SERVER_CRT] = xstrdup(r->ssl.cert_file);
+	    rebase(r->ssl.crl_file, db, d) : xasprintf("%s/root.crl", d);
+	sf->path[SF_SERVER_KEY] = rebase(r->ssl.key_file, db, d);
+	sf->path[SF_SERVER_CRT] = rebase(r->ssl.cert_file, db, d);
 }
 
 static int
