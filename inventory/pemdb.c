@@ -1,0 +1,379 @@
+/*
+ * pemdb.c: the PEM database over libpq (see pemdb.h).
+ *
+ * The only file that includes libpq.  Error text is PQerrorMessage (which
+ * never holds a password) or our own, flattened to one line with control
+ * characters replaced, kept on the object for the caller to report.
+ * Replies are treated as untrusted: ids must be positive ints, paths free
+ * of control characters.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "common/err.h"
+#include "common/strutil.h"
+#include "common/xmem.h"
+#include "inventory/pemdb.h"
+
+struct pemdb {
+	PGconn *conn;
+	char *errmsg;
+};
+
+static const char sql_has_active[] =
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute"
+    " WHERE attrelid = pg_catalog.to_regclass('pem.agent')"
+    " AND attname = 'active' AND attnum > 0 AND NOT attisdropped)";
+static const char sql_agents_active[] =
+    "SELECT id FROM pem.agent WHERE active ORDER BY id";
+static const char sql_agents_all[] =
+    "SELECT id FROM pem.agent ORDER BY id";
+static const char sql_ssl[] =
+    "SELECT pg_catalog.current_setting('data_directory'),"
+    " pg_catalog.current_setting('ssl'),"
+    " pg_catalog.current_setting('ssl_cert_file'),"
+    " pg_catalog.current_setting('ssl_key_file'),"
+    " pg_catalog.current_setting('ssl_ca_file'),"
+    " pg_catalog.current_setting('ssl_crl_file')";
+
+/* Keep s as the error text: one line, blanks squeezed, no controls. */
+static void
+set_err(struct pemdb *db, const char *s)
+{
+	char *o;
+	int blank = 1;
+
+	free(db->errmsg);
+	if (s == NULL)
+		s = "unknown error";
+	db->errmsg = o = xmalloc(strlen(s) + 1);
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
+			if (!blank)
+				*o++ = ' ';
+			blank = 1;
+		} else {
+			*o++ = *s;
+			blank = 0;
+		}
+	}
+	if (o > db->errmsg && blank)
+		o--;
+	*o = '\0';
+}
+
+/* A failed result's severity and primary message, without context. */
+static void
+set_result_err(struct pemdb *db, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char *s;
+
+	if (msg == NULL) {
+		set_err(db, PQresultErrorMessage(res));
+		return;
+	}
+	s = xasprintf("%s: %s", sev != NULL ? sev : "ERROR", msg);
+	set_err(db, s);
+	free(s);
+}
+
+static void set_errf(struct pemdb *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_errf(struct pemdb *db, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	set_err(db, buf);
+}
+
+int
+pemdb_connect(const char *conninfo, int connect_timeout_s,
+    struct pemdb **out)
+{
+	const char *keys[4], *vals[4];
+	char timeout[16];
+	struct pemdb *db;
+	int n = 0;
+
+	*out = NULL;
+	/* Before dbname, so that the conninfo string can override it. */
+	keys[n] = "application_name";
+	vals[n++] = "pemrotate";
+	keys[n] = "dbname";
+	vals[n++] = conninfo != NULL ? conninfo : "";
+	if (connect_timeout_s > 0) {
+		snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s);
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	keys[n] = vals[n] = NULL;
+	db = xcalloc(1, sizeof(*db));
+	if ((db->conn = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		free(db);
+		return ERR_NOMEM;
+	}
+	*out = db;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_err(db, PQerrorMessage(db->conn));
+		return ERR_DB;
+	}
+	return 0;
+}
+
+const char *
+pemdb_errmsg(const struct pemdb *db)
+{
+	if (db == NULL)
+		return "out of memory";
+	return db->errmsg != NULL ? db->errmsg : "";
+}
+
+const char *
+pemdb_host(const struct pemdb *db)
+{
+	const char *h = db->conn != NULL ? PQhost(db->conn) : NULL;
+
+	return h != NULL ? h : "";
+}
+
+const char *
+pemdb_port(const struct pemdb *db)
+{
+	const char *p = db->conn != NULL ? PQport(db->conn) : NULL;
+
+	return p != NULL ? p : "";
+}
+
+int
+pemdb_server_version(const struct pemdb *db)
+{
+	return PQserverVersion(db->conn);
+}
+
+/*
+ * Run sql, which must return tuples with ncols columns.  Returns the
+ * result, or NULL with the error kept on db.
+ */
+static PGresult *
+query(struct pemdb *db, const char *sql, int ncols)
+{
+	PGresult *res;
+
+	if ((res = PQexec(db->conn, sql)) == NULL) {
+		set_err(db, PQerrorMessage(db->conn));
+		return NULL;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_result_err(db, res);
+		PQclear(res);
+		return NULL;
+	}
+	if (PQnfields(res) != ncols) {
+		set_errf(db, "expected %d columns, got %d", ncols,
+		    PQnfields(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* 1 if pem.agent has a column "active", 0 if not, ERR_DB on error. */
+static int
+has_active(struct pemdb *db)
+{
+	PGresult *res;
+	int r;
+
+	if ((res = query(db, sql_has_active, 1)) == NULL)
+		return ERR_DB;
+	r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return r;
+}
+
+/* Row i's id as a positive int, or ERR_PARSE naming the row and value. */
+static int
+agent_id(struct pemdb *db, PGresult *res, int i, long *id)
+{
+	char *shown;
+
+	if (PQgetisnull(res, i, 0)) {
+		set_errf(db, "pem.agent row %d: id is NULL", i + 1);
+		return ERR_PARSE;
+	}
+	if (str_to_posint(PQgetvalue(res, i, 0), INT_MAX, id))
+		return 0;
+	shown = str_printable(PQgetvalue(res, i, 0), 64);
+	set_errf(db, "pem.agent row %d: id \"%s\" is not a positive integer",
+	    i + 1, shown);
+	free(shown);
+	return ERR_PARSE;
+}
+
+int
+pemdb_active_agents(struct pemdb *db, long **ids, size_t *n)
+{
+	PGresult *res = NULL;
+	long *v = NULL;
+	int i, r;
+
+	*ids = NULL;
+	*n = 0;
+	if ((r = has_active(db)) < 0)
+		goto out;
+	res = query(db, r ? sql_agents_active : sql_agents_all, 1);
+	if (res == NULL) {
+		r = ERR_DB;
+		goto out;
+	}
+	v = xcalloc((size_t)PQntuples(res), sizeof(*v));
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((r = agent_id(db, res, i, &v[i])) != 0)
+			goto out;
+	}
+	*ids = v;
+	*n = (size_t)PQntuples(res);
+	v = NULL;
+	r = 0;
+ out:
+	free(v);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * The path in column col of sql_ssl's row, resolved against dir; NULL in
+ * *out if empty and optional.
+ */
+static int
+ssl_path(struct pemdb *db, PGresult *res, int col, const char *dir,
+    int optional, char **out)
+{
+	static const char *const names[] = { "data_directory", "ssl",
+	    "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "ssl_crl_file" };
+	const char *v = PQgetvalue(res, 0, col);
+
+	*out = NULL;
+	if (*v == '\0' && optional)
+		return 0;
+	if (*v == '\0' || str_has_ctrl(v)) {
+		set_errf(db, "setting %s is empty or holds a control character",
+		    names[col]);
+		return ERR_PARSE;
+	}
+	if (v[0] == '/')
+		*out = xstrdup(v);
+	else
+		*out = xasprintf("%s/%s", dir, v);
+	return 0;
+}
+
+static int
+ssl_fill(struct pemdb *db, PGresult *res, struct pemdb_ssl *s)
+{
+	const char *dir = PQgetvalue(res, 0, 0);
+	int r;
+
+	if (dir[0] != '/' || str_has_ctrl(dir)) {
+		set_err(db, "data_directory is not an absolute path");
+		return ERR_PARSE;
+	}
+	s->data_directory = xstrdup(dir);
+	s->ssl_on = strcmp(PQgetvalue(res, 0, 1), "on") == 0;
+	if ((r = ssl_path(db, res, 2, dir, 0, &s->cert_file)) != 0 ||
+	    (r = ssl_path(db, res, 3, dir, 0, &s->key_file)) != 0 ||
+	    (r = ssl_path(db, res, 4, dir, 1, &s->ca_file)) != 0 ||
+	    (r = ssl_path(db, res, 5, dir, 1, &s->crl_file)) != 0)
+		return r;
+	return 0;
+}
+
+int
+pemdb_ssl_settings(struct pemdb *db, struct pemdb_ssl *out)
+{
+	struct pemdb_ssl s;
+	PGresult *res;
+	int r = ERR_DB;
+
+	memset(&s, 0, sizeof(s));
+	memset(out, 0, sizeof(*out));
+	if ((res = query(db, sql_ssl, 6)) == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		set_errf(db, "settings query returned %d rows",
+		    PQntuples(res));
+		r = ERR_PARSE;
+		goto out;
+	}
+	if ((r = ssl_fill(db, res, &s)) != 0)
+		goto out;
+	*out = s;
+	memset(&s, 0, sizeof(s));
+ out:
+	pemdb_ssl_clear(&s);
+	PQclear(res);
+	return r;
+}
+
+void
+pemdb_ssl_clear(struct pemdb_ssl *s)
+{
+	if (s == NULL)
+		return;
+	free(s->data_directory);
+	free(s->cert_file);
+	free(s->key_file);
+	free(s->ca_file);
+	free(s->crl_file);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+pemdb_reload(struct pemdb *db)
+{
+	PGresult *res;
+	int r = 0;
+
+	if ((res = query(db, "SELECT pg_catalog.pg_reload_conf()", 1)) == NULL)
+		return ERR_DB;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		set_err(db, "pg_reload_conf() did not return true");
+		r = ERR_DB;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+pemdb_ping(struct pemdb *db)
+{
+	PGresult *res;
+
+	if ((res = query(db, "SELECT 1", 1)) == NULL)
+		return ERR_DB;
+	PQclear(res);
+	return 0;
+}
+
+void
+pemdb_free(struct pemdb *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db->errmsg);
+	free(db);
+}
