@@ -32,10 +32,15 @@ host_fail(struct host *h, const char *phase, const char *fmt, ...)
 {
 	va_list ap;
 	char buf[1024];
+	unsigned char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* parts of it came from the remote side: no control characters */
+	for (p = (unsigned char *)buf; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	h->status = HS_FAILED;
 	if (h->error == NULL) {
 		h->phase = phase;
