@@ -36,7 +36,7 @@ log_set_hook(void (*before)(void *), void (*after)(void *), void *arg)
 	log_hook_arg = arg;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_emit(enum log_level level, const char *prefix, const char *fmt,
     va_list ap)
 {

@@ -18,6 +18,9 @@
 #include "inventory/inventory.h"
 #include "options.h"
 
+/* Estates larger than this show only failed hosts and the server. */
+#define TABLE_ALL_MAX	50
+
 static const char *
 status_str(enum host_status st)
 {
@@ -60,7 +63,7 @@ report_table(const struct run *r, FILE *f)
 {
 	const struct host *h;
 	char id[24];
-	size_t i, w = 4;
+	size_t i, w = 4, hidden = 0;
 
 	for (i = 0; i < r->nhosts; i++)
 		if (strlen(r->hosts[i].label) > w)
@@ -71,6 +74,12 @@ report_table(const struct run *r, FILE *f)
 	    "ROLE", "AGENT ID", "RESULT", "SECONDS", "ERROR");
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
+		/* a large estate: the rows worth reading, the rest counted */
+		if (r->nhosts > TABLE_ALL_MAX && h->status != HS_FAILED &&
+		    !h->inv->is_server && r->o->verbose == 0) {
+			hidden++;
+			continue;
+		}
 		if (h->agent_id > 0)
 			snprintf(id, sizeof(id), "%ld", h->agent_id);
 		else
@@ -80,6 +89,9 @@ report_table(const struct run *r, FILE *f)
 		    h->seconds, h->phase ? h->phase : "",
 		    h->phase ? ": " : "", h->error ? h->error : "");
 	}
+	if (hidden > 0)
+		fprintf(f, "(%zu more host(s) not failed are not shown; -v or "
+		    "--report FILE lists every host)\n", hidden);
 	fprintf(f, "\n");
 	report_summary(r, f);
 }

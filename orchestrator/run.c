@@ -236,14 +236,15 @@ confirm(const struct run *r)
 
 /* ---- the phases in order ---- */
 
+/* Give every host still pending the status st. */
 static void
-mark_untouched(struct run *r)
+mark_all(struct run *r, enum host_status st)
 {
 	size_t i;
 
 	for (i = 0; i < r->nhosts; i++)
 		if (r->hosts[i].status == HS_PENDING)
-			r->hosts[i].status = HS_SKIPPED;
+			r->hosts[i].status = st;
 }
 
 static int
@@ -288,6 +289,7 @@ rotate(struct run *r)
 	}
 	if (r->o->dry_run) {
 		print_plan(r, stdout);
+		mark_all(r, HS_OK);	/* each host passed the preflight */
 		r->result = "dry_run";
 		return 0;
 	}
@@ -373,13 +375,15 @@ finish(struct run *r)
 	char err[512];
 
 	r->finished = time(NULL);
-	mark_untouched(r);
-	if (r->error != NULL)
-		log_error("%s", r->error);
+	mark_all(r, HS_SKIPPED);
 	if (r->nhosts > 0 && !r->o->quiet)
 		report_table(r, stdout);
 	else if (r->nhosts > 0)
 		report_summary(r, stdout);
+	fflush(stdout);
+	/* the last word: what went wrong, and what to do */
+	if (r->error != NULL)
+		log_error("%s", r->error);
 	if (r->o->report != NULL && report_json(r, r->o->report, err,
 	    sizeof(err)) != 0) {
 		log_error("%s", err);

@@ -447,7 +447,7 @@ auth_agent(struct sshconn *c, const char *user)
 		ok = (r == 0);
 		prev = id;
 	}
-	libssh2_agent_disconnect(a);
+	CALL(c, r, libssh2_agent_disconnect(a));
  out:
 	libssh2_agent_free(a);
 	return ok ? 0 : ERR_AUTH;
@@ -515,7 +515,7 @@ sshconn_close(struct sshconn *c)
 		CALL(c, r, libssh2_sftp_shutdown(c->sftp));
 	if (c->s != NULL) {
 		CALL(c, r, libssh2_session_disconnect(c->s, "done"));
-		libssh2_session_free(c->s);
+		CALL(c, r, libssh2_session_free(c->s));
 	}
 	if (c->sock >= 0)
 		close(c->sock);
@@ -614,7 +614,7 @@ sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
     int timeout_ms, struct sshconn_result *res)
 {
 	LIBSSH2_CHANNEL *ch;
-	int r;
+	int r, r2;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_status = -1;
@@ -625,7 +625,7 @@ sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
 	if (ch == NULL)
 		return seterr_lib(c, ERR_SSH, "open channel");
 	r = run_channel(c, ch, cmd, max, res);
-	libssh2_channel_free(ch);
+	CALL(c, r2, libssh2_channel_free(ch));
 	return r;
 }
 
@@ -726,7 +726,7 @@ sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 {
 	LIBSSH2_SFTP_HANDLE *h;
 	struct strbuf b;
-	int r;
+	int r, r2;
 
 	set_deadline(c, 0);
 	if ((r = sftp_ready(c)) != 0)
@@ -743,7 +743,7 @@ sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 		b.cap = max + 1;
 	}
 	r = read_all(c, h, max, &b);
-	libssh2_sftp_close_handle(h);
+	CALL(c, r2, libssh2_sftp_close_handle(h));
 	if (r == ERR_TOOBIG)
 		seterr(c, "%s: larger than %zu bytes", path, max);
 	if (r != 0) {

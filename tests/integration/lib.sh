@@ -83,6 +83,9 @@ run_pemrotate() {
 	rc=$?
 	set -e
 	echo "  pemrotate exit $rc: $(tail -n 1 "$E.out")"
+	not "no sanitizer report" grep -Eq \
+	    'AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer' \
+	    "$E.out"
 }
 
 sha() {
