@@ -377,3 +377,116 @@ pemdb_free(struct pemdb *db)
 	free(db->errmsg);
 	free(db);
 }
+
+/* The error of a failed command, or of the connection if none came. */
+static void
+set_any_err(struct pemdb *db, const PGresult *res)
+{
+	if (res == NULL)
+		set_err(db, PQerrorMessage(db->conn));
+	else
+		set_result_err(db, res);
+}
+
+/* A conninfo value in single quotes, ' and \\ escaped. */
+static char *
+conninfo_quote(const char *v)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	strbuf_add(&b, "'", 1);
+	for (; *v != '\0'; v++) {
+		if (*v == '\'' || *v == '\\')
+			strbuf_add(&b, "\\", 1);
+		strbuf_add(&b, v, 1);
+	}
+	strbuf_add(&b, "'", 1);
+	return strbuf_steal(&b);
+}
+
+/* ---- PEM's jobs ---- */
+
+int
+pemdb_job_disable(struct pemdb *db, const char *jobname, long **ids,
+    size_t *n)
+{
+	const char *params[1] = { jobname };
+	PGresult *res;
+	long v;
+	int i, r = 0;
+
+	*ids = NULL;
+	*n = 0;
+	res = PQexecParams(db->conn, "UPDATE pem.job SET jobenabled = false "
+	    "WHERE to_regclass('pem.job') IS NOT NULL AND jobname = $1 AND "
+	    "jobenabled RETURNING jobid", 1, NULL, params, NULL, NULL, 0);
+	if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "42P01") == 0) {
+		PQclear(res);		/* no pem.job: nothing to disable */
+		return 0;
+	}
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		set_any_err(db, res);
+		PQclear(res);
+		return ERR_DB;
+	}
+	*ids = xcalloc((size_t)PQntuples(res) + 1, sizeof(**ids));
+	for (i = 0; i < PQntuples(res); i++) {
+		if (!str_to_posint(PQgetvalue(res, i, 0), 2147483647L, &v)) {
+			r = ERR_PARSE;
+			set_err(db, "pem.job: a jobid is not a positive integer");
+			continue;
+		}
+		(*ids)[(*n)++] = v;
+	}
+	PQclear(res);
+	return r;
+}
+
+int
+pemdb_job_enable(struct pemdb *db, const long *ids, size_t n)
+{
+	char buf[32];
+	const char *params[1] = { buf };
+	PGresult *res;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		snprintf(buf, sizeof(buf), "%ld", ids[i]);
+		res = PQexecParams(db->conn, "UPDATE pem.job SET jobenabled = "
+		    "true WHERE jobid = $1::int", 1, NULL, params, NULL, NULL,
+		    0);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			set_any_err(db, res);
+			r = ERR_DB;
+		}
+		PQclear(res);
+	}
+	return r;
+}
+
+char *
+pemdb_conninfo_redact(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	struct strbuf b;
+	char *err = NULL, *q;
+
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		PQfreemem(err);
+		return NULL;
+	}
+	strbuf_init(&b);
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || strcmp(o->keyword, "password") == 0)
+			continue;
+		q = conninfo_quote(o->val);
+		strbuf_addf(&b, "%s%s=%s", b.len ? " " : "", o->keyword, q);
+		free(q);
+	}
+	PQconninfoFree(opts);
+	return strbuf_steal(&b);
+}

@@ -49,6 +49,22 @@ void pemdb_ssl_clear(struct pemdb_ssl *s);
 
 /* SELECT pg_reload_conf(). */
 int pemdb_reload(struct pemdb *db);
+/*
+ * Disable PEM's enabled jobs named jobname (pem.job.jobenabled = false)
+ * and hand back their ids, so the caller can enable exactly those again.
+ * No pem.job table, or no such job: 0 with *n = 0.  *ids caller-freed.
+ */
+int pemdb_job_disable(struct pemdb *db, const char *jobname, long **ids,
+    size_t *n);
+/* Enable the jobs with these ids again. */
+int pemdb_job_enable(struct pemdb *db, const long *ids, size_t n);
+
+/*
+ * A copy of conninfo without its password, fit for a journal; NULL if
+ * conninfo does not parse.  Caller frees.
+ */
+char *pemdb_conninfo_redact(const char *conninfo);
+
 /* Run "SELECT 1"; 0 if the connection works. */
 int pemdb_ping(struct pemdb *db);
 void pemdb_free(struct pemdb *db);

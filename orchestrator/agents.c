@@ -12,12 +12,22 @@
 #include "common/log.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "inventory/inventory.h"
+#include "journal.h"
 #include "options.h"
 #include "pool.h"
 #include "remote.h"
 
 #define AGENT_SUBJECT_BASE \
 	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN=agent"
+
+/* An agent this run still has to rotate. */
+static int
+needs_push(const struct host *h)
+{
+	return h->is_agent && !h->done_before && !h->unreachable &&
+	    h->status != HS_FAILED;
+}
 
 static int
 stop_agent(struct run *r, struct host *h)
@@ -43,7 +53,7 @@ stop_one(void *ctx, size_t i)
 	struct host *h = &r->hosts[i];
 	double t0 = now_s();
 
-	if (h->is_agent && !h->is_server && h->status != HS_FAILED)
+	if (needs_push(h) && !h->is_server)
 		stop_agent(r, h);
 	h->seconds += now_s() - t0;
 	progress_step(r);
@@ -55,14 +65,14 @@ phase_stop_agents(struct run *r)
 	struct host *sa = r->server;
 	size_t i, n = 0;
 
-	if (sa->is_agent) {
+	if (needs_push(sa)) {
 		log_info("stopping the PEM server host's agent on %s",
 		    sa->label);
 		if (stop_agent(r, sa) != 0)
 			return ERR_REMOTE_CMD;
 	}
 	for (i = 0; i < r->nhosts; i++)
-		n += r->hosts[i].is_agent && !r->hosts[i].is_server;
+		n += needs_push(&r->hosts[i]) && !r->hosts[i].is_server;
 	log_info("stopping %zu agent(s), %d at a time", n, r->o->parallel);
 	progress_begin(r, "stop agents", r->nhosts);
 	par_for_hosts(r, stop_one);
@@ -102,16 +112,16 @@ void
 restart_stopped_agents(struct run *r)
 {
 	size_t i, n = 0;
-	int stop = r->stop;
+	int stop;
 
 	for (i = 0; i < r->nhosts; i++)
 		n += r->hosts[i].stopped && !r->hosts[i].pushed;
 	if (n == 0)
 		return;
 	log_info("starting %zu agent(s) again on their old certificates", n);
-	r->stop = 0;
+	stop = atomic_exchange(&r->stop, STOP_NONE);
 	par_for_hosts(r, restart_one);
-	r->stop = stop;
+	atomic_store(&r->stop, stop);
 }
 
 struct agent_files {
@@ -186,8 +196,9 @@ restore_agent(struct run *r, struct host *h, struct agent_files *af)
 {
 	char *script, *msg = NULL;
 	int rc;
+	int created[2] = { !h->key_exists, !h->crt_exists };
 
-	script = remote_restore_script(af->dst, 2, r->suffix, NULL);
+	script = remote_restore_script(af->dst, created, 2, r->suffix, NULL);
 	rc = host_exec(r, h, "restore the old key and certificate", script,
 	    r->o->agent_timeout_s, &msg);
 	free(script);
@@ -208,6 +219,28 @@ restore_agent(struct run *r, struct host *h, struct agent_files *af)
 		    h->label);
 }
 
+/* One more failed push; past --max-failures no new agent is started. */
+static void
+count_failure(struct run *r)
+{
+	int n, limit, total = 0;
+	size_t i;
+
+	pthread_mutex_lock(&r->mu);
+	n = ++r->nfailed_push;
+	pthread_mutex_unlock(&r->mu);
+	if (r->o->max_failures < 0)
+		return;
+	for (i = 0; i < r->nhosts; i++)
+		total += r->hosts[i].is_agent;
+	limit = r->o->max_failures_pct ?
+	    total * r->o->max_failures / 100 : r->o->max_failures;
+	if (n > limit && atomic_exchange(&r->stop, STOP_FAILURES) ==
+	    STOP_NONE)
+		log_error("%d agent(s) failed, more than --max-failures "
+		    "allows: no further agent is rotated", n);
+}
+
 static int
 push_agent(struct run *r, struct host *h)
 {
@@ -218,10 +251,13 @@ push_agent(struct run *r, struct host *h)
 	if ((rc = make_agent_pki(r, h, &af)) != 0) {
 		host_fail(h, "push", "generate key and certificate: %s",
 		    err_str(rc));
+		count_failure(r);
 		goto out;
 	}
 	if ((rc = host_connect(r, h)) != 0) {
 		host_fail(h, "push", "%s", h->conn_err);
+		count_failure(r);
+		start_agent(r, h);	/* the connection may come back */
 		goto out;
 	}
 	if ((rc = upload_agent_files(r, h, &af, &msg)) == 0) {
@@ -234,9 +270,11 @@ push_agent(struct run *r, struct host *h)
 	if (rc == 0) {
 		h->pushed = 1;
 		h->stopped = 0;
+		journal_add(r->journal, "pushed", h->inv->name);
 		goto out;
 	}
 	host_fail(h, "push", "%s", msg);
+	count_failure(r);
 	restore_agent(r, h, &af);
  out:
 	free(msg);
@@ -245,32 +283,74 @@ push_agent(struct run *r, struct host *h)
 	return rc;
 }
 
+struct push_set {
+	struct run *r;
+	struct host **h;
+	size_t n;
+};
+
 static void
 push_one(void *ctx, size_t i)
 {
-	struct run *r = ctx;
-	struct host *h = &r->hosts[i];
+	struct push_set *ps = ctx;
+	struct host *h = ps->h[i];
 	double t0 = now_s();
 
-	if (h->is_agent && h->status != HS_FAILED && h->stopped) {
-		if (push_agent(r, h) == 0)
-			h->status = HS_OK;
-	}
+	if (h->stopped && push_agent(ps->r, h) == 0)
+		h->status = HS_OK;
 	h->seconds += now_s() - t0;
-	progress_step(r);
+	progress_step(ps->r);
+}
+
+static int
+push_range(struct run *r, struct push_set *ps, size_t from, size_t to,
+    const char *what)
+{
+	struct push_set sub = { r, ps->h + from, to - from };
+	size_t i;
+	int failed = 0;
+
+	progress_begin(r, what, sub.n);
+	par_for(sub.n, r->o->parallel, push_one, &sub, &r->stop);
+	progress_end(r);
+	for (i = 0; i < sub.n; i++)
+		failed += sub.h[i]->status == HS_FAILED;
+	return failed;
 }
 
 int
 phase_push_agents(struct run *r)
 {
-	size_t i, failed = 0;
+	struct push_set ps = { r, NULL, 0 };
+	size_t i, canary;
+	int failed;
 
-	log_info("pushing new keys and certificates, %d host(s) at a time",
-	    r->o->parallel);
-	progress_begin(r, "push agents", r->nhosts);
-	par_for_hosts(r, push_one);
-	progress_end(r);
+	ps.h = xcalloc(r->nhosts, sizeof(*ps.h));
 	for (i = 0; i < r->nhosts; i++)
-		failed += r->hosts[i].is_agent && !r->hosts[i].pushed;
-	return failed > 0 ? ERR_REMOTE_CMD : 0;
+		if (r->hosts[i].stopped && needs_push(&r->hosts[i]))
+			ps.h[ps.n++] = &r->hosts[i];
+	canary = r->o->canary > 0 && (size_t)r->o->canary < ps.n ?
+	    (size_t)r->o->canary : 0;
+	if (canary > 0) {
+		log_info("canary: rotating %zu agent(s) first", canary);
+		if ((failed = push_range(r, &ps, 0, canary, "canary")) > 0) {
+			log_error("canary: %d of %zu agent(s) failed: the "
+			    "others are not rotated", failed, canary);
+			atomic_store(&r->stop, STOP_FAILURES);
+		} else {
+			log_info("canary: %zu agent(s) run on their new "
+			    "certificates", canary);
+		}
+	}
+	if (atomic_load(&r->stop) == STOP_NONE) {
+		log_info("pushing new keys and certificates to %zu agent(s), "
+		    "%d at a time", ps.n - canary, r->o->parallel);
+		push_range(r, &ps, canary, ps.n, "push agents");
+	}
+	free(ps.h);
+	for (i = 0; i < r->nhosts; i++)
+		if (r->hosts[i].is_agent && !r->hosts[i].pushed &&
+		    !r->hosts[i].done_before)
+			return ERR_REMOTE_CMD;
+	return 0;
 }

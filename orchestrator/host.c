@@ -49,21 +49,32 @@ host_fail(struct host *h, const char *phase, const char *fmt, ...)
 	log_error("%s: %s: %s", h->label, phase, buf);
 }
 
+/*
+ * Connect, retrying a connection that failed or timed out (not a host key
+ * or login refusal) --retries times, 1 s, 2 s, 4 s... apart.
+ */
 int
 host_connect(struct run *r, struct host *h)
 {
-	int rc;
+	int rc, attempt;
 
 	if (h->conn != NULL)
 		return 0;
-	rc = sshconn_open(&h->so, &h->conn);
-	if (rc != 0) {
+	for (attempt = 0;; attempt++) {
+		rc = sshconn_open(&h->so, &h->conn);
+		if (rc == 0)
+			return 0;
 		free(h->conn_err);
 		h->conn_err = xstrdup(sshconn_errmsg(h->conn));
 		sshconn_close(h->conn);
 		h->conn = NULL;
+		if ((rc != ERR_NET && rc != ERR_TIMEOUT) ||
+		    attempt >= r->o->retries ||
+		    atomic_load(&r->stop) == STOP_SIGNAL)
+			return rc;
+		log_debug("%s: %s; retrying", h->label, h->conn_err);
+		sleep(1u << (attempt < 5 ? attempt : 5));
 	}
-	return rc;
 }
 
 void

@@ -32,7 +32,7 @@ main(int argc, char **argv)
 		    "libssh2\n");
 		return 2;
 	}
-	rc = run_rotate(&o);
+	rc = run_main(&o);
 	sshconn_global_cleanup();
 	return rc;
 }

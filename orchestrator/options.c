@@ -11,6 +11,7 @@
 enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
+	O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -58,6 +59,25 @@ static const struct optdef optdefs[] = {
 	  "connections again (default 120)." },
 	{ "agent-timeout", O_AGENT_TIMEOUT, "SECONDS",
 	  "Bound on each agent stop or start command (default 60)." },
+	{ "retries", O_RETRIES, "N",
+	  "Connection attempts after a failed one, with backoff (default 2). "
+	  "A wrong host key or a refused login is never retried." },
+	{ "skip-unreachable", O_SKIPUNREACH, NULL,
+	  "Leave agent hosts that cannot be reached alone instead of "
+	  "stopping: they are reported skipped, the old CA stays trusted, "
+	  "exit status 1; \"pemrotate resume\" finishes them later." },
+	{ "canary", O_CANARY, "N",
+	  "Rotate N agents first and check they run on their new "
+	  "certificates before touching the rest; stop if one fails." },
+	{ "max-failures", O_MAXFAIL, "N|N%",
+	  "Stop pushing to more agents once more than N agents (or N% of "
+	  "them) have failed; the rest keep their old certificates." },
+	{ "accept-new-host-keys", O_ACCEPTNEW, NULL,
+	  "Trust the host key of a host that known_hosts does not list yet, "
+	  "and record it there. A changed key is still refused." },
+	{ "state-dir", O_STATEDIR, "DIR",
+	  "Where run journals are kept (default $XDG_STATE_HOME/pemrotate or "
+	  "~/.local/state/pemrotate)." },
 	{ "dry-run", O_DRYRUN, NULL,
 	  "Run the preflight (inventory, database, every host) and show the "
 	  "plan; change nothing." },
@@ -81,6 +101,8 @@ opts_defaults(struct opts *o)
 	o->timeout_s = 30;
 	o->restart_timeout_s = 120;
 	o->agent_timeout_s = 60;
+	o->retries = 2;
+	o->max_failures = -1;
 }
 
 static void
@@ -113,11 +135,14 @@ opts_usage(FILE *f)
 	char head[64];
 	size_t i;
 
-	fprintf(f, "usage: pemrotate rotate -i INVENTORY [options]\n\n"
-	    "Rotate every SSL certificate of a PEM estate: stop the agents, "
-	    "rotate the\nPEM server's CA, server and CRL files, restart it, "
-	    "push each agent a new\nkey and certificate, and report per "
-	    "host.\n\noptions:\n");
+	fprintf(f, "usage: pemrotate rotate -i INVENTORY [options]\n"
+	    "       pemrotate resume [RUN] [options]\n\n"
+	    "rotate: replace every SSL certificate of a PEM estate: stop the "
+	    "agents, rotate\nthe PEM server's CA, server and CRL files, "
+	    "restart it, push each agent a new\nkey and certificate, and "
+	    "report per host.\n"
+	    "resume: finish an interrupted or partial run (the newest "
+	    "unfinished one, or\nRUN) from its journal.\n\noptions:\n");
 	for (i = 0; i < N_OPTDEFS; i++) {
 		if (optdefs[i].val < 256)
 			snprintf(head, sizeof(head), "  -%c, --%s%s%s",
@@ -260,6 +285,35 @@ int_arg(const char *name, const char *s, long lo, long hi, int *out)
 	return 0;
 }
 
+/* "N" or "N%"; 0 is allowed (stop at the first failure). */
+static int
+max_failures_arg(struct opts *o, const char *a)
+{
+	char buf[16];
+	size_t n = strlen(a);
+	long v;
+
+	o->max_failures_pct = n > 0 && a[n - 1] == '%';
+	if (o->max_failures_pct)
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		goto bad;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	if (strcmp(buf, "0") == 0) {
+		o->max_failures = 0;
+		return 0;
+	}
+	if (!str_to_posint(buf, o->max_failures_pct ? 100 : 1000000, &v))
+		goto bad;
+	o->max_failures = (int)v;
+	return 0;
+ bad:
+	fprintf(stderr, "pemrotate: --max-failures: expected N or N%% "
+	    "(0-100%%), got \"%s\"\n", a);
+	return -1;
+}
+
 static int
 set_opt(struct opts *o, int c, const char *a)
 {
@@ -281,6 +335,17 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_RESTART_TIMEOUT:
 		return int_arg("restart-timeout", a, 1, 3600,
 		    &o->restart_timeout_s);
+	case O_STATEDIR: o->state_dir = a; return 0;
+	case O_SKIPUNREACH: o->skip_unreachable = 1; return 0;
+	case O_ACCEPTNEW: o->accept_new_host_keys = 1; return 0;
+	case O_RETRIES:
+		if (strcmp(a, "0") == 0) {
+			o->retries = 0;
+			return 0;
+		}
+		return int_arg("retries", a, 1, 100, &o->retries);
+	case O_CANARY: return int_arg("canary", a, 1, 1000000, &o->canary);
+	case O_MAXFAIL: return max_failures_arg(o, a);
 	case O_AGENT_TIMEOUT:
 		return int_arg("agent-timeout", a, 1, 3600,
 		    &o->agent_timeout_s);
@@ -304,9 +369,12 @@ check_opts(struct opts *o, int argc, char **argv)
 		return OPTS_EXIT_USAGE;
 	}
 	o->command = argv[optind];
-	if (strcmp(o->command, "rotate") != 0) {
-		fprintf(stderr, "pemrotate: unknown command \"%s\"; the command "
-		    "is \"rotate\"\n", o->command);
+	if (strcmp(o->command, "resume") == 0 && optind + 1 < argc)
+		o->resume_run = argv[++optind];
+	if (strcmp(o->command, "rotate") != 0 &&
+	    strcmp(o->command, "resume") != 0) {
+		fprintf(stderr, "pemrotate: unknown command \"%s\"; the "
+		    "commands are \"rotate\" and \"resume\"\n", o->command);
 		return OPTS_EXIT_USAGE;
 	}
 	if (optind + 1 < argc) {
@@ -314,7 +382,7 @@ check_opts(struct opts *o, int argc, char **argv)
 		    argv[optind + 1]);
 		return OPTS_EXIT_USAGE;
 	}
-	if (o->inventory == NULL) {
+	if (o->inventory == NULL && strcmp(o->command, "rotate") == 0) {
 		fprintf(stderr, "pemrotate: -i/--inventory is required\n");
 		return OPTS_EXIT_USAGE;
 	}

@@ -10,7 +10,8 @@
 #include "crypto/pki.h"
 
 struct opts {
-	const char *command;		/* "rotate" */
+	const char *command;		/* "rotate" or "resume" */
+	const char *resume_run;		/* resume: the run id, or NULL */
 	const char *inventory;
 	const char *pem_db;
 	int parallel;
@@ -28,6 +29,13 @@ struct opts {
 	int timeout_s;			/* connect and command timeout */
 	int restart_timeout_s;		/* PostgreSQL restart and wait */
 	int agent_timeout_s;		/* agent stop/start commands */
+	const char *state_dir;		/* NULL: journal_default_dir() */
+	int skip_unreachable;
+	int retries;			/* connection attempts after the first */
+	int canary;			/* agents rotated and checked first */
+	int max_failures;		/* -1: no limit */
+	int max_failures_pct;		/* 1 if max_failures is a percentage */
+	int accept_new_host_keys;
 };
 
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };

@@ -16,7 +16,7 @@ struct par {
 	size_t next, n;
 	par_fn *fn;
 	void *ctx;
-	volatile int *stop;
+	atomic_int *stop;
 };
 
 static void *
@@ -27,7 +27,8 @@ par_worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		if (p->next >= p->n || (p->stop != NULL && *p->stop)) {
+		if (p->next >= p->n || (p->stop != NULL &&
+		    atomic_load(p->stop))) {
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
@@ -38,7 +39,7 @@ par_worker(void *arg)
 }
 
 void
-par_for(size_t n, int nthreads, par_fn *fn, void *ctx, volatile int *stop)
+par_for(size_t n, int nthreads, par_fn *fn, void *ctx, atomic_int *stop)
 {
 	struct par p;
 	pthread_t *t;

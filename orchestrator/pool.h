@@ -2,7 +2,7 @@
  * pool.h: the two kinds of parallelism pemrotate uses.
  *
  * par_for runs fn(ctx, i) for i in [0, n) on nthreads threads and returns
- * when all are done; a call that sees *stop non-zero starts no new index.
+ * when all are done; once *stop is non-zero no new index is started.
  *
  * keygen: a pool of CPU threads started at once that generates keys in
  * the background, in the order they were queued, while the network work
@@ -11,6 +11,7 @@
 #ifndef PEMROTATE_POOL_H
 #define PEMROTATE_POOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct pki_keyspec;
@@ -20,7 +21,7 @@ typedef void par_fn(void *ctx, size_t i);
 
 /* Run fn over [0, n) with at most nthreads threads (>= 1). */
 void par_for(size_t n, int nthreads, par_fn *fn, void *ctx,
-    volatile int *stop);
+    atomic_int *stop);
 
 struct keygen;
 

@@ -67,6 +67,7 @@ host_settings(struct run *r, struct host *h)
 	h->so.known_hosts = r->known_hosts;
 	h->so.known_hosts2 = r->known_hosts2;
 	h->so.use_agent = 1;
+	h->so.accept_new = r->o->accept_new_host_keys;
 	h->so.timeout_ms = r->o->timeout_s * 1000;
 	h->is_server = ih->is_server;
 	h->is_agent = ih->is_agent;
@@ -315,6 +316,21 @@ read_server_certs(struct run *r, struct host *h)
 	return rc;
 }
 
+int
+server_reread(struct run *r)
+{
+	struct server_files *sf = &r->sf;
+
+	free(sf->old_root_crt);
+	free(sf->old_root_crl);
+	pki_cert_free(sf->old_ca);
+	pki_cert_free(sf->old_server_cert);
+	sf->old_root_crt = sf->old_root_crl = NULL;
+	sf->old_ca = sf->old_server_cert = NULL;
+	r->old_ca_fp[0] = '\0';
+	return read_server_certs(r, r->server);
+}
+
 static int
 stat_server_files(struct run *r, struct host *h)
 {
@@ -407,9 +423,22 @@ preflight_host(void *ctx, size_t i)
 	if (h->status == HS_FAILED)
 		goto out;
 	if ((rc = host_connect(r, h)) != 0) {
-		host_fail(h, "preflight", "%s", h->conn_err);
+		if (r->o->skip_unreachable && !h->is_server &&
+		    (rc == ERR_NET || rc == ERR_TIMEOUT)) {
+			h->unreachable = 1;
+			h->status = HS_SKIPPED;
+			h->phase = "preflight";
+			h->error = xasprintf("unreachable, left alone: %s",
+			    h->conn_err);
+			log_error("%s: %s", h->label, h->error);
+		} else {
+			host_fail(h, "preflight", "%s", h->conn_err);
+		}
 		goto out;
 	}
+	if (sshconn_recorded_new_key(h->conn))
+		log_info("%s: host key %s recorded in %s (first use)",
+		    h->label, sshconn_hostkey_fp(h->conn), h->so.known_hosts);
 	if (h->is_agent && preflight_agent(r, h) != 0)
 		goto out;
 	if (h->is_server)
@@ -506,6 +535,17 @@ join_hosts(struct run *r, const long *ids, size_t nids)
 	return bad;
 }
 
+/* Unreachable hosts whose agent id is not known. */
+static size_t
+count_unreachable(const struct run *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nhosts; i++)
+		n += r->hosts[i].unreachable && r->hosts[i].agent_id == 0;
+	return n;
+}
+
 /* Active rows of pem.agent that no inventory host claims. */
 static int
 join_rows(struct run *r, long *ids, size_t nids)
@@ -527,6 +567,11 @@ join_rows(struct run *r, long *ids, size_t nids)
 	}
 	if (missing > 20)
 		strbuf_addf(&b, " and %zu more", missing - 20);
+	if (missing > 0 && missing <= count_unreachable(r)) {
+		log_info("active agent(s) %s belong, presumably, to the %zu "
+		    "unreachable host(s) left alone", b.s, count_unreachable(r));
+		missing = 0;
+	}
 	if (missing > 0)
 		r->error = xasprintf("%zu active agent(s) of pem.agent have "
 		    "no host in %s: %s", missing, inventory_path(r->inv), b.s);

@@ -69,8 +69,8 @@ remote_install_script(const char *const *tmp, const char *const *dst,
 }
 
 char *
-remote_restore_script(const char *const *dst, size_t n, const char *suffix,
-    const char *then_cmd)
+remote_restore_script(const char *const *dst, const int *created, size_t n,
+    const char *suffix, const char *then_cmd)
 {
 	struct strbuf b;
 	size_t i;
@@ -86,10 +86,10 @@ remote_restore_script(const char *const *dst, size_t n, const char *suffix,
 		    "  rm -f -- \"$d.pemrotate-restore\"\n"
 		    "  ln -- \"$d$sfx\" \"$d.pemrotate-restore\" 2>/dev/null ||"
 		    " cp -p -- \"$d$sfx\" \"$d.pemrotate-restore\"\n"
-		    "  mv -f -- \"$d.pemrotate-restore\" \"$d\"\n"
-		    "else\n"
-		    "  rm -f -- \"$d\"\n"
-		    "fi\n");
+		    "  mv -f -- \"$d.pemrotate-restore\" \"$d\"\n");
+		if (created != NULL && created[i])
+			strbuf_adds(&b, "else\n  rm -f -- \"$d\"\n");
+		strbuf_adds(&b, "fi\n");
 	}
 	strbuf_adds(&b, "echo pemrotate:restored\n");
 	return finish(&b, then_cmd, ok);

@@ -28,12 +28,13 @@ char *remote_install_script(const char *const *tmp, const char *const *dst,
 
 /*
  * Put back what remote_install_script replaced: dst[i]+suffix is renamed
- * back over dst[i] through a hard link (the backup stays); a dst[i] that
- * had no backup (it did not exist before) is removed.  Then runs
- * then_cmd (may be NULL).
+ * back over dst[i] through a hard link (the backup stays).  A dst[i]
+ * without a backup is left as it is, unless created[i] says it did not
+ * exist before the run: then it is removed (created may be NULL).  Then
+ * runs then_cmd (may be NULL).
  */
-char *remote_restore_script(const char *const *dst, size_t n,
-    const char *suffix, const char *then_cmd);
+char *remote_restore_script(const char *const *dst, const int *created,
+    size_t n, const char *suffix, const char *then_cmd);
 
 /* Remove the temporary files (cleanup after a failed upload). */
 char *remote_rm_script(const char *const *paths, size_t n);

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "inventory/inventory.h"
+#include "inventory/pemdb.h"
+#include "journal.h"
 #include "options.h"
 #include "pool.h"
 
@@ -71,14 +74,27 @@ setup_identity(struct run *r)
 	}
 }
 
-/* The new CA's subject: PEM's, with a serialNumber naming this run. */
+/*
+ * The run id: UTC time and 16 random bits (two runs in one second differ),
+ * or the id of the run being resumed.  The new CA's subject: PEM's, with a
+ * serialNumber naming this run.
+ */
 static void
 setup_subject(struct run *r)
 {
+	unsigned char rnd[2] = { 0, 0 };
+	char t[24];
 	struct tm tm;
 
 	gmtime_r(&r->started, &tm);
-	strftime(r->run_id, sizeof(r->run_id), "%Y%m%dT%H%M%SZ", &tm);
+	strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+	if (getentropy(rnd, sizeof(rnd)) != 0)
+		rnd[0] = (unsigned char)getpid();
+	if (r->resume != NULL)
+		snprintf(r->run_id, sizeof(r->run_id), "%s", r->resume->run_id);
+	else
+		snprintf(r->run_id, sizeof(r->run_id), "%s-%02x%02x", t,
+		    rnd[0], rnd[1]);
 	r->suffix = xasprintf(".pemrotate-%s", r->run_id);
 	if (r->o->ca_subject != NULL)
 		r->ca_subject = xstrdup(r->o->ca_subject);
@@ -101,13 +117,30 @@ host_label(const struct inv_host *ih)
 	return safe;
 }
 
-/* One struct host per inventory host; key slots: server's agent first. */
-static void
+/* Whether the host's agent needs a new key in this run. */
+static int
+wants_key(const struct run *r, const struct host *h)
+{
+	return h->inv->is_agent && (r->resume == NULL ||
+	    !journal_has(r->resume, "pushed", h->inv->name));
+}
+
+/*
+ * One struct host per inventory host, and the order keys are made in: the
+ * CA's and the server's (unless a resumed run finished the server), then
+ * the agents', the server host's own agent first.
+ */
+static size_t
 setup_hosts(struct run *r)
 {
-	size_t i, slot = 2;
+	size_t i, slot = 0;
 	struct host *h;
 
+	r->ca_slot = r->server_slot = -1;
+	if (r->resume == NULL || !journal_has(r->resume, "server", "done")) {
+		r->ca_slot = (long)slot++;
+		r->server_slot = (long)slot++;
+	}
 	r->nhosts = inventory_count(r->inv);
 	r->hosts = xcalloc(r->nhosts, sizeof(*r->hosts));
 	for (i = 0; i < r->nhosts; i++) {
@@ -117,14 +150,15 @@ setup_hosts(struct run *r)
 		h->label = host_label(h->inv);
 		if (h->inv->is_server)
 			r->server = h;
-		if (h->inv->is_agent && h->inv->is_server)
+		if (h->inv->is_server && wants_key(r, h))
 			h->key_slot = slot++;
 	}
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
-		if (h->inv->is_agent && !h->inv->is_server)
+		if (!h->inv->is_server && wants_key(r, h))
 			h->key_slot = slot++;
 	}
+	return slot;
 }
 
 static size_t
@@ -171,9 +205,8 @@ setup(struct run *r)
 {
 	char err[1024];
 	const struct inv_host *s;
+	size_t nkeys;
 
-	r->started = time(NULL);
-	pthread_mutex_init(&r->mu, NULL);
 	progress_init(r);
 	setup_subject(r);
 	if (inventory_load(r->o->inventory, &r->inv, err, sizeof(err)) != 0) {
@@ -181,15 +214,14 @@ setup(struct run *r)
 		return ERR_PARSE;
 	}
 	setup_identity(r);
-	setup_hosts(r);
+	nkeys = setup_hosts(r);
 	s = inventory_server(r->inv);
 	if (r->o->pem_db != NULL)
 		r->conninfo = xstrdup(r->o->pem_db);
 	else
 		r->conninfo = conninfo_for(s->address);
 	raise_fd_limit();
-	r->kg = keygen_start(&r->o->keyspec, 2 + count_agents(r),
-	    cpu_count());
+	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count());
 	return 0;
 }
 
@@ -258,30 +290,94 @@ count_status(const struct run *r, enum host_status st)
 	return n;
 }
 
+/* "resume RUN" when the run left work to do. */
+static void
+say_resume(struct run *r, const char *what)
+{
+	free(r->error);
+	r->error = xasprintf("%s; the old CA stays trusted, so every agent "
+	    "still logs in. Finish with: pemrotate resume %s%s%s", what,
+	    r->run_id, r->o->state_dir ? " --state-dir " : "",
+	    r->o->state_dir ? r->o->state_dir : "");
+}
+
 static int
 after_push(struct run *r)
 {
 	int failed = count_status(r, HS_FAILED);
+	int skipped = count_status(r, HS_SKIPPED);
+	char what[160];
 
-	if (failed > 0) {
+	if (atomic_load(&r->stop) == STOP_SIGNAL) {
+		r->result = "interrupted";
+		say_resume(r, "interrupted before every agent was rotated");
+		return 1;
+	}
+	if (failed > 0 || skipped > 0) {
 		r->result = "partial";
-		free(r->error);
-		r->error = xasprintf("%d host(s) failed and run on their old "
-		    "certificates; the old CA stays trusted. Fix them, then "
-		    "run the same pemrotate command again to rotate the rest.",
-		    failed);
+		snprintf(what, sizeof(what), "%d host(s) failed and %d were "
+		    "left alone; they run on their old certificates", failed,
+		    skipped);
+		say_resume(r, what);
 		return 1;
 	}
 	if (!r->o->no_overlap && phase_finalize(r) != 0) {
 		r->result = "partial";
 		return 1;
 	}
+	journal_add(r->journal, "finalized", "yes");
 	r->result = "ok";
 	return 0;
 }
 
+/* Record what the run is before its first change. */
 static int
-rotate(struct run *r)
+journal_begin(struct run *r)
+{
+	const struct opts *o = r->o;
+	char err[512], ks[32], *redacted, *inv;
+
+	if (r->resume != NULL) {
+		if (journal_reopen(r->resume->path, &r->journal, err,
+		    sizeof(err)) != 0)
+			goto fail;
+		journal_addf(r->journal, "resumed", "%ld", (long)r->started);
+		return 0;
+	}
+	if (journal_create(r->state_dir, r->run_id, &r->journal, err,
+	    sizeof(err)) != 0)
+		goto fail;
+	inv = realpath(o->inventory, NULL);
+	redacted = pemdb_conninfo_redact(r->conninfo);
+	pki_keyspec_str(&o->keyspec, ks, sizeof(ks));
+	journal_add(r->journal, "run", r->run_id);
+	journal_add(r->journal, "inventory", inv ? inv : o->inventory);
+	journal_add(r->journal, "pem_db", redacted ? redacted : "");
+	journal_add(r->journal, "known_hosts", r->known_hosts);
+	journal_add(r->journal, "ssh_key", o->ssh_key ? o->ssh_key : "");
+	journal_add(r->journal, "key_type", ks);
+	journal_addf(r->journal, "days", "%d", o->days);
+	journal_addf(r->journal, "no_overlap", "%d", o->no_overlap);
+	journal_add(r->journal, "ca_subject", r->ca_subject);
+	journal_add(r->journal, "old_ca", r->old_ca_fp);
+	journal_sync(r->journal);
+	free(inv);
+	free(redacted);
+	return 0;
+ fail:
+	r->error = xasprintf("%s; nothing was changed", err);
+	return ERR_IO;
+}
+
+static int
+interrupted(const struct run *r)
+{
+	return atomic_load(&r->stop) == STOP_SIGNAL;
+}
+
+/* Everything that must hold before the first change. */
+static int
+prepare(struct run *r)
 {
 	if (preflight(r) != 0) {
 		r->result = "preflight_failed";
@@ -293,10 +389,30 @@ rotate(struct run *r)
 		r->result = "dry_run";
 		return 0;
 	}
-	if (!confirm(r)) {
+	if (interrupted(r) || !confirm(r)) {
 		r->error = xstrdup("not confirmed; nothing was changed");
 		r->result = "cancelled";
 		return 2;
+	}
+	if (lock_acquire(r) != 0 || journal_begin(r) != 0) {
+		r->result = "preflight_failed";
+		return 2;
+	}
+	return -1;
+}
+
+static int
+rotate(struct run *r)
+{
+	int rc;
+
+	if ((rc = prepare(r)) >= 0)
+		return rc;
+	jobs_disable(r);
+	if (r->resume != NULL && (rc = resume_prepare(r)) != 0) {
+		if (r->result == NULL || strcmp(r->result, "failed") == 0)
+			r->result = "preflight_failed";
+		return strcmp(r->result, "rollback_failed") == 0 ? 3 : 2;
 	}
 	if (phase_stop_agents(r) != 0) {
 		r->error = xstrdup("the PEM server host's agent could not be "
@@ -304,12 +420,20 @@ rotate(struct run *r)
 		r->result = "preflight_failed";
 		return 2;
 	}
-	if (phase_server(r) != 0) {
-		restart_stopped_agents(r);
-		return 3;
+	if (interrupted(r) && !r->forward) {
+		r->error = xstrdup("interrupted; nothing was changed and the "
+		    "agents are started again");
+		r->result = "interrupted";
+		return 2;
 	}
-	if (!r->server->is_agent)
+	if (!r->forward) {
+		if (phase_server(r) != 0)
+			return 3;
+		if (!r->server->is_agent)
+			r->server->status = HS_OK;
+	} else if (!r->server->is_agent || r->server->done_before) {
 		r->server->status = HS_OK;
+	}
 	phase_push_agents(r);
 	return after_push(r);
 }
@@ -365,8 +489,28 @@ free_run(struct run *r)
 	free(r->error);
 	pemdb_ssl_clear(&r->ssl);
 	inventory_free(r->inv);
+	free(r->state_dir);
+	free(r->jobs);
 	log_set_hook(NULL, NULL, NULL);
 	pthread_mutex_destroy(&r->mu);
+}
+
+/* The end, whatever happened: agents running, PEM's job back, the lock. */
+static void
+wind_down(struct run *r)
+{
+	const char *res = r->result ? r->result : "failed";
+
+	restart_stopped_agents(r);
+	jobs_restore(r);
+	if (strcmp(res, "partial") != 0 && strcmp(res, "interrupted") != 0)
+		lock_release(r);
+	if (r->journal != NULL) {
+		journal_add(r->journal, "result", res);
+		journal_addf(r->journal, "exit", "%d", r->exit_code);
+		journal_close(r->journal);
+		r->journal = NULL;
+	}
 }
 
 static void
@@ -375,39 +519,153 @@ finish(struct run *r)
 	char err[512];
 
 	r->finished = time(NULL);
+	if (r->result == NULL)
+		r->result = "failed";
 	mark_all(r, HS_SKIPPED);
 	if (r->nhosts > 0 && !r->o->quiet)
 		report_table(r, stdout);
 	else if (r->nhosts > 0)
 		report_summary(r, stdout);
 	fflush(stdout);
-	/* the last word: what went wrong, and what to do */
-	if (r->error != NULL)
-		log_error("%s", r->error);
 	if (r->o->report != NULL && report_json(r, r->o->report, err,
 	    sizeof(err)) != 0) {
 		log_error("%s", err);
 		if (r->exit_code == 0)
 			r->exit_code = 1;
 	}
+	/* the last word: what went wrong, and what to do */
+	if (r->error != NULL)
+		log_error("%s", r->error);
+}
+
+/* ---- signals: a thread turns SIGINT and SIGTERM into r->stop ---- */
+
+static void *
+signal_thread(void *arg)
+{
+	struct run *r = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
+			return NULL;
+		if (atomic_exchange(&r->stop, STOP_SIGNAL) == STOP_SIGNAL)
+			log_error("already stopping: the hosts in flight are "
+			    "being finished and stopped agents started again");
+		else
+			log_error("%s: starting no new host; finishing those in "
+			    "flight", sig == SIGINT ? "interrupted" : "terminated");
+	}
+}
+
+/* Block the signals in every thread; one thread waits for them. */
+static int
+signals_start(struct run *r, pthread_t *t)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return pthread_create(t, NULL, signal_thread, r) == 0;
+}
+
+static void
+signals_stop(pthread_t t, int started)
+{
+	if (!started)
+		return;
+	pthread_kill(t, SIGUSR2);
+	pthread_join(t, NULL);
+}
+
+/* ---- resume: the options of the run being finished ---- */
+
+static const char *
+jget(const struct journal_state *st, const char *key)
+{
+	const char *v = journal_get(st, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/*
+ * What the earlier run was: its inventory, database, keys and validity;
+ * the command line may name another inventory path, database or SSH
+ * settings (the same estate seen from here), and sets how to work.
+ */
+static int
+resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
+{
+	char err[512], *path, *dir;
+	const char *v;
+
+	dir = r->state_dir;
+	if ((path = journal_find(dir, ro->resume_run)) == NULL ||
+	    journal_load(path, st, err, sizeof(err)) != 0) {
+		r->error = path == NULL ? xasprintf("no %s run to resume in "
+		    "%s", ro->resume_run ? ro->resume_run : "unfinished", dir) :
+		    xstrdup(err);
+		free(path);
+		return ERR_NOTFOUND;
+	}
+	free(path);
+	if (ro->inventory == NULL)
+		ro->inventory = jget(st, "inventory");
+	if (ro->pem_db == NULL)
+		ro->pem_db = jget(st, "pem_db");
+	if (ro->known_hosts == NULL)
+		ro->known_hosts = jget(st, "known_hosts");
+	if (ro->ssh_key == NULL)
+		ro->ssh_key = jget(st, "ssh_key");
+	if ((v = jget(st, "key_type")) != NULL)
+		pki_keyspec_parse(v, &ro->keyspec);
+	if ((v = jget(st, "days")) != NULL)
+		ro->days = atoi(v);
+	ro->no_overlap = (v = jget(st, "no_overlap")) && strcmp(v, "1") == 0;
+	ro->ca_subject = jget(st, "ca_subject");
+	r->resume = st;
+	log_info("resuming run %s (%s)", st->run_id, st->path);
+	return ro->inventory != NULL ? 0 : ERR_PARSE;
 }
 
 int
-run_rotate(const struct opts *o)
+run_main(const struct opts *o)
 {
+	struct journal_state st;
+	struct opts ro = *o;
 	struct run r;
+	pthread_t sigt;
+	int sig_ok;
 
 	memset(&r, 0, sizeof(r));
-	r.o = o;
-	r.result = "failed";
-	if (setup(&r) != 0) {
+	memset(&st, 0, sizeof(st));
+	r.o = &ro;
+	r.started = time(NULL);
+	pthread_mutex_init(&r.mu, NULL);
+	r.state_dir = o->state_dir ? xstrdup(o->state_dir) :
+	    journal_default_dir();
+	sig_ok = signals_start(&r, &sigt);
+	if (strcmp(o->command, "resume") == 0 &&
+	    resume_opts(&r, &ro, &st) != 0) {
+		r.exit_code = 2;
+	} else if (setup(&r) != 0) {
 		r.exit_code = 2;
 		r.result = "preflight_failed";
 	} else {
 		r.exit_code = rotate(&r);
 	}
-	restart_stopped_agents(&r);
+	wind_down(&r);
 	finish(&r);
+	signals_stop(sigt, sig_ok);
 	free_run(&r);
+	journal_state_clear(&st);
 	return r.exit_code;
 }

@@ -10,6 +10,7 @@
 #define PEMROTATE_RUN_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <time.h>
@@ -21,10 +22,15 @@ struct opts;
 struct inventory;
 struct inv_host;
 struct keygen;
+struct journal;
+struct journal_state;
 struct pki_key;
 struct pki_cert;
 
 enum host_status { HS_PENDING = 0, HS_OK, HS_FAILED, HS_SKIPPED };
+
+/* Why no new host is started. */
+enum { STOP_NONE = 0, STOP_SIGNAL = 1, STOP_FAILURES = 2 };
 
 struct host {
 	size_t inv_idx;
@@ -49,6 +55,8 @@ struct host {
 	char *conn_err;			/* why the last connect failed */
 	int stopped;			/* stopped by us, not started again */
 	int pushed;			/* new files in place, agent started */
+	int unreachable;		/* --skip-unreachable left it alone */
+	int done_before;		/* pushed by the run being resumed */
 	enum host_status status;
 	const char *phase;
 	char *error;			/* printable, no secrets */
@@ -73,6 +81,7 @@ struct server_files {
 	struct pki_cert *old_server_cert;
 	char *restart_cmd;
 	int replaced;			/* renames done: restore on failure */
+	int restarted;			/* PostgreSQL restarted on new files */
 };
 
 struct run {
@@ -88,7 +97,8 @@ struct run {
 	struct pemdb_ssl ssl;
 	char *pg_host, *pg_port;	/* where the server's TLS is probed */
 	struct server_files sf;
-	struct keygen *kg;		/* slot 0 CA, 1 server, 2.. agents */
+	struct keygen *kg;		/* CA, server, then agents' keys */
+	long ca_slot, server_slot;	/* -1 when not made (resume) */
 	struct pki_key *ca_key, *server_key;
 	struct pki_cert *ca_cert, *server_cert;
 	char *ca_pem, *crl_pem;		/* the new CA and its CRL, public */
@@ -100,15 +110,23 @@ struct run {
 	int exit_code;
 	const char *result;		/* "ok", "partial", "rolled_back", ... */
 	char *error;			/* run-level error, printable */
-	volatile int stop;
+	atomic_int stop;		/* STOP_*: start no new host */
+	struct journal *journal;
+	struct journal_state *resume;	/* the run being resumed, or NULL */
+	int forward;			/* resume: server already rotated */
+	char *state_dir;
+	long *jobs;			/* PEM jobs disabled for the run */
+	size_t njobs;
+	int locked;			/* holds the server-side lock */
+	int nfailed_push;
 	pthread_mutex_t mu;		/* guards progress counters */
 	size_t done, total;
 	const char *progress_phase;
 	int tty;
 };
 
-/* Run the "rotate" command; returns the exit status. */
-int run_rotate(const struct opts *o);
+/* Run the "rotate" or "resume" command; returns the exit status. */
+int run_main(const struct opts *o);
 
 /* ---- shared by the phase files ---- */
 
@@ -149,6 +167,19 @@ int phase_server(struct run *r);
 int phase_push_agents(struct run *r);
 int phase_finalize(struct run *r);
 void restart_stopped_agents(struct run *r);
+/* resume.c: decide from the journal and the server how to go on. */
+int resume_prepare(struct run *r);
+/* server.c, for resume: bring the server back to its original files;
+ * make sure it serves the new certificate (restarting it if not). */
+int server_restore(struct run *r, int restart);
+int server_ensure_serving(struct run *r);
+/* preflight.c: read the server's public files again. */
+int server_reread(struct run *r);
+/* lock.c: the server-side lock; PEM's CA renewal job. */
+int lock_acquire(struct run *r);
+void lock_release(struct run *r);
+void jobs_disable(struct run *r);
+void jobs_restore(struct run *r);
 
 /* report.c: the table and summary on stdout, the JSON file. */
 void report_table(const struct run *r, FILE *f);

@@ -17,6 +17,7 @@
 #include "crypto/tlsprobe.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
+#include "journal.h"
 #include "options.h"
 #include "pool.h"
 #include "remote.h"
@@ -80,8 +81,9 @@ make_server_pki(struct run *r)
 	size_t n, len;
 	int rc;
 
-	if ((rc = keygen_take(r->kg, 0, &r->ca_key)) != 0 ||
-	    (rc = keygen_take(r->kg, 1, &r->server_key)) != 0)
+	if ((rc = keygen_take(r->kg, (size_t)r->ca_slot, &r->ca_key)) != 0 ||
+	    (rc = keygen_take(r->kg, (size_t)r->server_slot,
+	    &r->server_key)) != 0)
 		return rc;
 	if ((rc = pki_cert_make_ca(r->ca_key, r->ca_subject, r->o->days,
 	    &r->ca_cert)) != 0)
@@ -277,77 +279,6 @@ restart_server(struct run *r, const struct pki_cert *expect,
 	return rc;
 }
 
-static const int all_files[SF_COUNT] = {
-	SF_CA_KEY, SF_CA_CRT, SF_ROOT_CRT, SF_ROOT_CRL, SF_SERVER_KEY,
-	SF_SERVER_CRT,
-};
-
-/* Put the original six files back and restart on them. */
-static int
-rollback_server(struct run *r)
-{
-	struct host *h = r->server;
-	char *script, *msg = NULL;
-	int rc;
-
-	log_error("rolling back the PEM server to its original files");
-	script = remote_restore_script((const char *const *)r->sf.path,
-	    SF_COUNT, r->suffix, NULL);
-	rc = host_exec(r, h, "restore the original files", script,
-	    r->o->timeout_s, &msg);
-	free(script);
-	if (rc == 0)
-		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
-	if (rc != 0) {
-		log_error("ROLLBACK FAILED on %s: %s. The original files are "
-		    "kept as <file>%s in %s; restore them and restart "
-		    "PostgreSQL by hand.", h->label, msg, r->suffix,
-		    r->sf.data_dir);
-		r->result = "rollback_failed";
-	} else {
-		log_info("the PEM server runs on its original files again");
-		r->result = "rolled_back";
-	}
-	free(msg);
-	return rc;
-}
-
-int
-phase_server(struct run *r)
-{
-	struct host *h = r->server;
-	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
-	char *msg = NULL, why[256];
-	int rc;
-
-	h->t0 = now_s();
-	r->progress_phase = NULL;
-	log_info("rotating the PEM server's files on %s", h->label);
-	if ((rc = make_server_pki(r)) != 0) {
-		pki_last_error(why, sizeof(why));
-		msg = xasprintf("generate the new CA and server "
-		    "certificate: %s", why);
-	} else if ((rc = build_contents(r, &nf, !r->o->no_overlap)) == 0) {
-		rc = install_server_files(r, all_files, SF_COUNT, &nf, &msg);
-		r->sf.replaced = (rc == 0 || rc == ERR_REMOTE_CMD);
-	}
-	newfiles_clear(&nf);
-	if (rc == 0) {
-		log_info("restarting PostgreSQL on %s", h->label);
-		rc = restart_server(r, r->server_cert, r->ca_cert, &msg);
-	}
-	if (rc != 0) {
-		host_fail(h, "server", "%s", msg ? msg : err_str(rc));
-		if (r->sf.replaced)
-			rollback_server(r);
-		else
-			r->result = "rolled_back";
-	}
-	free(msg);
-	h->seconds += now_s() - h->t0;
-	return rc;
-}
-
 /* pg_reload_conf() on the PEM database. */
 static int
 reload_server(struct run *r, char **msg)
@@ -361,6 +292,162 @@ reload_server(struct run *r, char **msg)
 	if (rc != 0)
 		*msg = xasprintf("reload: %s", pemdb_errmsg(db));
 	pemdb_free(db);
+	return rc;
+}
+
+/*
+ * Reload, then check what is served until it is expect (the postmaster
+ * reloads asynchronously) or a few seconds pass.
+ */
+static int
+reload_and_check(struct run *r, const struct pki_cert *expect,
+    const struct pki_cert *ca, char **msg)
+{
+	int rc, tries;
+
+	if ((rc = reload_server(r, msg)) != 0)
+		return rc;
+	for (tries = 0; tries < 20; tries++) {
+		free(*msg);
+		*msg = NULL;
+		rc = check_served(r, expect, ca, -1, msg);
+		if (rc != ERR_VERIFY)
+			break;
+		usleep(250 * 1000);
+	}
+	if (rc == ERR_VERIFY) {
+		free(*msg);
+		*msg = xstrdup("after a reload PostgreSQL still serves its "
+		    "old certificate: the new SSL files do not load (see its "
+		    "log: \"SSL configuration was not reloaded\")");
+	}
+	return rc;
+}
+
+static const int all_files[SF_COUNT] = {
+	SF_CA_KEY, SF_CA_CRT, SF_ROOT_CRT, SF_ROOT_CRL, SF_SERVER_KEY,
+	SF_SERVER_CRT,
+};
+
+/*
+ * Put the original six files back and make PostgreSQL use them: a restart
+ * if it was restarted on the new ones, else a reload.  Checks the original
+ * certificate is served.  Also used by resume.
+ */
+int
+server_restore(struct run *r, int restart)
+{
+	struct host *h = r->server;
+	char *script, *msg = NULL;
+	int created[SF_COUNT], i, rc;
+
+	for (i = 0; i < SF_COUNT; i++)
+		created[i] = !r->sf.exists[i];
+	script = remote_restore_script((const char *const *)r->sf.path,
+	    created, SF_COUNT, r->suffix, NULL);
+	rc = host_exec(r, h, "restore the original files", script,
+	    r->o->timeout_s, &msg);
+	free(script);
+	/* what is on disk now is the original to expect */
+	if (rc == 0 && (rc = server_reread(r)) != 0)
+		msg = xstrdup(h->error ? h->error : "re-read the files");
+	if (rc == 0 && restart)
+		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
+	else if (rc == 0)
+		rc = reload_and_check(r, r->sf.old_server_cert, NULL, &msg);
+	if (rc != 0) {
+		log_error("ROLLBACK FAILED on %s: %s. The original files are "
+		    "kept as <file>%s next to each file in %s; put them back "
+		    "and restart PostgreSQL by hand.", h->label, msg,
+		    r->suffix, r->sf.data_dir);
+		r->result = "rollback_failed";
+	} else {
+		log_info("the PEM server runs on its original files again");
+		r->result = "rolled_back";
+	}
+	journal_add(r->journal, "server", rc ? "rollback failed" :
+	    "rolled back");
+	free(msg);
+	return rc;
+}
+
+int
+server_ensure_serving(struct run *r)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (check_served(r, r->server_cert, r->ca_cert, -1, &msg) == 0)
+		return 0;
+	free(msg);
+	msg = NULL;
+	log_info("PostgreSQL does not serve the new certificate yet: "
+	    "restarting it");
+	rc = restart_server(r, r->server_cert, r->ca_cert, &msg);
+	if (rc != 0)
+		r->error = xasprintf("resume: %s", msg);
+	free(msg);
+	return rc;
+}
+
+/*
+ * Install the six files, prove they load with a reload (a reload that
+ * fails keeps the old SSL context, so the server never goes down on a bad
+ * file), then restart as PEM's procedure wants and check again.
+ */
+static int
+rotate_server_files(struct run *r, char **msg)
+{
+	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
+	int rc;
+
+	if ((rc = build_contents(r, &nf, !r->o->no_overlap)) == 0) {
+		journal_add(r->journal, "new_ca", r->new_ca_fp);
+		journal_add(r->journal, "server", "installing");
+		journal_sync(r->journal);
+		rc = install_server_files(r, all_files, SF_COUNT, &nf, msg);
+		r->sf.replaced = (rc == 0 || rc == ERR_REMOTE_CMD);
+	}
+	newfiles_clear(&nf);
+	if (rc != 0)
+		return rc;
+	journal_add(r->journal, "server", "installed");
+	if ((rc = reload_and_check(r, r->server_cert, r->ca_cert, msg)) != 0)
+		return rc;
+	log_info("the new files load; restarting PostgreSQL on %s",
+	    r->server->label);
+	r->sf.restarted = 1;
+	return restart_server(r, r->server_cert, r->ca_cert, msg);
+}
+
+int
+phase_server(struct run *r)
+{
+	struct host *h = r->server;
+	char *msg = NULL, why[256];
+	int rc;
+
+	h->t0 = now_s();
+	log_info("rotating the PEM server's files on %s", h->label);
+	if ((rc = make_server_pki(r)) != 0) {
+		pki_last_error(why, sizeof(why));
+		msg = xasprintf("generate the new CA and server "
+		    "certificate: %s", why);
+	} else {
+		rc = rotate_server_files(r, &msg);
+	}
+	if (rc != 0) {
+		host_fail(h, "server", "%s", msg ? msg : err_str(rc));
+		if (r->sf.replaced)
+			server_restore(r, r->sf.restarted);
+		else
+			r->result = "rolled_back";
+	} else {
+		journal_add(r->journal, "server", "done");
+		journal_sync(r->journal);
+	}
+	free(msg);
+	h->seconds += now_s() - h->t0;
 	return rc;
 }
 

@@ -37,6 +37,7 @@ struct sshconn {
 	long long deadline;	/* ms, monotonic */
 	char fp[64];
 	char err[512];
+	int recorded;		/* accept_new: the key was added */
 };
 
 static long long
@@ -171,6 +172,12 @@ const char *
 sshconn_hostkey_fp(const struct sshconn *c)
 {
 	return c->fp;
+}
+
+int
+sshconn_recorded_new_key(const struct sshconn *c)
+{
+	return c->recorded;
 }
 
 /* ---- connecting ---- */
@@ -361,6 +368,42 @@ hk_name(int hk_type)
 	return "unsupported";
 }
 
+/*
+ * Trust on first use, asked for by the operator: append the key to the
+ * known_hosts file as OpenSSH writes it (one write, O_APPEND, so lines of
+ * concurrent connections do not mix).
+ */
+static int
+record_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
+    const struct sshconn_opts *o, const char *key, size_t keylen, int mask)
+{
+	struct libssh2_knownhost *entry = NULL;
+	char name[300], line[4096];
+	size_t len = 0;
+	int fd, ok;
+
+	if (o->port == 22)
+		snprintf(name, sizeof(name), "%s", o->host);
+	else
+		snprintf(name, sizeof(name), "[%s]:%d", o->host, o->port);
+	ok = libssh2_knownhost_addc(kh, name, NULL, key, keylen, NULL, 0,
+	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | mask,
+	    &entry) == 0 && libssh2_knownhost_writeline(kh, entry, line,
+	    sizeof(line), &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0;
+	fd = ok ? open(o->known_hosts, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600) : -1;
+	if (fd < 0 || write(fd, line, len) != (ssize_t)len) {
+		seterr(c, "%s: cannot record its host key in %s", c->label,
+		    o->known_hosts);
+		if (fd >= 0)
+			close(fd);
+		return ERR_HOSTKEY_UNKNOWN;
+	}
+	close(fd);
+	c->recorded = 1;
+	return 0;
+}
+
 /* After the handshake: the server's key must match known_hosts. */
 static int
 check_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
@@ -393,6 +436,8 @@ check_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
 		    o->known_hosts);
 		return ERR_HOSTKEY_CHANGED;
 	}
+	if (o->accept_new)
+		return record_host_key(c, kh, o, key, keylen, mask);
 	seterr(c, "%s: host key unknown: %s key %s is not in %s", c->label,
 	    hk_name(type), c->fp, o->known_hosts);
 	return ERR_HOSTKEY_UNKNOWN;

@@ -23,6 +23,7 @@ struct sshconn_opts {
 	const char *known_hosts;	/* known_hosts file, required */
 	const char *known_hosts2;	/* a second one (system), or NULL */
 	int use_agent;			/* try ssh-agent (SSH_AUTH_SOCK) first */
+	int accept_new;			/* unknown host: trust and record key */
 	int timeout_ms;			/* per call; 0 means 30000 */
 };
 
@@ -45,6 +46,8 @@ int sshconn_open(const struct sshconn_opts *opts, struct sshconn **out);
 const char *sshconn_errmsg(const struct sshconn *c);
 /* "SHA256:base64" of the server's host key, "" before the handshake. */
 const char *sshconn_hostkey_fp(const struct sshconn *c);
+/* 1 if this connection recorded a new host key in known_hosts. */
+int sshconn_recorded_new_key(const struct sshconn *c);
 
 struct sshconn_result {
 	int exit_status;	/* -1 if the command died by a signal */

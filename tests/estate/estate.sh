@@ -2,7 +2,7 @@
 #
 # estate.sh -- build, use and tear down a fake PEM estate for pemrotate's
 # integration tests: a real PostgreSQL 15 cluster with PEM's six SSL files and
-# a pem.agent table, a real sshd, N agent "hosts" (one address each, all
+# pem.agent and pem.job tables, a real sshd, N agent "hosts" (one address each, all
 # served by that sshd), an inventory and a known_hosts file.  As root, all
 # servers run in a private network namespace.
 #
@@ -318,6 +318,12 @@ INSERT INTO pem.agent(id, description, version, platform, heartbeat_interval)
     FROM generate_series(1, :n) AS i;
 INSERT INTO pem.agent VALUES (:dead, 'decommissioned', false, '8.6.0',
     'x86_64 Debian 11', 60);
+CREATE TABLE pem.job(jobid serial PRIMARY KEY, jobname text NOT NULL,
+    jobdesc text, jobenabled bool NOT NULL DEFAULT true);
+INSERT INTO pem.job(jobname, jobdesc) VALUES
+    ('Check CA certificate expiry',
+     'Renew the PEM CA certificate when it is about to expire'),
+    ('Purge logs', 'Remove old PEM logs');
 EOF
 }
 

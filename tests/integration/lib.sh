@@ -79,13 +79,32 @@ run_pemrotate() {
 	set +e
 	in_ns "$PEMROTATE" rotate -i "${INV:-$ESTATE_INVENTORY}" \
 	    --known-hosts "${KH:-$ESTATE_KNOWN_HOSTS}" --pem-db "$PEMDB" \
-	    --key-type ec:P-256 --timeout 20 "$@" >"$E.out" 2>&1
+	    --key-type ec:P-256 --timeout 20 --state-dir "$E.state" "$@" \
+	    >"$E.out" 2>&1
 	rc=$?
 	set -e
 	echo "  pemrotate exit $rc: $(tail -n 1 "$E.out")"
 	not "no sanitizer report" grep -Eq \
 	    'AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer' \
 	    "$E.out"
+}
+
+# pemrotate resume [ARGS] against estate $E; like run_pemrotate.
+run_resume() {
+	set +e
+	in_ns "$PEMROTATE" resume --state-dir "$E.state" --timeout 20 "$@" \
+	    >"$E.out" 2>&1
+	rc=$?
+	set -e
+	echo "  pemrotate resume exit $rc: $(tail -n 1 "$E.out")"
+	not "no sanitizer report" grep -Eq \
+	    'AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer' \
+	    "$E.out"
+}
+
+# The run id of the newest journal of estate $E.
+last_run() {
+	ls "$E.state" | sed -n 's/\.journal$//p' | sort | tail -n 1
 }
 
 sha() {

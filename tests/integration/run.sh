@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for t in "$here"/tests/integration/t_*.sh; do
+for t in "$here"/tests/integration/${ONLY:-t_}*.sh; do
 	# shellcheck disable=SC1090
 	. "$t"
 done

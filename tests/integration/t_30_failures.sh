@@ -59,9 +59,20 @@ for h in r['hosts']:
     want = 'failed' if h['agent_id'] == 4 else 'ok'
     assert h['status'] == want, h" "$work/partial.json"
 
-begin "run again once fixed: every agent rotated, overlap ended"
+begin "while the run is unfinished another rotation is refused"
+run_id=$(last_run)
+ok "the run named the command that finishes it" \
+    grep -q "pemrotate resume $run_id" "$E.out"
+keep=$(snapshot)
 run_pemrotate -y
+eq "exit status" 2 "$rc"
+ok "names the run holding the lock" grep -q "holds.*pemrotate.lock.*$run_id" "$E.out"
+eq "nothing changed" "$keep" "$(snapshot)"
+
+begin "resume once fixed: agent4 rotated, overlap ended"
+run_resume -y
 eq "exit status" 0 "$rc"
+ok "the lock is gone" test ! -e "$D/pemrotate.lock"
 eq "root.crt is the new CA alone" 1 "$(count_certs "$D/root.crt")"
 not "agent4 has a new certificate" test "$old4" = "$(sha "$(agent_file 4 crt)")"
 ok "every agent logs in" all_agents_login

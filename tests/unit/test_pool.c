@@ -20,7 +20,7 @@ struct counts {
 	pthread_mutex_t mu;
 	int seen[1000];
 	int total;
-	volatile int stop;
+	atomic_int stop;
 };
 
 static void
@@ -32,7 +32,7 @@ count_one(void *ctx, size_t i)
 	c->seen[i]++;
 	c->total++;
 	if (c->total == 10)
-		c->stop = 1;
+		atomic_store(&c->stop, 1);
 	pthread_mutex_unlock(&c->mu);
 }
 

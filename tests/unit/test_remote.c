@@ -133,7 +133,7 @@ test_install_and_restore(void **state)
 	assert_int_equal(access(tmp[0], F_OK), -1);
 	free(b);
 
-	s = remote_restore_script((const char *const *)dst, 2,
+	s = remote_restore_script((const char *const *)dst, NULL, 2,
 	    ".pemrotate-RUN1", NULL);
 	assert_int_equal(run_sh(s), 0);
 	free(s);
@@ -151,6 +151,7 @@ test_install_and_restore(void **state)
 static void
 test_install_new_file_then_restore_removes(void **state)
 {
+	static const int created[1] = { 1 };
 	const char *dstv[1];
 	char *dst, *tmp, *s;
 
@@ -164,7 +165,13 @@ test_install_new_file_then_restore_removes(void **state)
 	assert_int_equal(run_sh(s), 0);
 	free(s);
 	assert_file(dst, "crl");
-	s = remote_restore_script(dstv, 1, ".pemrotate-RUN2", NULL);
+	/* not known to be new: a file without a backup is left alone */
+	s = remote_restore_script(dstv, NULL, 1, ".pemrotate-RUN2", NULL);
+	assert_int_equal(run_sh(s), 0);
+	free(s);
+	assert_file(dst, "crl");
+	/* known to be new: removed */
+	s = remote_restore_script(dstv, created, 1, ".pemrotate-RUN2", NULL);
 	assert_int_equal(run_sh(s), 0);
 	free(s);
 	assert_int_equal(access(dst, F_OK), -1);
@@ -231,7 +238,7 @@ test_control_chars_refused(void **state)
 
 	(void)state;
 	assert_null(remote_install_script(tmp, bad, 1, ".s", NULL));
-	assert_null(remote_restore_script(bad, 1, ".s", NULL));
+	assert_null(remote_restore_script(bad, NULL, 1, ".s", NULL));
 	assert_null(remote_rm_script(bad, 1));
 	assert_null(remote_detect_restart_script("/var/lib/x\n"));
 }

@@ -1,0 +1,59 @@
+/*
+ * journal.h: what a run has done, on the local disk, so that an
+ * interrupted or partial run can be finished by "pemrotate resume".
+ *
+ * One text file per run, <state dir>/<run id>.journal, one record a line:
+ * "KEY<TAB>VALUE".  Appended with write(2) (a SIGKILL loses nothing
+ * written), synced at phase boundaries.  It holds no secret: options (the
+ * connection string without its password), host names, fingerprints of
+ * public certificates, phases reached.
+ */
+#ifndef PEMROTATE_JOURNAL_H
+#define PEMROTATE_JOURNAL_H
+
+#include <stddef.h>
+
+struct journal;
+
+/* Create DIR (0700, parents too) and DIR/RUN_ID.journal (0600, new). */
+int journal_create(const char *dir, const char *run_id,
+    struct journal **out, char *err, size_t errlen);
+/* Open an existing journal to append to it (resume). */
+int journal_reopen(const char *path, struct journal **out, char *err,
+    size_t errlen);
+/* Append "key\tvalue\n"; a value with a control character is cut there. */
+void journal_add(struct journal *j, const char *key, const char *value);
+void journal_addf(struct journal *j, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void journal_sync(struct journal *j);
+const char *journal_path(const struct journal *j);
+void journal_close(struct journal *j);
+
+/* A journal read back. */
+struct journal_state {
+	char *path;
+	char *run_id;
+	char **keys, **values;		/* every record, in order */
+	size_t n;
+};
+
+int journal_load(const char *path, struct journal_state *st, char *err,
+    size_t errlen);
+/* The last value of key, or NULL. */
+const char *journal_get(const struct journal_state *st, const char *key);
+/* 1 if a record key\tvalue exists. */
+int journal_has(const struct journal_state *st, const char *key,
+    const char *value);
+void journal_state_clear(struct journal_state *st);
+
+/*
+ * The path of run RUN_ID's journal in dir, or (run_id NULL) of the newest
+ * journal whose run did not end with a final result.  NULL if none.
+ */
+char *journal_find(const char *dir, const char *run_id);
+
+/* The default state directory: $XDG_STATE_HOME/pemrotate or
+ * ~/.local/state/pemrotate.  Caller frees. */
+char *journal_default_dir(void);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * lock.c: one run at a time per estate, and PEM's own CA renewal kept
+ * from rotating underneath us.
+ *
+ * The lock is a file in the PEM server's data directory, created with
+ * O_EXCL over SFTP: it lives where the estate lives (two operators on two
+ * machines see the same lock), survives the PostgreSQL restart, and names
+ * the run holding it so "pemrotate resume" of that run may take it over.
+ */
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/xmem.h"
+#include "inventory/pemdb.h"
+#include "journal.h"
+#include "options.h"
+
+#define LOCK_NAME	"pemrotate.lock"
+#define RENEWAL_JOB	"Check CA certificate expiry"
+
+static char *
+lock_path(const struct run *r)
+{
+	return xasprintf("%s/%s", r->sf.data_dir, LOCK_NAME);
+}
+
+/* The run id in an existing lock ("run <id> ..."), or NULL. */
+static char *
+lock_holder(struct run *r, const char *path, char **text)
+{
+	char *buf = NULL, id[64], *p;
+	size_t len;
+
+	*text = NULL;
+	if (sshconn_read_file(r->server->conn, path, 4096, 0, &buf, &len))
+		return NULL;
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '\n' && p[1] != '\0')
+			*p = ',';
+	buf[strcspn(buf, "\n")] = '\0';
+	*text = str_printable(buf, 300);
+	if (sscanf(buf, "run %63[^,]", id) != 1)
+		id[0] = '\0';
+	free(buf);
+	return xstrdup(id);
+}
+
+int
+lock_acquire(struct run *r)
+{
+	char host[256] = "?", *path, *body, *holder, *text;
+	struct sshconn_stat st;
+	int rc;
+
+	if ((rc = host_connect(r, r->server)) != 0)
+		return rc;
+	gethostname(host, sizeof(host) - 1);
+	path = lock_path(r);
+	body = xasprintf("run %s\nhost %s\npid %ld\n", r->run_id, host,
+	    (long)getpid());
+	rc = sshconn_write_new(r->server->conn, path, body, strlen(body), 0600,
+	    -1, -1);
+	/* SFTP v3 servers answer a plain failure when the file exists */
+	if (rc != 0 && sshconn_stat(r->server->conn, path, &st) == 0)
+		rc = ERR_EXISTS;
+	if (rc == ERR_EXISTS) {
+		holder = lock_holder(r, path, &text);
+		if (holder != NULL && strcmp(holder, r->run_id) == 0) {
+			rc = 0;		/* our own run, being resumed */
+		} else {
+			r->error = xasprintf("another pemrotate run holds %s "
+			    "on %s (%s); if it is no longer running, finish "
+			    "it with \"pemrotate resume %s\" or remove the "
+			    "file", path, r->server->label,
+			    text ? text : "unreadable", holder ? holder : "");
+		}
+		free(holder);
+		free(text);
+	} else if (rc != 0) {
+		r->error = xasprintf("cannot create %s: %s", path,
+		    sshconn_errmsg(r->server->conn));
+	}
+	r->locked = (rc == 0);
+	free(body);
+	free(path);
+	return rc;
+}
+
+void
+lock_release(struct run *r)
+{
+	char *path;
+
+	if (!r->locked || host_connect(r, r->server) != 0)
+		return;
+	path = lock_path(r);
+	if (sshconn_unlink(r->server->conn, path) != 0)
+		log_error("could not remove %s: %s", path,
+		    sshconn_errmsg(r->server->conn));
+	r->locked = 0;
+	free(path);
+}
+
+/* ---- PEM's CA renewal job ---- */
+
+void
+jobs_disable(struct run *r)
+{
+	struct pemdb *db = NULL;
+	size_t i;
+
+	if (pemdb_connect(r->conninfo, r->o->timeout_s, &db) == 0 &&
+	    pemdb_job_disable(db, RENEWAL_JOB, &r->jobs, &r->njobs) == 0) {
+		for (i = 0; i < r->njobs; i++) {
+			journal_addf(r->journal, "job_disabled", "%ld",
+			    r->jobs[i]);
+			log_info("PEM's job \"%s\" (id %ld) is disabled for the "
+			    "run", RENEWAL_JOB, r->jobs[i]);
+		}
+	} else {
+		log_error("could not disable PEM's job \"%s\": %s",
+		    RENEWAL_JOB, pemdb_errmsg(db));
+	}
+	journal_sync(r->journal);
+	pemdb_free(db);
+}
+
+void
+jobs_restore(struct run *r)
+{
+	struct pemdb *db = NULL;
+	size_t i;
+
+	if (r->njobs == 0)
+		return;
+	if (pemdb_connect(r->conninfo, r->o->timeout_s, &db) != 0 ||
+	    pemdb_job_enable(db, r->jobs, r->njobs) != 0) {
+		log_error("could not enable PEM's job \"%s\" again (ids "
+		    "%ld...): %s; enable it by hand", RENEWAL_JOB, r->jobs[0],
+		    pemdb_errmsg(db));
+	} else {
+		for (i = 0; i < r->njobs; i++)
+			journal_addf(r->journal, "job_enabled", "%ld",
+			    r->jobs[i]);
+		log_info("PEM's job \"%s\" is enabled again", RENEWAL_JOB);
+		r->njobs = 0;
+	}
+	pemdb_free(db);
+}
