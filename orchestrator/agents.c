@@ -43,6 +43,7 @@ stop_agent(struct run *r, struct host *h)
 		return rc;
 	}
 	h->stopped = 1;
+	journal_add(r->journal, "stopped", h->inv->name);
 	return 0;
 }
 
@@ -95,6 +96,7 @@ start_agent(struct run *r, struct host *h)
 		return rc;
 	}
 	h->stopped = 0;
+	journal_add(r->journal, "started", h->inv->name);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -251,8 +252,27 @@ print_plan(const struct run *r, FILE *f)
 	    r->suffix);
 }
 
+/* Wait for a line on stdin; Ctrl-C (the signal thread) answers no. */
 static int
-confirm(const struct run *r)
+read_answer(struct run *r, char *line, size_t len)
+{
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	ssize_t n;
+
+	while (atomic_load(&r->stop) == STOP_NONE) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(STDIN_FILENO, line, len - 1);
+		if (n <= 0)
+			return 0;
+		line[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int
+confirm(struct run *r)
 {
 	char line[32];
 
@@ -261,7 +281,7 @@ confirm(const struct run *r)
 	print_plan(r, stderr);
 	fprintf(stderr, "Proceed? This stops every agent and restarts the "
 	    "PEM server's PostgreSQL. [y/N] ");
-	if (fgets(line, sizeof(line), stdin) == NULL)
+	if (!read_answer(r, line, sizeof(line)))
 		return 0;
 	return line[0] == 'y' || line[0] == 'Y';
 }
@@ -390,7 +410,8 @@ prepare(struct run *r)
 		return 0;
 	}
 	if (interrupted(r) || !confirm(r)) {
-		r->error = xstrdup("not confirmed; nothing was changed");
+		r->error = xstrdup(interrupted(r) ? "interrupted; nothing "
+		    "was changed" : "not confirmed; nothing was changed");
 		r->result = "cancelled";
 		return 2;
 	}
@@ -538,7 +559,7 @@ finish(struct run *r)
 		log_error("%s", r->error);
 }
 
-/* ---- signals: a thread turns SIGINT and SIGTERM into r->stop ---- */
+/* ---- signals: a thread turns SIGINT, SIGTERM, SIGHUP into r->stop ---- */
 
 static void *
 signal_thread(void *arg)
@@ -550,6 +571,7 @@ signal_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR2);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
@@ -559,11 +581,16 @@ signal_thread(void *arg)
 			    "being finished and stopped agents started again");
 		else
 			log_error("%s: starting no new host; finishing those in "
-			    "flight", sig == SIGINT ? "interrupted" : "terminated");
+			    "flight", sig == SIGINT ? "interrupted" :
+			    sig == SIGHUP ? "hung up" : "terminated");
 	}
 }
 
-/* Block the signals in every thread; one thread waits for them. */
+/*
+ * Block the signals in every thread; one thread waits for them.  A hang-up
+ * (the operator's SSH session to this machine dropped) is an interruption
+ * too: the run winds down cleanly instead of dying half-way.
+ */
 static int
 signals_start(struct run *r, pthread_t *t)
 {
@@ -572,6 +599,7 @@ signals_start(struct run *r, pthread_t *t)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return pthread_create(t, NULL, signal_thread, r) == 0;
