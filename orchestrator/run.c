@@ -645,6 +645,12 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 		return ERR_NOTFOUND;
 	}
 	free(path);
+	if ((v = jget(st, "result")) != NULL && strcmp(v, "partial") != 0 &&
+	    strcmp(v, "interrupted") != 0) {
+		log_info("run %s ended with \"%s\": nothing to resume",
+		    st->run_id, v);
+		return 1;
+	}
 	if (ro->inventory == NULL)
 		ro->inventory = jget(st, "inventory");
 	if (ro->pem_db == NULL)
@@ -671,7 +677,7 @@ run_main(const struct opts *o)
 	struct opts ro = *o;
 	struct run r;
 	pthread_t sigt;
-	int sig_ok;
+	int sig_ok, rc;
 
 	memset(&r, 0, sizeof(r));
 	memset(&st, 0, sizeof(st));
@@ -682,8 +688,9 @@ run_main(const struct opts *o)
 	    journal_default_dir();
 	sig_ok = signals_start(&r, &sigt);
 	if (strcmp(o->command, "resume") == 0 &&
-	    resume_opts(&r, &ro, &st) != 0) {
-		r.exit_code = 2;
+	    (rc = resume_opts(&r, &ro, &st)) != 0) {
+		r.exit_code = rc > 0 ? 0 : 2;
+		r.result = rc > 0 ? "ok" : "preflight_failed";
 	} else if (setup(&r) != 0) {
 		r.exit_code = 2;
 		r.result = "preflight_failed";

@@ -301,7 +301,7 @@ reload_server(struct run *r, char **msg)
  */
 static int
 reload_and_check(struct run *r, const struct pki_cert *expect,
-    const struct pki_cert *ca, char **msg)
+    const struct pki_cert *ca, int ca_names, char **msg)
 {
 	int rc, tries;
 
@@ -310,16 +310,16 @@ reload_and_check(struct run *r, const struct pki_cert *expect,
 	for (tries = 0; tries < 20; tries++) {
 		free(*msg);
 		*msg = NULL;
-		rc = check_served(r, expect, ca, -1, msg);
+		rc = check_served(r, expect, ca, ca_names, msg);
 		if (rc != ERR_VERIFY)
 			break;
 		usleep(250 * 1000);
 	}
 	if (rc == ERR_VERIFY) {
 		free(*msg);
-		*msg = xstrdup("after a reload PostgreSQL still serves its "
-		    "old certificate: the new SSL files do not load (see its "
-		    "log: \"SSL configuration was not reloaded\")");
+		*msg = xstrdup("after a reload PostgreSQL does not serve what "
+		    "was written: the new SSL files do not load (see its log: "
+		    "\"SSL configuration was not reloaded\")");
 	}
 	return rc;
 }
@@ -354,7 +354,8 @@ server_restore(struct run *r, int restart)
 	if (rc == 0 && restart)
 		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
 	else if (rc == 0)
-		rc = reload_and_check(r, r->sf.old_server_cert, NULL, &msg);
+		rc = reload_and_check(r, r->sf.old_server_cert, NULL, -1,
+		    &msg);
 	if (rc != 0) {
 		log_error("ROLLBACK FAILED on %s: %s. The original files are "
 		    "kept as <file>%s next to each file in %s; put them back "
@@ -412,7 +413,8 @@ rotate_server_files(struct run *r, char **msg)
 	if (rc != 0)
 		return rc;
 	journal_add(r->journal, "server", "installed");
-	if ((rc = reload_and_check(r, r->server_cert, r->ca_cert, msg)) != 0)
+	if ((rc = reload_and_check(r, r->server_cert, r->ca_cert, -1,
+	    msg)) != 0)
 		return rc;
 	log_info("the new files load; restarting PostgreSQL on %s",
 	    r->server->label);
@@ -463,7 +465,7 @@ phase_finalize(struct run *r)
 	static const int which[2] = { SF_ROOT_CRT, SF_ROOT_CRL };
 	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
 	char *msg = NULL;
-	int rc, tries;
+	int rc;
 
 	log_info("finalizing: %s trusts only the new CA",
 	    r->sf.path[SF_ROOT_CRT]);
@@ -474,18 +476,7 @@ phase_finalize(struct run *r)
 	rc = install_server_files(r, which, 2, &nf, &msg);
 	newfiles_clear(&nf);
 	if (rc == 0)
-		rc = reload_server(r, &msg);
-	for (tries = 0; rc == 0 && tries < 20; tries++) {
-		free(msg);
-		msg = NULL;
-		if ((rc = check_served(r, r->server_cert, r->ca_cert, 1,
-		    &msg)) != ERR_VERIFY)
-			break;
-		rc = 0;
-		usleep(250 * 1000);
-	}
-	if (rc == 0 && msg != NULL)
-		rc = ERR_VERIFY;
+		rc = reload_and_check(r, r->server_cert, r->ca_cert, 1, &msg);
 	if (rc != 0) {
 		log_error("finalize failed: %s; the old CA is still trusted",
 		    msg);

@@ -23,7 +23,7 @@ set +e
 bash "$here/tests/estate/estate.sh" exec "$dir/estate" \
     "$here/build/pemrotate" rotate -i "$ESTATE_INVENTORY" -j 16 \
     --key-type ec:P-256 --known-hosts "$ESTATE_KNOWN_HOSTS" \
-    --pem-db "$PEMDB" --report "$dir/report.json" -y
+    --pem-db "$PEMDB" --report "$dir/report.json" --state-dir "$dir/state" -y
 rc=$?
 set -e
 echo "demo: exit status $rc; JSON report ($dir/report.json), first lines:"
