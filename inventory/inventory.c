@@ -43,7 +43,7 @@
 #define INV_MAX_LINE	(64 * 1024)
 #define INV_MAX_RANGE	100000		/* hosts from one host line */
 #define INV_MAX_NAMES	(16 * 1024 * 1024) /* bytes of names from one line */
-#define INV_MAX_MEMBERS	2000000		/* memberships in one file */
+#define INV_MAX_MEMBERS	200000		/* memberships in one file */
 
 #define G_ALL		0		/* group index of "all" */
 #define G_UNGROUPED	1		/* hosts before any section */

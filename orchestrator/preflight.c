@@ -188,6 +188,52 @@ stat_target(struct host *h, const char *path, int *exists, long *uid,
 	return rc;
 }
 
+/*
+ * The directory of path accepts a new file: one is created (empty, 0600)
+ * and removed, as the rotation will do.  A read-only mount, a full disk
+ * or missing permission shows here, before anything is changed.
+ */
+static int
+probe_dir(struct run *r, struct host *h, const char *path)
+{
+	char *probe, *dir;
+	int rc;
+
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	probe = xasprintf("%s/.pemrotate-probe-%s", dir, r->run_id);
+	sshconn_unlink(h->conn, probe);
+	rc = sshconn_write_new(h->conn, probe, "", 0, 0600, -1, -1);
+	if (rc != 0)
+		host_fail(h, "preflight", "cannot write in %s: %s", *dir ? dir :
+		    "/", sshconn_errmsg(h->conn));
+	else
+		sshconn_unlink(h->conn, probe);
+	free(probe);
+	free(dir);
+	return rc;
+}
+
+/* Directories differ: probe each once. */
+static int
+probe_dirs(struct run *r, struct host *h, const char *const *paths,
+    size_t n)
+{
+	size_t i, j, la, lb;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		la = (size_t)(strrchr(paths[i], '/') - paths[i]);
+		for (j = 0; j < i; j++) {
+			lb = (size_t)(strrchr(paths[j], '/') - paths[j]);
+			if (la == lb && strncmp(paths[i], paths[j], la) == 0)
+				break;
+		}
+		if (j == i && (rc = probe_dir(r, h, paths[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 check_agent_paths(struct host *h)
 {
@@ -228,11 +274,15 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
+	const char *paths[2] = { h->key_path, h->crt_path };
+
 	if ((rc = stat_target(h, h->key_path, &h->key_exists, &h->key_uid,
 	    &h->key_gid)) != 0)
 		return rc;
-	return stat_target(h, h->crt_path, &h->crt_exists, &h->crt_uid,
-	    &h->crt_gid);
+	if ((rc = stat_target(h, h->crt_path, &h->crt_exists, &h->crt_uid,
+	    &h->crt_gid)) != 0)
+		return rc;
+	return probe_dirs(r, h, paths, 2);
 }
 
 /* ---- the server host ---- */
@@ -400,6 +450,26 @@ detect_restart(struct run *r, struct host *h)
 	return rc;
 }
 
+/* The keys can be read (for a rollback's sake) without reading them. */
+static int
+check_server_keys(struct run *r, struct host *h)
+{
+	static const int keys[2] = { SF_CA_KEY, SF_SERVER_KEY };
+	int i, rc;
+
+	for (i = 0; i < 2; i++) {
+		if (!r->sf.exists[keys[i]])
+			continue;
+		if ((rc = sshconn_check_readable(h->conn,
+		    r->sf.path[keys[i]])) != 0) {
+			host_fail(h, "preflight", "%s",
+			    sshconn_errmsg(h->conn));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int
 preflight_server(struct run *r, struct host *h)
 {
@@ -407,7 +477,11 @@ preflight_server(struct run *r, struct host *h)
 
 	if ((rc = stat_server_files(r, h)) != 0)
 		return rc;
-	if ((rc = read_server_certs(r, h)) != 0)
+	if ((rc = read_server_certs(r, h)) != 0 ||
+	    (rc = check_server_keys(r, h)) != 0)
+		return rc;
+	if ((rc = probe_dirs(r, h, (const char *const *)r->sf.path,
+	    SF_COUNT)) != 0)
 		return rc;
 	return detect_restart(r, h);
 }

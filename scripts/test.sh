@@ -48,6 +48,9 @@ integration() {
 step "build (-Werror)" build build
 step "unit tests" unit build
 step "integration tests" integration build
+# the inventory and agent.cfg parsers under libFuzzer, a bounded time
+step "fuzz parsers (libFuzzer, ${FUZZ_SECONDS:-30} s each)" \
+    bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 if [ -z "${SKIP_SANITIZERS:-}" ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

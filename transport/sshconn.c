@@ -866,6 +866,24 @@ sshconn_write_new(struct sshconn *c, const char *path, const void *buf,
 }
 
 int
+sshconn_check_readable(struct sshconn *c, const char *path)
+{
+	LIBSSH2_SFTP_HANDLE *h;
+	int r;
+
+	set_deadline(c, 0);
+	if ((r = sftp_ready(c)) != 0)
+		return r;
+	CALLP(c, h, libssh2_sftp_open_ex(c->sftp, path,
+	    (unsigned int)strlen(path), LIBSSH2_FXF_READ, 0,
+	    LIBSSH2_SFTP_OPENFILE));
+	if (h == NULL)
+		return sftp_err(c, LIBSSH2_ERROR_SFTP_PROTOCOL, "open", path);
+	CALL(c, r, libssh2_sftp_close_handle(h));
+	return 0;
+}
+
+int
 sshconn_unlink(struct sshconn *c, const char *path)
 {
 	int r;

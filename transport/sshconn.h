@@ -95,6 +95,9 @@ int sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 int sshconn_write_new(struct sshconn *c, const char *path, const void *buf,
     size_t len, unsigned long mode, long uid, long gid);
 
+/* 0 if path can be opened for reading (nothing is read). */
+int sshconn_check_readable(struct sshconn *c, const char *path);
+
 /* Remove a file over SFTP; ERR_NOTFOUND if absent. */
 int sshconn_unlink(struct sshconn *c, const char *path);
 

@@ -30,9 +30,10 @@ s = [h for h in r['hosts'] if h['role'] == 'server'][0]
 assert s['status'] == 'failed' and s['phase'] == 'server', s" \
     "$work/rollback.json"
 
-begin "one agent cannot be written: it keeps its old certificate"
+begin "a read-only agent directory is found before any change"
 pemdir=$(dirname "$(agent_file 4 key)")
 old4=$(sha "$(agent_file 4 crt)")
+before=$(snapshot)
 # sshd runs in the mount namespace "ip netns exec" gave it: mount there
 in_sshd_ns() {
 	nsenter --target "$(cat "$E/sshd/sshd.pid")" --mount -- "$@"
@@ -40,10 +41,21 @@ in_sshd_ns() {
 in_sshd_ns mount --bind "$pemdir" "$pemdir"
 in_sshd_ns mount -o remount,ro,bind "$pemdir"
 not "the directory is read-only for the sshd" in_sshd_ns touch "$pemdir/x"
-run_pemrotate -y --report "$work/partial.json"
+run_pemrotate -y
 in_sshd_ns umount "$pemdir"
+eq "exit status" 2 "$rc"
+ok "names the host and directory" grep -q "agent4.*cannot write in $pemdir" "$E.out"
+eq "nothing changed" "$before" "$(snapshot)"
+ok "agents untouched" sh -c "! grep -L running $E/hosts/*/agent.state | grep -q ."
+
+begin "one agent fails to start on its new certificate: it keeps its old one"
+flag=$work/agent4-fails-once
+touch "$flag"
+sed "/^agent4 /s|pem_agent_start_cmd='|pem_agent_start_cmd='if [ -e $flag ]; then rm -f $flag; echo agent4 refuses to start >\&2; exit 1; fi; |" \
+    "$ESTATE_INVENTORY" >"$work/agent4-fails.ini"
+INV=$work/agent4-fails.ini run_pemrotate -y --report "$work/partial.json"
 eq "exit status" 1 "$rc"
-ok "names the host" grep -q "agent4.*push" "$E.out"
+ok "names the host and why" grep -q "agent4.*push.*agent4 refuses to start" "$E.out"
 eq "agent4 kept its certificate" "$old4" "$(sha "$(agent_file 4 crt)")"
 ok "agent4 runs on its old certificate" grep -q running \
     "$(agent_dir 4)/agent.state"
