@@ -422,7 +422,7 @@ stat_server_files(struct run *r, struct host *h)
 static int
 detect_restart(struct run *r, struct host *h)
 {
-	char *script, *msg = NULL, *line;
+	char *script, *msg = NULL;
 	struct sshconn_result res;
 	int rc;
 
@@ -432,12 +432,9 @@ detect_restart(struct run *r, struct host *h)
 	script = remote_detect_restart_script(r->sf.data_dir);
 	rc = sshconn_exec(h->conn, script, 4096, 0, &res);
 	free(script);
-	if (rc == 0 && res.exit_status == 0) {
-		line = xstrndup(res.out, strcspn(res.out, "\n"));
-		r->sf.restart_cmd = remote_restart_cmd(line, r->sf.data_dir,
+	if (rc == 0 && res.exit_status == 0)
+		r->sf.restart_cmd = remote_restart_cmd(res.out, r->sf.data_dir,
 		    r->o->restart_timeout_s);
-		free(line);
-	}
 	if (r->sf.restart_cmd == NULL) {
 		msg = rc ? xstrdup(sshconn_errmsg(h->conn)) :
 		    str_printable(res.err_len ? res.err : res.out, 200);

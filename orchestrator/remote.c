@@ -129,55 +129,80 @@ remote_detect_restart_script(const char *data_dir)
 	strbuf_adds(&b,
 	    "pid=$(head -n 1 \"$d/postmaster.pid\" 2>/dev/null) || exit 3\n"
 	    "case $pid in ''|*[!0-9]*) exit 3;; esac\n"
-	    "unit=$(sed -n 's|^0::/.*/\\([^/]*\\.service\\)$|\\1|p;"
-	    "s|^0::/\\([^/]*\\.service\\)$|\\1|p' /proc/$pid/cgroup "
-	    "2>/dev/null | head -n 1)\n"
+	    /* cgroup v2 "0::/x/y.service", v1 "N:name=systemd:/x/y.service" */
+	    "unit=$(sed -n 's|^0::.*/\\([^/]*\\.service\\)$|\\1|p;"
+	    "s|^[0-9]*:name=systemd:.*/\\([^/]*\\.service\\)$|\\1|p' "
+	    "/proc/$pid/cgroup 2>/dev/null | head -n 1)\n"
 	    "if [ -n \"$unit\" ] && command -v systemctl >/dev/null &&"
 	    " systemctl is-active --quiet \"$unit\"; then\n"
-	    "  echo \"systemd $unit\"; exit 0\n"
+	    "  printf 'systemd\\n%s\\n' \"$unit\"; exit 0\n"
 	    "fi\n"
 	    "exe=$(readlink /proc/$pid/exe) || exit 4\n"
-	    "echo \"pg_ctl $(stat -c %U \"$d\") ${exe%/*}\"\n");
+	    /* keep the postmaster's stderr where it was */
+	    "l=$(readlink /proc/$pid/fd/2 2>/dev/null)\n"
+	    "case $l in /dev/*|'') l=- ;; /*) ;; *) l=- ;; esac\n"
+	    "printf 'pg_ctl\\n%s\\n%s\\n%s\\n' \"$(stat -c %U \"$d\")\" "
+	    "\"${exe%/*}\" \"$l\"\n");
 	return strbuf_steal(&b);
 }
 
 static char *
-pgctl_restart(const char *user, const char *bindir, const char *data_dir,
-    int timeout_s)
+pgctl_restart(char *const *f, const char *data_dir, int timeout_s)
 {
-	char *qu, *qb, *qd, *cmd = NULL;
+	char *qu, *qb, *qd, *ql, *cmd = NULL, *log;
 
-	qu = shquote(user, 1);
-	qb = shquote(bindir, 1);
+	log = strcmp(f[3], "-") == 0 ? xasprintf("%s/pemrotate-restart.log",
+	    data_dir) : xstrdup(f[3]);
+	qu = shquote(f[1], 1);
+	qb = shquote(f[2], 1);
 	qd = shquote(data_dir, 1);
-	if (qu != NULL && qb != NULL && qd != NULL)
-		cmd = xasprintf("d=%s; b=%s; u=%s; l=\"$d/pemrotate-restart.log\""
-		    "\nif [ \"$(id -un)\" = \"$u\" ]; then set --; else set -- "
+	ql = shquote(log, 1);
+	if (qu != NULL && qb != NULL && qd != NULL && ql != NULL)
+		cmd = xasprintf("d=%s; b=%s; u=%s; l=%s\n"
+		    "if [ \"$(id -un)\" = \"$u\" ]; then set --; else set -- "
 		    "runuser -u \"$u\" --; fi\n"
 		    "\"$@\" \"$b/pg_ctl\" restart -D \"$d\" -m fast -w -t %d "
 		    "-l \"$l\" >/dev/null </dev/null\n",
-		    qd, qb, qu, timeout_s);
+		    qd, qb, qu, ql, timeout_s);
 	free(qu);
 	free(qb);
 	free(qd);
+	free(ql);
+	free(log);
 	return cmd;
+}
+
+/* Split the detection's output into at most max lines (in place). */
+static size_t
+split_lines(char *s, char **f, size_t max)
+{
+	size_t n = 0;
+	char *nl;
+
+	while (n < max && *s != '\0') {
+		f[n++] = s;
+		if ((nl = strchr(s, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		s = nl + 1;
+	}
+	return n;
 }
 
 char *
 remote_restart_cmd(const char *detected, const char *data_dir,
     int timeout_s)
 {
-	char unit[256], user[256], bindir[4096];
-	char *q, *cmd;
+	char *copy = xstrdup(detected), *f[4], *q, *cmd = NULL;
+	size_t n = split_lines(copy, f, 4);
 
-	if (sscanf(detected, "systemd %255s", unit) == 1) {
-		if ((q = shquote(unit, 1)) == NULL)
-			return NULL;
+	if (n == 2 && strcmp(f[0], "systemd") == 0 &&
+	    (q = shquote(f[1], 1)) != NULL) {
 		cmd = xasprintf("systemctl restart %s", q);
 		free(q);
-		return cmd;
+	} else if (n == 4 && strcmp(f[0], "pg_ctl") == 0 && *f[1] && *f[2]) {
+		cmd = pgctl_restart(f, data_dir, timeout_s);
 	}
-	if (sscanf(detected, "pg_ctl %255s %4095s", user, bindir) == 2)
-		return pgctl_restart(user, bindir, data_dir, timeout_s);
-	return NULL;
+	free(copy);
+	return cmd;
 }

@@ -40,9 +40,11 @@ char *remote_restore_script(const char *const *dst, const int *created,
 char *remote_rm_script(const char *const *paths, size_t n);
 
 /*
- * Print how to restart the PostgreSQL whose data directory is data_dir:
- * "systemd UNIT" when a systemd service owns the postmaster, else
- * "pg_ctl USER BINDIR".  Exit 3 if no postmaster.pid.
+ * Print how to restart the PostgreSQL whose data directory is data_dir,
+ * one field a line: "systemd", UNIT when a systemd service owns the
+ * postmaster; else "pg_ctl", the data directory's owner, the postmaster's
+ * bin directory, and the file its stderr goes to ("-" if none).  Exit 3 if
+ * there is no postmaster.pid.
  */
 char *remote_detect_restart_script(const char *data_dir);
 

@@ -99,8 +99,21 @@ not "no key material in report or output" grep -q "PRIVATE KEY" \
     "$work/report.json" "$E.out"
 ok "table on stdout" grep -q "^pemserver (127.0.10.1) *server *1 *ok" "$E.out"
 
-begin "a second rotation, --no-overlap"
-run_pemrotate -y --no-overlap
+begin "a second rotation, --no-overlap, restart and database found alone"
+# no pem_server_restart_cmd: detected (pg_ctl as the data directory's
+# owner, the postmaster's stderr kept); no --pem-db: the [pem_server] host
+pid0=$(head -n 1 "$D/postmaster.pid")
+grep -v '^pem_server_restart_cmd' "$ESTATE_INVENTORY" >"$work/detect.ini"
+set +e
+in_ns env PGUSER=pemadmin PGSSLMODE=require "$PEMROTATE" rotate \
+    -i "$work/detect.ini" --known-hosts "$ESTATE_KNOWN_HOSTS" \
+    --key-type ec:P-256 --state-dir "$E.state" -y --no-overlap >"$E.out" 2>&1
+rc=$?
+set -e
 eq "exit status" 0 "$rc"
+ok "plan used pg_ctl restart" grep -q "restarting PostgreSQL" "$E.out"
+not "PostgreSQL was restarted" test "$pid0" = "$(head -n 1 "$D/postmaster.pid")"
+ok "postmaster log still where it was" sh -c "grep -q 'database system is ready' '$E/pg/log'"
+not "no log file of ours in the data directory" test -e "$D/pemrotate-restart.log"
 eq "root.crt is the new CA alone" 1 "$(count_certs "$D/root.crt")"
 ok "every agent logs in" all_agents_login
