@@ -242,20 +242,22 @@ journal_state_clear(struct journal_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* A run is finished when its last "result" says nothing is left to do. */
+/*
+ * A run is finished when it ended with any exit status but 1 (exit 1: it
+ * left agents for resume).  A run that never wrote one was killed.
+ */
 static int
 finished(const char *path)
 {
 	struct journal_state st;
 	char err[256];
-	const char *res;
+	const char *ex;
 	int fin;
 
 	if (journal_load(path, &st, err, sizeof(err)) != 0)
 		return 1;
-	res = journal_get(&st, "result");
-	fin = res != NULL && strcmp(res, "partial") != 0 &&
-	    strcmp(res, "interrupted") != 0;
+	ex = journal_get(&st, "exit");
+	fin = ex != NULL && strcmp(ex, "1") != 0;
 	journal_state_clear(&st);
 	return fin;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -521,13 +522,31 @@ preflight_host(void *ctx, size_t i)
 
 /* ---- the database ---- */
 
+/* Connect, retrying --retries times (a server still restarting, say). */
+static int
+db_connect(struct run *r, struct pemdb **db)
+{
+	int rc, attempt;
+
+	for (attempt = 0;; attempt++) {
+		rc = pemdb_connect(r->conninfo, r->o->timeout_s, db);
+		if (rc == 0 || attempt >= r->o->retries ||
+		    atomic_load(&r->stop) != STOP_NONE)
+			return rc;
+		log_debug("PEM database: %s; retrying", pemdb_errmsg(*db));
+		pemdb_free(*db);
+		*db = NULL;
+		sleep(1u << (attempt < 5 ? attempt : 5));
+	}
+}
+
 static int
 read_database(struct run *r, long **ids, size_t *nids)
 {
 	struct pemdb *db = NULL;
 	int rc;
 
-	rc = pemdb_connect(r->conninfo, r->o->timeout_s, &db);
+	rc = db_connect(r, &db);
 	if (rc == 0)
 		rc = pemdb_active_agents(db, ids, nids);
 	if (rc == 0)

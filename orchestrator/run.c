@@ -524,7 +524,8 @@ wind_down(struct run *r)
 
 	restart_stopped_agents(r);
 	jobs_restore(r);
-	if (strcmp(res, "partial") != 0 && strcmp(res, "interrupted") != 0)
+	/* a run left for "resume" keeps the estate locked; any other ends */
+	if (r->exit_code != 1)
 		lock_release(r);
 	if (r->journal != NULL) {
 		journal_add(r->journal, "result", res);
@@ -645,10 +646,10 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 		return ERR_NOTFOUND;
 	}
 	free(path);
-	if ((v = jget(st, "result")) != NULL && strcmp(v, "partial") != 0 &&
-	    strcmp(v, "interrupted") != 0) {
-		log_info("run %s ended with \"%s\": nothing to resume",
-		    st->run_id, v);
+	if ((v = jget(st, "exit")) != NULL && strcmp(v, "1") != 0) {
+		log_info("run %s ended with \"%s\" (exit %s): nothing to "
+		    "resume", st->run_id, jget(st, "result") ?
+		    jget(st, "result") : "?", v);
 		return 1;
 	}
 	if (ro->inventory == NULL)
