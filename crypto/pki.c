@@ -21,6 +21,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -248,6 +249,57 @@ pki_key_matches_cert(const struct pki_key *key,
 	    (pub = X509_get0_pubkey(cert->x)) == NULL)
 		return 0;
 	return EVP_PKEY_eq(key->pk, pub) == 1;
+}
+
+/* Whether pk is of spec: RSA of that many bits, or EC on that curve. */
+static int
+key_is_spec(EVP_PKEY *pk, const struct pki_keyspec *spec)
+{
+	char group[64];
+	size_t glen = 0;
+	int nid;
+
+	if (spec->alg == PKI_ALG_RSA)
+		return EVP_PKEY_is_a(pk, "RSA") &&
+		    EVP_PKEY_get_bits(pk) == spec->bits;
+	if (!EVP_PKEY_is_a(pk, "EC") ||
+	    !EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen))
+		return 0;
+	nid = EC_curve_nist2nid(spec->curve);
+	return nid != NID_undef && strcmp(group, OBJ_nid2sn(nid)) == 0;
+}
+
+int
+pki_csr_public_key(const char *pem, size_t len,
+    const struct pki_keyspec *spec, struct pki_key **pub)
+{
+	X509_REQ *req = NULL;
+	EVP_PKEY *pk;
+	BIO *b;
+	int r = ERR_PARSE;
+
+	*pub = NULL;
+	if (pem == NULL || len > 64 * 1024)
+		return pem == NULL ? ERR_INVAL : ERR_TOOBIG;
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return ERR_CRYPTO;
+	req = PEM_read_bio_X509_REQ(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	if (req == NULL || (pk = X509_REQ_get0_pubkey(req)) == NULL)
+		goto out;
+	r = ERR_VERIFY;
+	if (X509_REQ_verify(req, pk) != 1)
+		goto out;
+	r = ERR_MISMATCH;
+	if (!key_is_spec(pk, spec))
+		goto out;
+	EVP_PKEY_up_ref(pk);
+	*pub = key_wrap(pk);
+	r = 0;
+ out:
+	X509_REQ_free(req);
+	ERR_clear_error();
+	return r;
 }
 
 void

@@ -53,6 +53,17 @@ int pki_key_matches_cert(const struct pki_key *key,
 /* Wipes and frees; accepts NULL. */
 void pki_key_free(struct pki_key *key);
 
+/*
+ * The public key of a PEM certificate request that came from a remote host
+ * (untrusted): at most 64 KiB, its self-signature must verify, and its key
+ * must be of spec (algorithm and size or curve).  The request's subject
+ * and extensions are ignored: the caller decides what to certify.  *pub
+ * holds only a public key, usable as leaf_key of pki_cert_make_leaf().
+ * ERR_PARSE, ERR_VERIFY, ERR_MISMATCH or ERR_TOOBIG.
+ */
+int pki_csr_public_key(const char *pem, size_t len,
+    const struct pki_keyspec *spec, struct pki_key **pub);
+
 /* ---- certificates ---- */
 
 /*

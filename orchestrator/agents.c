@@ -167,28 +167,100 @@ make_agent_pki(struct run *r, struct host *h, struct agent_files *af)
 	return rc;
 }
 
-static int
-upload_agent_files(struct run *r, struct host *h, struct agent_files *af,
-    char **msg)
+static void
+agent_paths(struct run *r, struct host *h, struct agent_files *af)
 {
-	int rc, i;
+	int i;
 
 	af->dst[0] = h->key_path;
 	af->dst[1] = h->crt_path;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		af->tmp[i] = remote_tmp_path(af->dst[i], r->run_id);
-		sshconn_unlink(h->conn, af->tmp[i]);
-	}
-	rc = sshconn_write_new(h->conn, af->tmp[0], af->key_pem, af->key_len,
-	    0600, h->key_uid, h->key_gid);
+}
+
+/*
+ * A new file under a temporary name; one left by an earlier, killed try
+ * of the same run is removed first.
+ */
+static int
+put_new(struct host *h, const char *path, const char *buf, size_t len,
+    long uid, long gid)
+{
+	int rc;
+
+	rc = sshconn_write_new(h->conn, path, buf, len, 0600, uid, gid);
+	if (rc != 0 && sshconn_unlink(h->conn, path) == 0)
+		rc = sshconn_write_new(h->conn, path, buf, len, 0600, uid, gid);
+	return rc;
+}
+
+/* The key (unless the host made it) and the certificate, uploaded. */
+static int
+upload_agent_files(struct host *h, struct agent_files *af, char **msg)
+{
+	int rc = 0;
+
+	if (af->key_pem != NULL)
+		rc = put_new(h, af->tmp[0], af->key_pem, af->key_len,
+		    h->key_uid, h->key_gid);
 	if (rc == 0)
-		rc = sshconn_write_new(h->conn, af->tmp[1], af->crt_pem,
-		    af->crt_len, 0600, h->crt_uid, h->crt_gid);
+		rc = put_new(h, af->tmp[1], af->crt_pem, af->crt_len,
+		    h->crt_uid, h->crt_gid);
 	if (rc != 0)
 		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
 	/* the key now exists only in its destination file */
 	pki_secret_free(af->key_pem, af->key_len);
 	af->key_pem = NULL;
+	return rc;
+}
+
+static void
+genpkey_args(const struct pki_keyspec *ks, char *buf, size_t len)
+{
+	if (ks->alg == PKI_ALG_RSA)
+		snprintf(buf, len, "-algorithm RSA -pkeyopt "
+		    "rsa_keygen_bits:%d", ks->bits);
+	else
+		snprintf(buf, len, "-algorithm EC -pkeyopt "
+		    "ec_paramgen_curve:%s", ks->curve);
+}
+
+/*
+ * --keygen remote: the host makes the key into its temporary file and
+ * answers with a request; pemrotate checks it and certifies the key.
+ */
+static int
+remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
+    char **msg)
+{
+	struct pki_key *pub = NULL;
+	struct pki_cert *crt = NULL;
+	char args[128], *script, *csr = NULL, *subj;
+	int rc;
+
+	genpkey_args(&r->o->keyspec, args, sizeof(args));
+	script = remote_keygen_script(af->tmp[0], args, h->key_uid,
+	    h->key_gid);
+	rc = host_exec_out(r, h, "make the key on the host", script,
+	    r->o->agent_timeout_s, msg, &csr);
+	free(script);
+	if (rc == 0 && (rc = pki_csr_public_key(csr, strlen(csr),
+	    &r->o->keyspec, &pub)) != 0)
+		*msg = xasprintf("the host's certificate request: %s",
+		    err_str(rc));
+	free(csr);
+	if (rc != 0)
+		return rc;
+	subj = xasprintf("%s%ld", AGENT_SUBJECT_BASE, h->agent_id);
+	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, pub, PKI_LEAF_CLIENT,
+	    subj, NULL, 0, r->o->days, &crt);
+	if (rc == 0)
+		rc = pki_cert_to_pem(crt, &af->crt_pem, &af->crt_len);
+	if (rc != 0)
+		*msg = xasprintf("certify the host's key: %s", err_str(rc));
+	free(subj);
+	pki_key_free(pub);
+	pki_cert_free(crt);
 	return rc;
 }
 
@@ -250,7 +322,8 @@ push_agent(struct run *r, struct host *h)
 	char *msg = NULL, *out = NULL, *script;
 	int rc;
 
-	if ((rc = make_agent_pki(r, h, &af)) != 0) {
+	agent_paths(r, h, &af);
+	if (!r->o->keygen_remote && (rc = make_agent_pki(r, h, &af)) != 0) {
 		host_fail(h, "push", "generate key and certificate: %s",
 		    err_str(rc));
 		count_failure(r);
@@ -262,7 +335,9 @@ push_agent(struct run *r, struct host *h)
 		start_agent(r, h);	/* the connection may come back */
 		goto out;
 	}
-	if ((rc = upload_agent_files(r, h, &af, &msg)) == 0) {
+	if (r->o->keygen_remote)
+		rc = remote_agent_pki(r, h, &af, &msg);
+	if (rc == 0 && (rc = upload_agent_files(h, &af, &msg)) == 0) {
 		script = remote_install_script((const char *const *)af.tmp,
 		    af.dst, 2, r->suffix, h->run_cmd);
 		rc = host_exec_out(r, h, "install and start", script,

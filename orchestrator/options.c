@@ -11,7 +11,7 @@
 enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
-	O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
+	O_KEYGEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -34,6 +34,11 @@ static const struct optdef optdefs[] = {
 	{ "key-type", O_KEYTYPE, "T",
 	  "Key type of the new keys: rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
 	  "or ec:P-384 (default rsa:4096, as PEM's installers)." },
+	{ "keygen", O_KEYGEN, "WHERE",
+	  "local (default): every key is made in pemrotate's memory on all "
+	  "CPUs. remote: each agent host makes its own key with its openssl "
+	  "and sends only a certificate request, so agent keys never cross "
+	  "the network." },
 	{ "days", O_DAYS, "N",
 	  "Validity of the new certificates in days (default 3650)." },
 	{ "ca-subject", O_CASUBJ, "DN",
@@ -348,6 +353,14 @@ set_opt(struct opts *o, int c, const char *a)
 		return int_arg("restart-timeout", a, 1, 3600,
 		    &o->restart_timeout_s);
 	case O_STATEDIR: o->state_dir = a; return 0;
+	case O_KEYGEN:
+		if (strcmp(a, "local") == 0 || strcmp(a, "remote") == 0) {
+			o->keygen_remote = strcmp(a, "remote") == 0;
+			return 0;
+		}
+		fprintf(stderr, "pemrotate: --keygen: expected local or "
+		    "remote, got \"%s\"\n", a);
+		return -1;
 	case O_SKIPUNREACH: o->skip_unreachable = 1; return 0;
 	case O_ACCEPTNEW: o->accept_new_host_keys = 1; return 0;
 	case O_RETRIES:

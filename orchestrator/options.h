@@ -36,6 +36,7 @@ struct opts {
 	int max_failures;		/* -1: no limit */
 	int max_failures_pct;		/* 1 if max_failures is a percentage */
 	int accept_new_host_keys;
+	int keygen_remote;		/* --keygen remote */
 };
 
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };

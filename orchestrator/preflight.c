@@ -202,8 +202,9 @@ probe_dir(struct run *r, struct host *h, const char *path)
 
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	probe = xasprintf("%s/.pemrotate-probe-%s", dir, r->run_id);
-	sshconn_unlink(h->conn, probe);
 	rc = sshconn_write_new(h->conn, probe, "", 0, 0600, -1, -1);
+	if (rc != 0 && sshconn_unlink(h->conn, probe) == 0)	/* stale */
+		rc = sshconn_write_new(h->conn, probe, "", 0, 0600, -1, -1);
 	if (rc != 0)
 		host_fail(h, "preflight", "cannot write in %s: %s", *dir ? dir :
 		    "/", sshconn_errmsg(h->conn));

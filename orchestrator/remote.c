@@ -96,6 +96,29 @@ remote_restore_script(const char *const *dst, const int *created, size_t n,
 }
 
 char *
+remote_keygen_script(const char *tmp, const char *genpkey_args, long uid,
+    long gid)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	strbuf_adds(&b, "set -e\numask 077\n");
+	if (add_var(&b, "t", tmp) != 0) {
+		strbuf_free(&b);
+		return NULL;
+	}
+	strbuf_addf(&b, "rm -f -- \"$t\"\n"
+	    "openssl genpkey %s -out \"$t\" 2>/dev/null || "
+	    "{ echo 'openssl genpkey failed (is openssl installed?)' >&2; "
+	    "exit 1; }\n", genpkey_args);
+	if (uid >= 0)
+		strbuf_addf(&b, "chown %ld:%ld -- \"$t\"\n", uid,
+		    gid >= 0 ? gid : 0);
+	strbuf_adds(&b, "openssl req -new -key \"$t\" -subj /CN=pemrotate\n");
+	return strbuf_steal(&b);
+}
+
+char *
 remote_rm_script(const char *const *paths, size_t n)
 {
 	struct strbuf b;

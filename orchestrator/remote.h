@@ -36,6 +36,15 @@ char *remote_install_script(const char *const *tmp, const char *const *dst,
 char *remote_restore_script(const char *const *dst, const int *created,
     size_t n, const char *suffix, const char *then_cmd);
 
+/*
+ * --keygen remote: make a key with the host's openssl into tmp (created
+ * 0600 under umask 077, owner set to uid:gid when uid >= 0) and print a
+ * certificate request for it.  genpkey_args are openssl genpkey options
+ * chosen by pemrotate ("-algorithm EC -pkeyopt ec_paramgen_curve:P-256").
+ */
+char *remote_keygen_script(const char *tmp, const char *genpkey_args,
+    long uid, long gid);
+
 /* Remove the temporary files (cleanup after a failed upload). */
 char *remote_rm_script(const char *const *paths, size_t n);
 

@@ -122,7 +122,7 @@ host_label(const struct inv_host *ih)
 static int
 wants_key(const struct run *r, const struct host *h)
 {
-	return h->inv->is_agent && (r->resume == NULL ||
+	return h->inv->is_agent && !r->o->keygen_remote && (r->resume == NULL ||
 	    !journal_has(r->resume, "pushed", h->inv->name));
 }
 
@@ -239,13 +239,14 @@ print_plan(const struct run *r, FILE *f)
 	    "  PEM server   %s, data directory %s\n"
 	    "  restart with %s\n"
 	    "  agents       %zu (%d at a time)\n"
-	    "  new keys     %s, certificates valid %d days\n"
+	    "  new keys     %s (agents' made %s), certificates valid %d days\n"
 	    "  new CA       %s\n"
 	    "  old CA       sha256 %s\n"
 	    "  trust        %s\n"
 	    "  backups      each replaced file kept as <file>%s\n",
 	    inventory_path(r->inv), r->server->label, r->sf.data_dir,
-	    r->sf.restart_cmd, n, r->o->parallel, ks, r->o->days,
+	    r->sf.restart_cmd, n, r->o->parallel, ks, r->o->keygen_remote ?
+	    "on each agent host" : "here, in memory", r->o->days,
 	    r->ca_subject, r->old_ca_fp[0] ? r->old_ca_fp : "(none)",
 	    r->o->no_overlap ? "new CA only from the start (--no-overlap)" :
 	    "old and new CA until every agent runs on its new certificate",
@@ -378,6 +379,7 @@ journal_begin(struct run *r)
 	journal_add(r->journal, "key_type", ks);
 	journal_addf(r->journal, "days", "%d", o->days);
 	journal_addf(r->journal, "no_overlap", "%d", o->no_overlap);
+	journal_addf(r->journal, "keygen_remote", "%d", o->keygen_remote);
 	journal_add(r->journal, "ca_subject", r->ca_subject);
 	journal_add(r->journal, "old_ca", r->old_ca_fp);
 	journal_sync(r->journal);
@@ -665,6 +667,8 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 	if ((v = jget(st, "days")) != NULL)
 		ro->days = atoi(v);
 	ro->no_overlap = (v = jget(st, "no_overlap")) && strcmp(v, "1") == 0;
+	ro->keygen_remote = (v = jget(st, "keygen_remote")) &&
+	    strcmp(v, "1") == 0;
 	ro->ca_subject = jget(st, "ca_subject");
 	r->resume = st;
 	log_info("resuming run %s (%s)", st->run_id, st->path);

@@ -183,9 +183,11 @@ install_server_files(struct run *r, const int *which, size_t n,
 		f = which[i];
 		dst[i] = r->sf.path[f];
 		tmp[i] = remote_tmp_path(dst[i], r->run_id);
-		sshconn_unlink(h->conn, tmp[i]);
 		rc = sshconn_write_new(h->conn, tmp[i], nf->data[f], nf->len[f],
 		    0600, r->sf.uid[f], r->sf.gid[f]);
+		if (rc != 0 && sshconn_unlink(h->conn, tmp[i]) == 0)
+			rc = sshconn_write_new(h->conn, tmp[i], nf->data[f],
+			    nf->len[f], 0600, r->sf.uid[f], r->sf.gid[f]);
 		if (rc != 0)
 			*msg = xasprintf("upload %s: %s", sfile_label(f),
 			    sshconn_errmsg(h->conn));

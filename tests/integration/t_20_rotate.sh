@@ -117,3 +117,19 @@ ok "postmaster log still where it was" sh -c "grep -q 'database system is ready'
 not "no log file of ours in the data directory" test -e "$D/pemrotate-restart.log"
 eq "root.crt is the new CA alone" 1 "$(count_certs "$D/root.crt")"
 ok "every agent logs in" all_agents_login
+
+begin "--keygen remote: each agent host makes its own key"
+run_pemrotate -y --keygen remote --key-type ec:P-384
+eq "exit status" 0 "$rc"
+for id in 1 6 12; do
+	k=$(agent_file "$id" key)
+	c=$(agent_file "$id" crt)
+	ok "agent$id key made on the host is P-384" sh -c \
+	    "openssl pkey -in '$k' -noout -text | grep -q 'NIST CURVE: P-384'"
+	eq "agent$id key mode" 600 "$(stat -c %a "$k")"
+	ok "agent$id key matches" test "$(openssl pkey -in "$k" -pubout)" = \
+	    "$(openssl x509 -in "$c" -noout -pubkey)"
+	ok "agent$id crt verifies" sh -c "openssl verify -crl_check_all \
+	    -CAfile '$D/root.crt' -CRLfile '$D/root.crl' '$c' | grep -q ': OK'"
+done
+ok "every agent logs in" all_agents_login

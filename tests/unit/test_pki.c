@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
+#include "common/xmem.h"
 #include "crypto/pki.h"
 
 #define DAYS		3650
@@ -892,6 +893,73 @@ test_last_error(void **state)
 	assert_string_equal(buf, "no OpenSSL error");
 }
 
+/* A CSR made by the openssl command line, as a remote host makes it. */
+static char *
+cli_csr(const char *genpkey_args, size_t *len)
+{
+	char *cmd, buf[8192];
+	size_t n;
+	FILE *p;
+
+	cmd = xasprintf("d=$(mktemp -d) && openssl genpkey %s -out $d/k "
+	    "2>/dev/null && openssl req -new -key $d/k -subj /CN=agent7; "
+	    "rm -rf $d", genpkey_args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	free(cmd);
+	*len = n;
+	return xstrdup(buf);
+}
+
+static void
+test_csr_public_key(void **state)
+{
+	struct pki_keyspec ec256, ec384, rsa2048;
+	struct pki_key *pub = NULL, *cak = NULL;
+	struct pki_cert *ca = NULL, *leaf = NULL;
+	char *csr, *bad;
+	size_t len;
+
+	(void)state;
+	pki_keyspec_parse("ec:P-256", &ec256);
+	pki_keyspec_parse("ec:P-384", &ec384);
+	pki_keyspec_parse("rsa:2048", &rsa2048);
+	csr = cli_csr("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", &len);
+	assert_int_equal(pki_csr_public_key(csr, len, &ec256, &pub), 0);
+	/* the public key can be certified */
+	assert_int_equal(pki_key_generate(&ec256, &cak), 0);
+	assert_int_equal(pki_cert_make_ca(cak, "/CN=ca", 1, &ca), 0);
+	assert_int_equal(pki_cert_make_leaf(ca, cak, pub, PKI_LEAF_CLIENT,
+	    "/CN=agent7", NULL, 0, 1, &leaf), 0);
+	assert_true(pki_key_matches_cert(pub, leaf));
+	pki_key_free(pub);
+	/* another curve or algorithm than asked for */
+	assert_int_equal(pki_csr_public_key(csr, len, &ec384, &pub),
+	    ERR_MISMATCH);
+	assert_int_equal(pki_csr_public_key(csr, len, &rsa2048, &pub),
+	    ERR_MISMATCH);
+	assert_null(pub);
+	/* a signature that does not verify: flip a byte near the end */
+	bad = xstrdup(csr);
+	bad[len - 40] = bad[len - 40] == 'A' ? 'B' : 'A';
+	assert_int_not_equal(pki_csr_public_key(bad, len, &ec256, &pub), 0);
+	assert_null(pub);
+	assert_int_equal(pki_csr_public_key("garbage", 7, &ec256, &pub),
+	    ERR_PARSE);
+	free(bad);
+	free(csr);
+	csr = cli_csr("-algorithm RSA -pkeyopt rsa_keygen_bits:2048", &len);
+	assert_int_equal(pki_csr_public_key(csr, len, &rsa2048, &pub), 0);
+	pki_key_free(pub);
+	free(csr);
+	pki_cert_free(leaf);
+	pki_cert_free(ca);
+	pki_key_free(cak);
+}
+
 int
 main(void)
 {
@@ -914,6 +982,7 @@ main(void)
 		cmocka_unit_test(test_verify_crl),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_last_error),
+		cmocka_unit_test(test_csr_public_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
