@@ -56,6 +56,20 @@ str_printable(const char *s, size_t max)
 	return strbuf_steal(&b);
 }
 
+void
+str_errat(char *buf, size_t len, const char *where, int line,
+    const char *fmt, va_list ap)
+{
+	int n;
+
+	if (buf == NULL || len == 0)
+		return;
+	n = snprintf(buf, len, "%s:%d: ", where, line);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+}
+
 int
 str_to_posint(const char *s, long max, long *out)
 {

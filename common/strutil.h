@@ -4,6 +4,7 @@
 #ifndef PEMROTATE_STRUTIL_H
 #define PEMROTATE_STRUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /*
@@ -27,6 +28,13 @@ int str_to_posint(const char *s, long max, long *out);
 
 /* 1 if s contains a byte < 0x20 or 0x7f. */
 int str_has_ctrl(const char *s);
+
+/*
+ * Write "WHERE:LINE: message" into buf (cut to fit); the message is
+ * printf-formatted.  For parsers that name the place of an error.
+ */
+void str_errat(char *buf, size_t len, const char *where, int line,
+    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* A growable NUL-terminated byte buffer. */
 struct strbuf {

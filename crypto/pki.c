@@ -173,19 +173,30 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/* A read-only memory BIO over pem; 0 or an err_code. */
+static int
+pem_bio(const char *pem, size_t len, size_t max, BIO **b)
+{
+	*b = NULL;
+	if (pem == NULL)
+		return ERR_INVAL;
+	if (len > max)
+		return ERR_TOOBIG;
+	if ((*b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return ERR_CRYPTO;
+	return 0;
+}
+
 int
 pki_key_from_pem(const char *pem, size_t len, struct pki_key **out)
 {
 	EVP_PKEY *pk;
 	BIO *b;
+	int r;
 
 	*out = NULL;
-	if (pem == NULL)
-		return ERR_INVAL;
-	if (len > INT_MAX)
-		return ERR_TOOBIG;
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return ERR_CRYPTO;
+	if ((r = pem_bio(pem, len, INT_MAX, &b)) != 0)
+		return r;
 	pk = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
 	BIO_free(b);
 	if (pk == NULL)
@@ -276,15 +287,14 @@ pki_csr_public_key(const char *pem, size_t len,
 	X509_REQ *req = NULL;
 	EVP_PKEY *pk;
 	BIO *b;
-	int r = ERR_PARSE;
+	int r;
 
 	*pub = NULL;
-	if (pem == NULL || len > 64 * 1024)
-		return pem == NULL ? ERR_INVAL : ERR_TOOBIG;
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return ERR_CRYPTO;
+	if ((r = pem_bio(pem, len, 64 * 1024, &b)) != 0)
+		return r;
 	req = PEM_read_bio_X509_REQ(b, NULL, no_passphrase, NULL);
 	BIO_free(b);
+	r = ERR_PARSE;
 	if (req == NULL || (pk = X509_REQ_get0_pubkey(req)) == NULL)
 		goto out;
 	r = ERR_VERIFY;
@@ -704,14 +714,11 @@ pki_cert_from_pem(const char *pem, size_t len, struct pki_cert **out)
 {
 	X509 *x;
 	BIO *b;
+	int r;
 
 	*out = NULL;
-	if (pem == NULL)
-		return ERR_INVAL;
-	if (len > INT_MAX)
-		return ERR_TOOBIG;
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return ERR_CRYPTO;
+	if ((r = pem_bio(pem, len, INT_MAX, &b)) != 0)
+		return r;
 	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (x == NULL)

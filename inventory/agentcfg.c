@@ -62,15 +62,9 @@ static int
 aerr(struct acparse *p, int code, int line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (p->err == NULL || p->errlen == 0)
-		return code;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->origin, line);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return code;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	str_errat(p->err, p->errlen, p->origin, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
