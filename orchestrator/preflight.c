@@ -19,6 +19,7 @@
 #include "inventory/pemdb.h"
 #include "options.h"
 #include "remote.h"
+#include "transport/knownhosts.h"
 
 #define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
 #define PUBLIC_FILE_MAX		(4 * 1024 * 1024)
@@ -495,6 +496,9 @@ preflight_host(void *ctx, size_t i)
 	h->t0 = now_s();
 	if (h->status == HS_FAILED)
 		goto out;
+	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port,
+	    pki_hmac_sha1);
+	h->so.known_lines = h->known_lines;
 	if ((rc = host_connect(r, h)) != 0) {
 		if (r->o->skip_unreachable && !h->is_server &&
 		    (rc == ERR_NET || rc == ERR_TIMEOUT)) {

@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
+#include "transport/knownhosts.h"
 
 static char *
 home_file(const char *rel)
@@ -215,6 +216,14 @@ setup(struct run *r)
 		return ERR_PARSE;
 	}
 	setup_identity(r);
+	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh, err,
+	    sizeof(err)) != 0) {
+		if (!r->o->accept_new_host_keys) {
+			r->error = xstrdup(err);
+			return ERR_IO;
+		}
+		known_hosts_load("/dev/null", NULL, &r->kh, err, sizeof(err));
+	}
 	nkeys = setup_hosts(r);
 	s = inventory_server(r->inv);
 	if (r->o->pem_db != NULL)
@@ -467,6 +476,7 @@ free_host(struct host *h)
 	sshconn_close(h->conn);
 	free(h->label);
 	free(h->conn_err);
+	free(h->known_lines);
 	free(h->cfg_path);
 	free(h->key_path);
 	free(h->crt_path);
@@ -505,6 +515,7 @@ free_run(struct run *r)
 	free(r->conninfo);
 	free(r->known_hosts);
 	free(r->known_hosts2);
+	known_hosts_free(r->kh);
 	free(r->default_key);
 	free(r->user);
 	free(r->pg_host);

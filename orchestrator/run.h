@@ -24,6 +24,7 @@ struct inv_host;
 struct keygen;
 struct journal;
 struct journal_state;
+struct known_hosts;
 struct pki_key;
 struct pki_cert;
 
@@ -53,6 +54,7 @@ struct host {
 	/* state while running */
 	struct sshconn *conn;
 	char *conn_err;			/* why the last connect failed */
+	char *known_lines;		/* its known_hosts entries */
 	int stopped;			/* stopped by us, not started again */
 	int pushed;			/* new files in place, agent started */
 	int unreachable;		/* --skip-unreachable left it alone */
@@ -92,6 +94,7 @@ struct run {
 	struct host *server;		/* the [pem_server] host */
 	char *conninfo;
 	char *known_hosts, *known_hosts2;
+	struct known_hosts *kh;		/* both files, parsed once */
 	char *default_key;
 	char *user;			/* local user: default ansible_user */
 	struct pemdb_ssl ssl;

@@ -314,6 +314,22 @@ read_known_hosts(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path,
 	return 0;
 }
 
+/* This host's entries, handed over as plain lines. */
+static int
+read_known_lines(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh, const char *s)
+{
+	const char *nl;
+
+	for (; *s != '\0'; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s) - 1;
+		if (libssh2_knownhost_readline(kh, s, (size_t)(nl - s + 1),
+		    LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+			return seterr_lib(c, ERR_PARSE, "known_hosts entry");
+	}
+	return 0;
+}
+
 static int
 load_known_hosts(struct sshconn *c, const struct sshconn_opts *o,
     LIBSSH2_KNOWNHOSTS **out)
@@ -323,8 +339,12 @@ load_known_hosts(struct sshconn *c, const struct sshconn_opts *o,
 
 	if ((kh = libssh2_knownhost_init(c->s)) == NULL)
 		return seterr_lib(c, ERR_NOMEM, "known_hosts");
-	if ((r = read_known_hosts(c, kh, o->known_hosts, 0)) != 0 ||
-	    (r = read_known_hosts(c, kh, o->known_hosts2, 1)) != 0) {
+	if (o->known_lines != NULL) {
+		r = read_known_lines(c, kh, o->known_lines);
+	} else if ((r = read_known_hosts(c, kh, o->known_hosts, 0)) == 0) {
+		r = read_known_hosts(c, kh, o->known_hosts2, 1);
+	}
+	if (r != 0) {
 		libssh2_knownhost_free(kh);
 		return r;
 	}

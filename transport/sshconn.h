@@ -22,6 +22,9 @@ struct sshconn_opts {
 	const char *key_file;		/* private key; NULL: agent only */
 	const char *known_hosts;	/* known_hosts file, required */
 	const char *known_hosts2;	/* a second one (system), or NULL */
+	const char *known_lines;	/* this host's entries (plain lines,
+					   from knownhosts.h), used instead
+					   of reading the files; may be "" */
 	int use_agent;			/* try ssh-agent (SSH_AUTH_SOCK) first */
 	int accept_new;			/* unknown host: trust and record key */
 	int timeout_ms;			/* per call; 0 means 30000 */
