@@ -20,6 +20,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -251,16 +252,44 @@ pki_secret_free(char *p, size_t len)
 	free(p);
 }
 
+/*
+ * c->x with its public key decoded.  A certificate made on the fast path
+ * (set_pubkey) carries its key only as bytes; then a parsed copy is made
+ * into *tmp (caller frees it), as a peer would see it.
+ */
+static X509 *
+decoded(const struct pki_cert *c, X509 **tmp)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+
+	*tmp = NULL;
+	if (X509_get0_pubkey(c->x) != NULL)
+		return c->x;
+	ERR_clear_error();
+	if ((n = i2d_X509(c->x, &der)) <= 0)
+		return NULL;
+	p = der;
+	*tmp = d2i_X509(NULL, &p, n);
+	OPENSSL_free(der);
+	return *tmp;
+}
+
 int
 pki_key_matches_cert(const struct pki_key *key,
     const struct pki_cert *cert)
 {
 	const EVP_PKEY *pub;
+	X509 *x, *tmp;
+	int eq = 0;
 
-	if (key == NULL || cert == NULL ||
-	    (pub = X509_get0_pubkey(cert->x)) == NULL)
+	if (key == NULL || cert == NULL || (x = decoded(cert, &tmp)) == NULL)
 		return 0;
-	return EVP_PKEY_eq(key->pk, pub) == 1;
+	if ((pub = X509_get0_pubkey(x)) != NULL)
+		eq = EVP_PKEY_eq(key->pk, pub) == 1;
+	X509_free(tmp);
+	return eq;
 }
 
 /* Whether pk is of spec: RSA of that many bits, or EC on that curve. */
@@ -451,9 +480,39 @@ set_random_serial(X509 *x)
 }
 
 /* A v3 body: serial, names, validity, public key.  issuer NULL: self. */
+/*
+ * The certificate's public key.  For EC keys the SubjectPublicKeyInfo is
+ * written from the key's point and curve directly: X509_set_pubkey goes
+ * through OpenSSL 3's encoder framework, which costs more than signing.
+ */
+static int
+set_pubkey(X509 *x, EVP_PKEY *pk)
+{
+	unsigned char pt[160], *copy;
+	char group[64];
+	size_t glen = 0, len = 0;
+	int nid;
+
+	if (!EVP_PKEY_is_a(pk, "EC") ||
+	    !EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen) ||
+	    (nid = OBJ_sn2nid(group)) == NID_undef ||
+	    !EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt), &len) || len == 0)
+		return X509_set_pubkey(x, pk);
+	if ((copy = OPENSSL_memdup(pt, len)) == NULL)
+		return 0;
+	if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+	    OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+	    OBJ_nid2obj(nid), copy, (int)len)) {
+		OPENSSL_free(copy);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 cert_body(const char *subject, const X509_NAME *issuer, EVP_PKEY *pub,
-    int days, X509 **out)
+    int days, int fast, X509 **out)
 {
 	X509_NAME *subj = NULL;
 	X509 *x = NULL;
@@ -474,7 +533,7 @@ cert_body(const char *subject, const X509_NAME *issuer, EVP_PKEY *pub,
 	    !X509_time_adj_ex(X509_getm_notBefore(x), 0, -PKI_SKEW_SECS,
 	    &now) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) ||
-	    !X509_set_pubkey(x, pub)) {
+	    !(fast ? set_pubkey(x, pub) : X509_set_pubkey(x, pub))) {
 		r = r != 0 ? r : ERR_CRYPTO;
 		goto out;
 	}
@@ -642,20 +701,15 @@ add_san(X509 *x, const char *const *san, size_t nsan)
 static int
 cert_finish(X509 *x, EVP_PKEY *signer, struct pki_cert **out)
 {
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	X509 *y;
-	int n;
-
-	if (X509_sign(x, signer, sha256()) <= 0 ||
-	    (n = i2d_X509(x, &der)) <= 0)
+	/*
+	 * The signed object is handed out as it is (the caller keeps its own
+	 * reference): encoding and parsing it again, to start from exactly
+	 * the bytes a peer sees, cost more than the signature itself
+	 * (OpenSSL 3 decoders), and i2d of a signed X509 is those bytes.
+	 */
+	if (X509_sign(x, signer, sha256()) <= 0 || !X509_up_ref(x))
 		return ERR_CRYPTO;
-	p = der;
-	y = d2i_X509(NULL, &p, n);
-	OPENSSL_free(der);
-	if (y == NULL)
-		return ERR_CRYPTO;
-	*out = pki_cert_wrap(y);
+	*out = pki_cert_wrap(x);
 	return 0;
 }
 
@@ -669,7 +723,7 @@ pki_cert_make_ca(const struct pki_key *key, const char *subject,
 	*out = NULL;
 	if (key == NULL)
 		return ERR_INVAL;
-	if ((r = cert_body(subject, NULL, key->pk, days, &x)) != 0)
+	if ((r = cert_body(subject, NULL, key->pk, days, 0, &x)) != 0)
 		goto out;
 	if ((r = add_ext(x, NID_basic_constraints, "critical,CA:TRUE")) != 0 ||
 	    (r = add_ext(x, NID_key_usage,
@@ -705,8 +759,9 @@ pki_cert_make_leaf(const struct pki_cert *ca, const struct pki_key *ca_key,
 		return ERR_INVAL;
 	if (!pki_key_matches_cert(ca_key, ca))
 		return ERR_MISMATCH;
+	/* agents' certificates, made by the thousand, take the fast path */
 	if ((r = cert_body(subject, X509_get_subject_name(ca->x),
-	    leaf_key->pk, days, &x)) != 0)
+	    leaf_key->pk, days, kind == PKI_LEAF_CLIENT, &x)) != 0)
 		goto out;
 	if ((r = add_ext(x, NID_basic_constraints, "CA:FALSE")) != 0 ||
 	    (r = add_ext(x, NID_key_usage, leaf_key_usage(leaf_key))) != 0 ||
@@ -894,6 +949,7 @@ pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
 {
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *st = NULL;
+	X509 *x, *tmp = NULL;
 	int r = ERR_CRYPTO;
 
 	say(why, whylen, "");
@@ -907,8 +963,9 @@ pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
 		goto out;
 	}
 	r = ERR_CRYPTO;
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    !X509_STORE_CTX_init(ctx, st, leaf->x, NULL))
+	if ((x = decoded(leaf, &tmp)) == NULL ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(ctx, st, x, NULL))
 		goto out;
 	if (host != NULL && !set_host(X509_STORE_CTX_get0_param(ctx), host)) {
 		r = ERR_INVAL;
@@ -923,6 +980,7 @@ pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
  out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(st);
+	X509_free(tmp);
 	return r;
 }
 

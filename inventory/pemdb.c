@@ -490,3 +490,12 @@ pemdb_conninfo_redact(const char *conninfo)
 	PQconninfoFree(opts);
 	return strbuf_steal(&b);
 }
+
+int
+pemdb_ready(const char *conninfo)
+{
+	const char *keys[] = { "dbname", "connect_timeout", NULL };
+	const char *vals[] = { conninfo, "5", NULL };
+
+	return PQpingParams(keys, vals, 1) == PQPING_OK ? 0 : ERR_NET;
+}

@@ -65,6 +65,12 @@ int pemdb_job_enable(struct pemdb *db, const long *ids, size_t n);
  */
 char *pemdb_conninfo_redact(const char *conninfo);
 
+/*
+ * Whether the server of conninfo accepts connections, without logging in
+ * (PQping): 0 if it does, ERR_NET if not (yet).
+ */
+int pemdb_ready(const char *conninfo);
+
 /* Run "SELECT 1"; 0 if the connection works. */
 int pemdb_ping(struct pemdb *db);
 void pemdb_free(struct pemdb *db);

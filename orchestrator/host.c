@@ -151,6 +151,29 @@ par_for_hosts(struct run *r, void (*fn)(void *, size_t))
 	par_for(r->nhosts, r->o->parallel, fn, r, &r->stop);
 }
 
+struct pemdb *
+run_db(struct run *r, char **msg)
+{
+	if (r->db != NULL && pemdb_ping(r->db) == 0)
+		return r->db;
+	pemdb_free(r->db);
+	r->db = NULL;
+	if (pemdb_connect(r->conninfo, r->o->timeout_s, &r->db) == 0)
+		return r->db;
+	if (msg != NULL)
+		*msg = xasprintf("PEM database: %s", pemdb_errmsg(r->db));
+	pemdb_free(r->db);
+	r->db = NULL;
+	return NULL;
+}
+
+void
+run_db_drop(struct run *r)
+{
+	pemdb_free(r->db);
+	r->db = NULL;
+}
+
 /* ---- progress line ---- */
 
 static void

@@ -113,10 +113,11 @@ lock_release(struct run *r)
 void
 jobs_disable(struct run *r)
 {
-	struct pemdb *db = NULL;
+	struct pemdb *db;
+	char *msg = NULL;
 	size_t i;
 
-	if (pemdb_connect(r->conninfo, r->o->timeout_s, &db) == 0 &&
+	if ((db = run_db(r, &msg)) != NULL &&
 	    pemdb_job_disable(db, RENEWAL_JOB, &r->jobs, &r->njobs) == 0) {
 		for (i = 0; i < r->njobs; i++) {
 			journal_addf(r->journal, "job_disabled", "%ld",
@@ -126,25 +127,26 @@ jobs_disable(struct run *r)
 		}
 	} else {
 		log_error("could not disable PEM's job \"%s\": %s",
-		    RENEWAL_JOB, pemdb_errmsg(db));
+		    RENEWAL_JOB, db ? pemdb_errmsg(db) : msg);
 	}
 	journal_sync(r->journal);
-	pemdb_free(db);
+	free(msg);
 }
 
 void
 jobs_restore(struct run *r)
 {
-	struct pemdb *db = NULL;
+	struct pemdb *db;
+	char *msg = NULL;
 	size_t i;
 
 	if (r->njobs == 0)
 		return;
-	if (pemdb_connect(r->conninfo, r->o->timeout_s, &db) != 0 ||
+	if ((db = run_db(r, &msg)) == NULL ||
 	    pemdb_job_enable(db, r->jobs, r->njobs) != 0) {
 		log_error("could not enable PEM's job \"%s\" again (ids "
 		    "%ld...): %s; enable it by hand", RENEWAL_JOB, r->jobs[0],
-		    pemdb_errmsg(db));
+		    db ? pemdb_errmsg(db) : msg);
 	} else {
 		for (i = 0; i < r->njobs; i++)
 			journal_addf(r->journal, "job_enabled", "%ld",
@@ -152,5 +154,5 @@ jobs_restore(struct run *r)
 		log_info("PEM's job \"%s\" is enabled again", RENEWAL_JOB);
 		r->njobs = 0;
 	}
-	pemdb_free(db);
+	free(msg);
 }

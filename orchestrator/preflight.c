@@ -563,6 +563,8 @@ read_database(struct run *r, long **ids, size_t *nids)
 	}
 	r->pg_host = xstrdup(pemdb_host(db));
 	r->pg_port = xstrdup(pemdb_port(db));
+	r->db = db;		/* kept for the run */
+	db = NULL;
 	if (r->pg_host[0] == '/' || r->pg_host[0] == '\0') {
 		free(r->pg_host);
 		r->pg_host = xstrdup(r->server->so.host);

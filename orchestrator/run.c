@@ -521,6 +521,7 @@ free_run(struct run *r)
 	free(r->pg_host);
 	free(r->pg_port);
 	free(r->error);
+	pemdb_free(r->db);
 	pemdb_ssl_clear(&r->ssl);
 	inventory_free(r->inv);
 	free(r->state_dir);

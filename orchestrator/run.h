@@ -93,6 +93,7 @@ struct run {
 	size_t nhosts;
 	struct host *server;		/* the [pem_server] host */
 	char *conninfo;
+	struct pemdb *db;		/* the connection, kept between uses */
 	char *known_hosts, *known_hosts2;
 	struct known_hosts *kh;		/* both files, parsed once */
 	char *default_key;
@@ -149,6 +150,15 @@ int host_exec(struct run *r, struct host *h, const char *what,
 /* The same, handing the command's stdout to *out (caller frees). */
 int host_exec_out(struct run *r, struct host *h, const char *what,
     const char *cmd, int timeout_s, char **msg, char **out);
+
+/*
+ * The PEM database connection, opened when needed and kept: a login costs
+ * a SCRAM exchange (thousands of HMACs).  NULL with the reason in *msg
+ * (caller frees) if it cannot be had.  run_db_drop closes it (before
+ * PostgreSQL restarts).
+ */
+struct pemdb *run_db(struct run *r, char **msg);
+void run_db_drop(struct run *r);
 
 /* Progress (stderr, on a terminal): set up once; a phase of n steps
  * begins; one step is done; the phase ends. */

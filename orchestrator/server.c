@@ -206,28 +206,22 @@ install_server_files(struct run *r, const int *which, size_t n,
 	return rc;
 }
 
-/* Connect to the PEM database again until it answers or time runs out. */
+/*
+ * Wait until PostgreSQL accepts connections again (a ping, no login), then
+ * log in once, or time runs out.
+ */
 static int
 wait_for_db(struct run *r, double deadline, char **msg)
 {
-	struct pemdb *db = NULL;
-	int rc;
-
-	for (;;) {
-		rc = pemdb_connect(r->conninfo, 5, &db);
-		if (rc == 0)
-			rc = pemdb_ping(db);
-		if (rc == 0 || now_s() > deadline) {
-			if (rc != 0)
-				*msg = xasprintf("PostgreSQL does not accept "
-				    "connections: %s", pemdb_errmsg(db));
-			pemdb_free(db);
-			return rc;
+	while (pemdb_ready(r->conninfo) != 0) {
+		if (now_s() > deadline) {
+			*msg = xstrdup("PostgreSQL does not accept connections "
+			    "again in time");
+			return ERR_TIMEOUT;
 		}
-		pemdb_free(db);
-		db = NULL;
-		usleep(300 * 1000);
+		usleep(200 * 1000);
 	}
+	return run_db(r, msg) != NULL ? 0 : ERR_DB;
 }
 
 /*
@@ -272,6 +266,7 @@ restart_server(struct run *r, const struct pki_cert *expect,
 	double deadline = now_s() + r->o->restart_timeout_s;
 	int rc;
 
+	run_db_drop(r);		/* the restart ends every session */
 	rc = host_exec(r, r->server, "restart PostgreSQL", r->sf.restart_cmd,
 	    r->o->restart_timeout_s, msg);
 	if (rc == 0)
@@ -285,16 +280,14 @@ restart_server(struct run *r, const struct pki_cert *expect,
 static int
 reload_server(struct run *r, char **msg)
 {
-	struct pemdb *db = NULL;
-	int rc;
+	struct pemdb *db;
 
-	rc = pemdb_connect(r->conninfo, r->o->timeout_s, &db);
-	if (rc == 0)
-		rc = pemdb_reload(db);
-	if (rc != 0)
-		*msg = xasprintf("reload: %s", pemdb_errmsg(db));
-	pemdb_free(db);
-	return rc;
+	if ((db = run_db(r, msg)) == NULL)
+		return ERR_DB;
+	if (pemdb_reload(db) == 0)
+		return 0;
+	*msg = xasprintf("reload: %s", pemdb_errmsg(db));
+	return ERR_DB;
 }
 
 /*
