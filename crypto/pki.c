@@ -25,7 +25,6 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -340,17 +339,6 @@ pki_csr_public_key(const char *pem, size_t len,
 	X509_REQ_free(req);
 	ERR_clear_error();
 	return r;
-}
-
-void
-pki_hmac_sha1(const unsigned char *key, size_t keylen, const char *msg,
-    size_t msglen, unsigned char out[20])
-{
-	unsigned int n = 20;
-
-	if (HMAC(EVP_sha1(), key, (int)keylen, (const unsigned char *)msg,
-	    msglen, out, &n) == NULL)
-		memset(out, 0, 20);
 }
 
 void

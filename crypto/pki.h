@@ -148,10 +148,6 @@ int pki_crl_make(const struct pki_cert *ca, const struct pki_key *ca_key,
 int pki_crl_select(const char *pem, size_t len, const struct pki_cert *ca,
     char **out, size_t *outlen);
 
-/* HMAC-SHA1 of msg under key (known_hosts' hashed names). */
-void pki_hmac_sha1(const unsigned char *key, size_t keylen, const char *msg,
-    size_t msglen, unsigned char out[20]);
-
 /* Number of certificates / CRLs in a PEM buffer (for checks and tests). */
 int pki_pem_count_certs(const char *pem, size_t len);
 int pki_pem_count_crls(const char *pem, size_t len);

@@ -496,8 +496,7 @@ preflight_host(void *ctx, size_t i)
 	h->t0 = now_s();
 	if (h->status == HS_FAILED)
 		goto out;
-	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port,
-	    pki_hmac_sha1);
+	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
 	h->so.known_lines = h->known_lines;
 	if ((rc = host_connect(r, h)) != 0) {
 		if (r->o->skip_unreachable && !h->is_server &&

@@ -12,10 +12,14 @@
 
 #define KH_FILE_MAX	(64 * 1024 * 1024)
 
+struct sha1 {
+	unsigned int h[5];
+};
+
 struct kh_entry {
 	char *names;		/* "a,b,[c]:2222" for plain lines, or NULL */
-	unsigned char salt[64], hash[20];
-	size_t saltlen;		/* hashed lines: salt and hash */
+	unsigned char hash[20];	/* hashed lines: the name's HMAC, */
+	struct sha1 in, out;	/* and the salt's pad states */
 	char *type_key;		/* "ssh-ed25519 AAAA..." */
 };
 
@@ -23,6 +27,124 @@ struct known_hosts {
 	struct kh_entry *e;
 	size_t n, cap;
 };
+
+
+/*
+ * SHA-1 (FIPS 180-4), just enough for HMAC-SHA1 of host names against
+ * known_hosts' hashed entries: the inner and outer states after the key
+ * pads are computed once per entry, so each (entry, host) pair costs two
+ * compressions instead of a full HMAC through a library.
+ */
+static unsigned int
+rol(unsigned int x, int n)
+{
+	return (x << n) | (x >> (32 - n));
+}
+
+static void
+sha1_block(struct sha1 *s, const unsigned char *p)
+{
+	unsigned int w[80], a, b, c, d, e, f, k, t;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (unsigned int)p[4 * i] << 24 |
+		    (unsigned int)p[4 * i + 1] << 16 |
+		    (unsigned int)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 80; i++)
+		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3]; e = s->h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		t = rol(a, 5) + f + e + k + w[i];
+		e = d; d = c; c = rol(b, 30); b = a; a = t;
+	}
+	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
+}
+
+static void
+sha1_init(struct sha1 *s)
+{
+	static const unsigned int iv[5] = {
+		0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
+	};
+
+	memcpy(s->h, iv, sizeof(iv));
+}
+
+/*
+ * Finish a hash whose state s has consumed done bytes (whole blocks) with
+ * the last n bytes of msg (n <= 55, so one block), into out.
+ */
+static void
+sha1_last(struct sha1 s, size_t done, const unsigned char *msg, size_t n,
+    unsigned char out[20])
+{
+	unsigned char blk[64];
+	unsigned long long bits = (unsigned long long)(done + n) * 8;
+	int i;
+
+	memset(blk, 0, sizeof(blk));
+	memcpy(blk, msg, n);
+	blk[n] = 0x80;
+	for (i = 0; i < 8; i++)
+		blk[63 - i] = (unsigned char)(bits >> (8 * i));
+	sha1_block(&s, blk);
+	for (i = 0; i < 20; i++)
+		out[i] = (unsigned char)(s.h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* The states after the key's inner and outer pad blocks. */
+static void
+hmac_pads(const unsigned char *key, size_t keylen, struct sha1 *in,
+    struct sha1 *outer)
+{
+	unsigned char ipad[64], opad[64], k[20];
+	struct sha1 t;
+	size_t i;
+
+	if (keylen > 64) {	/* never for OpenSSH's 20-byte salts */
+		sha1_init(&t);
+		for (i = 0; i + 64 <= keylen; i += 64)
+			sha1_block(&t, key + i);
+		sha1_last(t, i, key + i, keylen - i, k);
+		key = k;
+		keylen = 20;
+	}
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (i = 0; i < keylen; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	sha1_init(in);
+	sha1_block(in, ipad);
+	sha1_init(outer);
+	sha1_block(outer, opad);
+}
+
+/* HMAC-SHA1 of a name of at most 55 bytes from precomputed pads. */
+static void
+hmac_name(const struct sha1 *in, const struct sha1 *outer, const char *name,
+    size_t n, unsigned char out[20])
+{
+	unsigned char inner[20];
+
+	sha1_last(*in, 64, (const unsigned char *)name, n, inner);
+	sha1_last(*outer, 64, inner, sizeof(inner), out);
+}
 
 static int
 b64val(int c)
@@ -66,17 +188,18 @@ b64dec(const char *s, size_t n, unsigned char *out, size_t max)
 static int
 parse_hashed(struct kh_entry *e, const char *h, size_t n)
 {
+	unsigned char salt[64];
 	const char *bar;
 	long sl, hl;
 
 	if (n < 4 || (bar = memchr(h + 3, '|', n - 3)) == NULL)
 		return -1;
-	sl = b64dec(h + 3, (size_t)(bar - h - 3), e->salt, sizeof(e->salt));
+	sl = b64dec(h + 3, (size_t)(bar - h - 3), salt, sizeof(salt));
 	hl = b64dec(bar + 1, n - (size_t)(bar + 1 - h), e->hash,
 	    sizeof(e->hash));
 	if (sl <= 0 || hl != 20)
 		return -1;
-	e->saltlen = (size_t)sl;
+	hmac_pads(salt, (size_t)sl, &e->in, &e->out);
 	return 0;
 }
 
@@ -169,24 +292,25 @@ names_hold(const char *names, const char *name)
 }
 
 char *
-known_hosts_for(const struct known_hosts *kh, const char *host, int port,
-    known_hosts_hmac_fn *hmac)
+known_hosts_for(const struct known_hosts *kh, const char *host, int port)
 {
 	unsigned char h[20];
 	struct strbuf b;
 	char *name;
-	size_t i;
+	size_t i, n;
 	int hit;
 
 	name = port == 22 ? xstrdup(host) : xasprintf("[%s]:%d", host, port);
+	n = strlen(name);
 	strbuf_init(&b);
 	for (i = 0; i < kh->n; i++) {
 		if (kh->e[i].names != NULL) {
 			hit = names_hold(kh->e[i].names, name);
-		} else {
-			hmac(kh->e[i].salt, kh->e[i].saltlen, name,
-			    strlen(name), h);
+		} else if (n <= 55) {
+			hmac_name(&kh->e[i].in, &kh->e[i].out, name, n, h);
 			hit = memcmp(h, kh->e[i].hash, sizeof(h)) == 0;
+		} else {
+			hit = 0;	/* no host name is that long */
 		}
 		if (hit)
 			strbuf_addf(&b, "%s %s\n", name, kh->e[i].type_key);

@@ -7,8 +7,8 @@
  * questions per connection: with a thousand hosts that is millions of
  * HMACs.  Here the files are parsed once; for each host the lines that
  * name it (plain, or hashed: HMAC-SHA1 of the name under the line's salt,
- * computed by the caller's function) are handed to the connection as a
- * few plain lines.  Markers (@cert-authority, @revoked) and wildcard
+ * with the salt's pad states computed once per line) are handed to the
+ * connection as a few plain lines.  Markers (@cert-authority, @revoked) and wildcard
  * patterns are not supported by libssh2 and are skipped.
  */
 #ifndef PEMROTATE_KNOWNHOSTS_H
@@ -17,10 +17,6 @@
 #include <stddef.h>
 
 struct known_hosts;
-
-/* HMAC-SHA1 of msg under key, into out. */
-typedef void known_hosts_hmac_fn(const unsigned char *key, size_t keylen,
-    const char *msg, size_t msglen, unsigned char out[20]);
 
 /*
  * Read path (required) and path2 (optional: skipped if absent).  ERR_IO
@@ -35,7 +31,7 @@ int known_hosts_load(const char *path, const char *path2,
  * "" if none.  Thread-safe on a loaded store.  Caller frees.
  */
 char *known_hosts_for(const struct known_hosts *kh, const char *host,
-    int port, known_hosts_hmac_fn *hmac);
+    int port);
 
 /* Number of entries loaded (for messages and tests). */
 size_t known_hosts_count(const struct known_hosts *kh);
