@@ -341,6 +341,49 @@ pki_csr_public_key(const char *pem, size_t len,
 	return r;
 }
 
+struct pki_ed25519 {
+	EVP_PKEY *pk;
+};
+
+int
+pki_ed25519_new(const unsigned char seed[32], struct pki_ed25519 **out)
+{
+	EVP_PKEY *pk;
+
+	*out = NULL;
+	pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (pk == NULL)
+		return ERR_CRYPTO;
+	*out = xmalloc(sizeof(**out));
+	(*out)->pk = pk;
+	return 0;
+}
+
+int
+pki_ed25519_sign(const struct pki_ed25519 *k, const unsigned char *data,
+    size_t len, unsigned char sig[64])
+{
+	EVP_MD_CTX *ctx;
+	size_t siglen = 64;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return ERR_NOMEM;
+	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1 && siglen == 64;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : ERR_CRYPTO;
+}
+
+void
+pki_ed25519_free(struct pki_ed25519 *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pk);
+	free(k);
+}
+
 void
 pki_key_free(struct pki_key *key)
 {

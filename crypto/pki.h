@@ -64,6 +64,17 @@ void pki_key_free(struct pki_key *key);
 int pki_csr_public_key(const char *pem, size_t len,
     const struct pki_keyspec *spec, struct pki_key **pub);
 
+/* ---- an Ed25519 signing key (the SSH user key, loaded once) ---- */
+
+struct pki_ed25519;
+
+/* From its 32-byte seed (the caller wipes the seed afterwards). */
+int pki_ed25519_new(const unsigned char seed[32], struct pki_ed25519 **out);
+/* Sign data: 64 raw bytes.  Safe from many threads on one key. */
+int pki_ed25519_sign(const struct pki_ed25519 *k, const unsigned char *data,
+    size_t len, unsigned char sig[64]);
+void pki_ed25519_free(struct pki_ed25519 *k);
+
 /* ---- certificates ---- */
 
 /*

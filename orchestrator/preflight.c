@@ -66,6 +66,7 @@ host_settings(struct run *r, struct host *h)
 	h->so.port = ih->port;
 	h->so.user = ih->user != NULL ? ih->user : r->user;
 	h->so.key_file = ih->ssh_key != NULL ? ih->ssh_key : r->default_key;
+	h->so.signer = run_signer(r, h->so.key_file);
 	h->so.known_hosts = r->known_hosts;
 	h->so.known_hosts2 = r->known_hosts2;
 	h->so.use_agent = 1;

@@ -517,6 +517,7 @@ free_run(struct run *r)
 	free(r->known_hosts2);
 	known_hosts_free(r->kh);
 	free(r->default_key);
+	run_keys_free(r);
 	free(r->user);
 	free(r->pg_host);
 	free(r->pg_port);

@@ -30,6 +30,15 @@ struct pki_cert;
 
 enum host_status { HS_PENDING = 0, HS_OK, HS_FAILED, HS_SKIPPED };
 
+struct pki_ed25519;
+
+/* An SSH user key file, and its signer when it could be loaded. */
+struct run_key {
+	char *path;
+	struct pki_ed25519 *key;	/* NULL: libssh2 reads the file */
+	struct sshconn_signer signer;
+};
+
 /* Why no new host is started. */
 enum { STOP_NONE = 0, STOP_SIGNAL = 1, STOP_FAILURES = 2 };
 
@@ -97,6 +106,8 @@ struct run {
 	char *known_hosts, *known_hosts2;
 	struct known_hosts *kh;		/* both files, parsed once */
 	char *default_key;
+	struct run_key *keys;		/* SSH user keys loaded once */
+	size_t nkeys;
 	char *user;			/* local user: default ansible_user */
 	struct pemdb_ssl ssl;
 	char *pg_host, *pg_port;	/* where the server's TLS is probed */
@@ -133,6 +144,14 @@ struct run {
 int run_main(const struct opts *o);
 
 /* ---- shared by the phase files ---- */
+
+/*
+ * The in-memory signer for SSH key file path (loaded at the first call;
+ * main thread only), or NULL when libssh2 must read the file itself (not
+ * an unencrypted Ed25519 key in OpenSSH's format).
+ */
+const struct sshconn_signer *run_signer(struct run *r, const char *path);
+void run_keys_free(struct run *r);
 
 /* Record a failure on h (printf-like); first error wins. */
 void host_fail(struct host *h, const char *phase, const char *fmt, ...)

@@ -518,6 +518,37 @@ auth_agent(struct sshconn *c, const char *user)
 	return ok ? 0 : ERR_AUTH;
 }
 
+/* libssh2's signing callback: the caller's signer, in memory. */
+static int
+sign_cb(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
+    const unsigned char *data, size_t data_len, void **abstract)
+{
+	const struct sshconn_signer *s = *abstract;
+	unsigned char *out = malloc(64);	/* freed by libssh2 */
+
+	if (out == NULL || s->sign(s->ctx, data, data_len, out) != 0) {
+		free(out);
+		return -1;
+	}
+	*sig = out;
+	*sig_len = 64;
+	return 0;
+}
+
+static int
+auth_signer(struct sshconn *c, const struct sshconn_opts *o)
+{
+	void *abstract = (void *)o->signer;
+	int r;
+
+	CALL(c, r, libssh2_userauth_publickey(c->s, o->user,
+	    o->signer->pubblob, o->signer->publen, sign_cb, &abstract));
+	if (r == 0)
+		return 0;
+	seterr_lib(c, lib_to_err(r), c->label);
+	return r == LIBSSH2_ERROR_TIMEOUT ? ERR_TIMEOUT : ERR_AUTH;
+}
+
 static int
 authenticate(struct sshconn *c, const struct sshconn_opts *o)
 {
@@ -526,6 +557,8 @@ authenticate(struct sshconn *c, const struct sshconn_opts *o)
 	if (o->use_agent && getenv("SSH_AUTH_SOCK") != NULL &&
 	    auth_agent(c, o->user) == 0)
 		return 0;
+	if (o->signer != NULL)
+		return auth_signer(c, o);
 	if (o->key_file == NULL) {
 		seterr(c, "%s: authentication failed: no usable key in "
 		    "ssh-agent and no key file given", c->label);

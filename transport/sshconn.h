@@ -15,11 +15,37 @@
 
 struct sshconn;
 
+/*
+ * A user key loaded once for the whole run: its public key blob and a
+ * signing function (supplied by the caller, who holds the private half).
+ * Each login then signs in memory instead of libssh2 reading and decoding
+ * the key file again for every host.
+ */
+typedef int sshconn_sign_fn(void *ctx, const unsigned char *data,
+    size_t len, unsigned char sig[64]);
+
+struct sshconn_signer {
+	unsigned char *pubblob;		/* "ssh-ed25519" public key blob */
+	size_t publen;
+	sshconn_sign_fn *sign;		/* raw 64-byte Ed25519 signature */
+	void *ctx;
+};
+
+/*
+ * Read an unencrypted OpenSSH ("openssh-key-v1") Ed25519 private key file:
+ * the 32-byte seed into seed (the caller wipes it) and the public key blob
+ * into *pubblob (caller frees).  ERR_INVAL for another type or an
+ * encrypted key, ERR_PARSE if malformed, ERR_IO if unreadable.
+ */
+int sshconn_read_ed25519(const char *path, unsigned char seed[32],
+    unsigned char **pubblob, size_t *publen);
+
 struct sshconn_opts {
 	const char *host;		/* address or name to connect to */
 	int port;			/* 22 */
 	const char *user;		/* login name */
 	const char *key_file;		/* private key; NULL: agent only */
+	const struct sshconn_signer *signer; /* key_file loaded, or NULL */
 	const char *known_hosts;	/* known_hosts file, required */
 	const char *known_hosts2;	/* a second one (system), or NULL */
 	const char *known_lines;	/* this host's entries (plain lines,
