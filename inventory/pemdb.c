@@ -494,8 +494,9 @@ pemdb_conninfo_redact(const char *conninfo)
 int
 pemdb_ready(const char *conninfo)
 {
-	const char *keys[] = { "dbname", "connect_timeout", NULL };
-	const char *vals[] = { conninfo, "5", NULL };
+	/* a refusal also says the server is up: no TLS needed to ask */
+	const char *keys[] = { "dbname", "connect_timeout", "sslmode", NULL };
+	const char *vals[] = { conninfo, "5", "disable", NULL };
 
 	return PQpingParams(keys, vals, 1) == PQPING_OK ? 0 : ERR_NET;
 }
