@@ -54,8 +54,10 @@ stop_one(void *ctx, size_t i)
 	struct host *h = &r->hosts[i];
 	double t0 = now_s();
 
-	if (needs_push(h) && !h->is_server)
+	if (needs_push(h) && !h->is_server) {
 		stop_agent(r, h);
+		session_release(r, h);
+	}
 	h->seconds += now_s() - t0;
 	progress_step(r);
 }
@@ -375,6 +377,7 @@ push_one(void *ctx, size_t i)
 
 	if (h->stopped && push_agent(ps->r, h) == 0)
 		h->status = HS_OK;
+	session_release(ps->r, h);
 	h->seconds += now_s() - t0;
 	progress_step(ps->r);
 }

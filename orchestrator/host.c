@@ -78,6 +78,17 @@ host_connect(struct run *r, struct host *h)
 	}
 }
 
+/*
+ * At most --max-open sessions are kept between phases: the server host's
+ * and those of the first agents; later hosts log in again when needed.
+ */
+void
+session_release(struct run *r, struct host *h)
+{
+	if (!h->is_server && h->rank + 1 >= (size_t)r->o->max_open)
+		host_disconnect(h);
+}
+
 void
 host_disconnect(struct host *h)
 {

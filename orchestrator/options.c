@@ -11,7 +11,7 @@
 enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
-	O_KEYGEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
+	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -57,6 +57,11 @@ static const struct optdef optdefs[] = {
 	  "Hard switch as in PEM's manual: root.crt holds only the new CA from "
 	  "the start, so an agent that misses its new certificate is locked "
 	  "out." },
+	{ "max-open", O_MAXOPEN, "N",
+	  "SSH sessions kept open from the preflight to the push (default "
+	  "4096). One session a host means one login a host; each costs about "
+	  "60 KB here, so past N the other hosts log in again for each "
+	  "phase." },
 	{ "timeout", O_TIMEOUT, "SECONDS",
 	  "Bound on each connection attempt and remote step (default 30)." },
 	{ "restart-timeout", O_RESTART_TIMEOUT, "SECONDS",
@@ -107,6 +112,7 @@ opts_defaults(struct opts *o)
 	o->restart_timeout_s = 120;
 	o->agent_timeout_s = 60;
 	o->retries = 2;
+	o->max_open = 4096;
 	o->max_failures = -1;
 }
 
@@ -353,6 +359,7 @@ set_opt(struct opts *o, int c, const char *a)
 		return int_arg("restart-timeout", a, 1, 3600,
 		    &o->restart_timeout_s);
 	case O_STATEDIR: o->state_dir = a; return 0;
+	case O_MAXOPEN: return int_arg("max-open", a, 1, 1000000, &o->max_open);
 	case O_KEYGEN:
 		if (strcmp(a, "local") == 0 || strcmp(a, "remote") == 0) {
 			o->keygen_remote = strcmp(a, "remote") == 0;

@@ -521,6 +521,7 @@ preflight_host(void *ctx, size_t i)
 	if (h->is_server)
 		preflight_server(r, h);
  out:
+	session_release(r, h);
 	h->seconds += now_s() - h->t0;
 	progress_step(r);
 }

@@ -135,7 +135,7 @@ wants_key(const struct run *r, const struct host *h)
 static size_t
 setup_hosts(struct run *r)
 {
-	size_t i, slot = 0;
+	size_t i, slot = 0, rank = 0;
 	struct host *h;
 
 	r->ca_slot = r->server_slot = -1;
@@ -157,6 +157,8 @@ setup_hosts(struct run *r)
 	}
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
+		if (!h->inv->is_server)
+			h->rank = rank++;
 		if (!h->inv->is_server && wants_key(r, h))
 			h->key_slot = slot++;
 	}

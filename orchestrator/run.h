@@ -67,6 +67,7 @@ struct host {
 	int stopped;			/* stopped by us, not started again */
 	int pushed;			/* new files in place, agent started */
 	int unreachable;		/* --skip-unreachable left it alone */
+	size_t rank;			/* order among the agent-only hosts */
 	int done_before;		/* pushed by the run being resumed */
 	enum host_status status;
 	const char *phase;
@@ -159,6 +160,8 @@ void host_fail(struct host *h, const char *phase, const char *fmt, ...)
 /* Make sure h has a live connection; 0 or err_code (recorded on h). */
 int host_connect(struct run *r, struct host *h);
 void host_disconnect(struct host *h);
+/* Close h's session if it is beyond --max-open (done with it for now). */
+void session_release(struct run *r, struct host *h);
 /*
  * Run a remote command on h; 0 if it ran and exited 0.  On failure the
  * message (with what, and the command's stderr, escaped) goes to *msg

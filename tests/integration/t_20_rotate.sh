@@ -133,3 +133,12 @@ for id in 1 6 12; do
 	    -CAfile '$D/root.crt' -CRLfile '$D/root.crl' '$c' | grep -q ': OK'"
 done
 ok "every agent logs in" all_agents_login
+
+begin "--max-open 3: hosts beyond it log in again for each phase"
+before_crt=$(sha "$(agent_file 12 crt)")
+run_pemrotate -y --max-open 3 -j 4
+eq "exit status" 0 "$rc"
+not "agent12 rotated" test "$before_crt" = "$(sha "$(agent_file 12 crt)")"
+ok "every agent logs in" all_agents_login
+n_auth=$(grep -c "Accepted publickey for pemrt" "$E/sshd/log" || true)
+ok "sshd saw logins" test "$n_auth" -gt 0
