@@ -347,9 +347,16 @@ after_push(struct run *r)
 	}
 	if (failed > 0 || skipped > 0) {
 		r->result = "partial";
-		snprintf(what, sizeof(what), "%d host(s) failed and %d were "
-		    "left alone; they run on their old certificates", failed,
-		    skipped);
+		if (skipped == 0)
+			snprintf(what, sizeof(what), "%d host(s) failed and "
+			    "run on their old certificates", failed);
+		else if (failed == 0)
+			snprintf(what, sizeof(what), "%d host(s) were left "
+			    "alone and run on their old certificates", skipped);
+		else
+			snprintf(what, sizeof(what), "%d host(s) failed and %d "
+			    "were left alone; they run on their old "
+			    "certificates", failed, skipped);
 		say_resume(r, what);
 		return 1;
 	}
