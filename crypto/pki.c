@@ -343,6 +343,7 @@ pki_csr_public_key(const char *pem, size_t len,
 
 struct pki_ed25519 {
 	EVP_PKEY *pk;
+	EVP_MD_CTX *proto;	/* initialised once; copied for each signature */
 };
 
 int
@@ -356,6 +357,12 @@ pki_ed25519_new(const unsigned char seed[32], struct pki_ed25519 **out)
 		return ERR_CRYPTO;
 	*out = xmalloc(sizeof(**out));
 	(*out)->pk = pk;
+	/* the algorithm fetch of DigestSignInit, done once */
+	if (((*out)->proto = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit((*out)->proto, NULL, NULL, NULL, pk) != 1) {
+		EVP_MD_CTX_free((*out)->proto);
+		(*out)->proto = NULL;
+	}
 	return 0;
 }
 
@@ -369,7 +376,8 @@ pki_ed25519_sign(const struct pki_ed25519 *k, const unsigned char *data,
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return ERR_NOMEM;
-	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1 &&
+	ok = (k->proto != NULL ? EVP_MD_CTX_copy_ex(ctx, k->proto) == 1 :
+	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pk) == 1) &&
 	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1 && siglen == 64;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : ERR_CRYPTO;
@@ -380,6 +388,7 @@ pki_ed25519_free(struct pki_ed25519 *k)
 {
 	if (k == NULL)
 		return;
+	EVP_MD_CTX_free(k->proto);
 	EVP_PKEY_free(k->pk);
 	free(k);
 }

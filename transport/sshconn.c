@@ -885,6 +885,8 @@ fill_new(struct sshconn *c, LIBSSH2_SFTP_HANDLE *h, const char *path,
 		if (r != 0)
 			return sftp_err(c, r, "chown", path);
 	}
+	if (len == 0)
+		return 0;	/* nothing to make durable */
 	if ((r = write_all(c, h, buf, len)) != 0)
 		return sftp_err(c, r, "write", path);
 	/* fsync@openssh.com; servers without it just keep the data cached */

@@ -960,6 +960,37 @@ test_csr_public_key(void **state)
 	pki_key_free(cak);
 }
 
+static void
+test_ed25519_sign(void **state)
+{
+	unsigned char seed[32], sig1[64], sig2[64], pub[32];
+	const unsigned char msg[] = "userauth request";
+	struct pki_ed25519 *k = NULL;
+	EVP_PKEY *priv, *vk;
+	EVP_MD_CTX *ctx;
+	size_t publen = sizeof(pub);
+	int i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		seed[i] = (unsigned char)(i * 7 + 1);
+	assert_int_equal(pki_ed25519_new(seed, &k), 0);
+	/* twice from the one prepared context: deterministic, valid */
+	assert_int_equal(pki_ed25519_sign(k, msg, sizeof(msg), sig1), 0);
+	assert_int_equal(pki_ed25519_sign(k, msg, sizeof(msg), sig2), 0);
+	assert_memory_equal(sig1, sig2, 64);
+	priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	assert_int_equal(EVP_PKEY_get_raw_public_key(priv, pub, &publen), 1);
+	vk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	ctx = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, vk), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, sig1, 64, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(vk);
+	pki_ed25519_free(k);
+}
+
 int
 main(void)
 {
@@ -983,6 +1014,7 @@ main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_last_error),
 		cmocka_unit_test(test_csr_public_key),
+		cmocka_unit_test(test_ed25519_sign),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
