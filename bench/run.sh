@@ -439,7 +439,8 @@ crt_shas() {
 # verify TAG BEFORE: print one line per failed agent; every agent must have
 # a new certificate, have been started last on it, and log in with it.
 verify() {
-	local tag=$1 before=$2 after=$LOGDIR/$tag.after
+	local tag=$1 before=$2
+	local after=$LOGDIR/$tag.after
 	crt_shas >"$after"
 	xargs tail -q -n 1 <"$E.logs" >"$LOGDIR/$tag.lastlog"
 	paste -d' ' "$E.agents" "$before" "$after" "$LOGDIR/$tag.lastlog" |
