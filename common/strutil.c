@@ -92,6 +92,18 @@ str_to_posint(const char *s, long max, long *out)
 }
 
 int
+str_b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int
 str_has_ctrl(const char *s)
 {
 	for (; *s != '\0'; s++) {

@@ -26,6 +26,9 @@ char *str_printable(const char *s, size_t max);
 /* 1 if s is a non-empty decimal number in [1, max]; its value in *out. */
 int str_to_posint(const char *s, long max, long *out);
 
+/* The value of a base64 digit (RFC 4648), or -1 for any other byte. */
+int str_b64val(int c);
+
 /* 1 if s contains a byte < 0x20 or 0x7f. */
 int str_has_ctrl(const char *s);
 

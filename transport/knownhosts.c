@@ -146,22 +146,6 @@ hmac_name(const struct sha1 *in, const struct sha1 *outer, const char *name,
 	sha1_last(*outer, 64, inner, sizeof(inner), out);
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode base64 s[0..n) into out (at most max bytes); -1 if malformed. */
 static long
 b64dec(const char *s, size_t n, unsigned char *out, size_t max)
@@ -171,7 +155,7 @@ b64dec(const char *s, size_t n, unsigned char *out, size_t max)
 	int bits = 0, v;
 
 	for (i = 0; i < n && s[i] != '='; i++) {
-		if ((v = b64val((unsigned char)s[i])) < 0)
+		if ((v = str_b64val((unsigned char)s[i])) < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned long)v;
 		if ((bits += 6) >= 8) {

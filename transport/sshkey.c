@@ -57,18 +57,6 @@ str_is(const unsigned char *s, size_t n, const char *want)
 	return n == strlen(want) && memcmp(s, want, n) == 0;
 }
 
-static int
-b64v(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* The base64 body between the armour lines, decoded into out. */
 static size_t
 unarmour(const char *text, unsigned char *out, size_t max)
@@ -81,7 +69,7 @@ unarmour(const char *text, unsigned char *out, size_t max)
 	if (p == NULL)
 		return 0;
 	for (p = strchr(p, '\n'); p != NULL && *p != '\0' && *p != '-'; p++) {
-		if ((v = b64v((unsigned char)*p)) < 0)
+		if ((v = str_b64val((unsigned char)*p)) < 0)
 			continue;	/* line breaks; '=' ends at '-' */
 		acc = (acc << 6) | (unsigned long)v;
 		if ((bits += 6) >= 8 && o < max) {
