@@ -278,7 +278,6 @@ cmake -S "$BENCH" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
     >"$LOGDIR/build.log" 2>&1 &&
     cmake --build "$BUILD" -j "$(nproc)" >>"$LOGDIR/build.log" 2>&1 ||
     { tail -n 30 "$LOGDIR/build.log" >&2; die "build failed"; }
-BUILT=$(date -u +%Y-%m-%dT%H:%MZ)
 PEMROTATE=${PEMROTATE:-$BUILD/parent/pemrotate}
 FLOOR=$BUILD/keygen_floor
 [[ -x $PEMROTATE && -x $FLOOR ]] || die "build produced no binaries"
@@ -464,7 +463,7 @@ J=0
 # gives pemrotate's own user+sys CPU and peak RSS.
 measure() {
 	local tool=$1 tag=$N-$1 t0 t1 rc c0 c1 h0 h1 p0 p1 m0 m1 load nfail
-	local tf=$LOGDIR/$N-$1.time el=- us=- sy=- rss=-
+	local tf=$LOGDIR/$N-$1.time us=- sy=- rss=-
 	shift
 	crt_shas >"$LOGDIR/$tag.before"
 	rm -f "$tf"
@@ -488,7 +487,7 @@ measure() {
 	wait "$WATCH_PID" 2>/dev/null || true
 	WATCH_PID=
 	if [[ -s $tf ]]; then
-		read -r el us sy rss < <(tail -n 1 "$tf")
+		read -r _ us sy rss < <(tail -n 1 "$tf")
 	fi
 	verify "$tag" "$LOGDIR/$tag.before" >"$LOGDIR/$tag.failures"
 	nfail=$(cut -d: -f1 "$LOGDIR/$tag.failures" | sort -u | wc -l)
@@ -583,6 +582,7 @@ calibrate() {
 	        n, c / n / 1e6, p / n / 1e6, b - a }' >>"$LOGDIR/calibration.tsv"
 	for kex in default curve25519-sha256; do
 		c0=$(cg_usage tool) h0=$(cg_usage hosts) t0=$(date +%s.%N)
+		# shellcheck disable=SC2046 # no option, or one as two words
 		cut -d' ' -f3 "$E.cal" | in_tool bash "$ESTATE" exec "$E" \
 		    xargs -P 8 -I{} ssh -n -o UserKnownHostsFile="$ESTATE_KNOWN_HOSTS" \
 		    -o StrictHostKeyChecking=yes -o BatchMode=yes \
