@@ -380,22 +380,22 @@ start_sshd() {
 	inns "$SSHD" -f "$s/sshd_config" -E "$s/log"
 }
 
-# make_known_hosts DIR: ed25519 host key for each address; every second
-# line hashed.
+# make_known_hosts DIR: both host keys (ed25519, ecdsa) for each address,
+# as ssh-keyscan or OpenSSH's UpdateHostKeys record them; every second
+# address hashed.
 make_known_hosts() {
-	local d=$1 t=$1/kh.tmp key k i=0
+	local d=$1 t=$1/kh.tmp ed ec k i=0 f
 
-	key=$(cut -d' ' -f1,2 "$d/sshd/ssh_host_ed25519_key.pub")
+	ed=$(cut -d' ' -f1,2 "$d/sshd/ssh_host_ed25519_key.pub")
+	ec=$(cut -d' ' -f1,2 "$d/sshd/ssh_host_ecdsa_key.pub")
 	mkdir -p "$t"
 	: >"$t/plain"
 	: >"$t/hashed"
 	for ((k = 1; k <= N; k++)); do
 		locate "$k"
-		if ((i++ % 2 == 0)); then
-			echo "$ADDR $key" >>"$t/plain"
-		else
-			echo "$ADDR $key" >>"$t/hashed"
-		fi
+		f=$t/hashed
+		((i++ % 2 == 0)) && f=$t/plain
+		printf '%s %s\n%s %s\n' "$ADDR" "$ed" "$ADDR" "$ec" >>"$f"
 	done
 	if [[ -s $t/hashed ]]; then
 		ssh-keygen -H -f "$t/hashed" >/dev/null 2>&1

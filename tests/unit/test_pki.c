@@ -13,10 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#define OPENSSL_SUPPRESS_DEPRECATED	/* HMAC_Init_ex, as libssh2 calls it */
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -960,6 +962,85 @@ test_csr_public_key(void **state)
 	pki_key_free(cak);
 }
 
+/* The direct EC PKCS#8 writer gives OpenSSL's encoder's bytes exactly. */
+static void
+test_ec_key_pem_matches_encoder(void **state)
+{
+	static const char *const specs[] = { "ec:P-256", "ec:P-384",
+	    "rsa:2048" };
+	struct pki_keyspec spec;
+	struct pki_key *k, *back;
+	char *pem, *data;
+	size_t len, i, round;
+	EVP_PKEY *pk;
+	BIO *b;
+	long n;
+
+	for (i = 0; i < 3; i++) {
+		for (round = 0; round < (i < 2 ? 20 : 1); round++) {
+			assert_int_equal(pki_keyspec_parse(specs[i], &spec), 0);
+			assert_int_equal(pki_key_generate(&spec, &k), 0);
+			assert_int_equal(pki_key_to_pem(k, &pem, &len), 0);
+			assert_int_equal(strlen(pem), len);
+			/* what OpenSSL's own encoder makes of the same key */
+			b = BIO_new_mem_buf(pem, (int)len);
+			pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+			assert_non_null(pk);
+			BIO_free(b);
+			b = BIO_new(BIO_s_mem());
+			assert_true(PEM_write_bio_PKCS8PrivateKey(b, pk, NULL,
+			    NULL, 0, NULL, NULL));
+			n = BIO_get_mem_data(b, &data);
+			assert_int_equal((size_t)n, len);
+			assert_memory_equal(data, pem, len);
+			assert_int_equal(pki_key_from_pem(pem, len, &back), 0);
+			pki_key_free(back);
+			BIO_free(b);
+			EVP_PKEY_free(pk);
+			pki_secret_free(pem, len);
+			pki_key_free(k);
+		}
+	}
+}
+
+/*
+ * crypto/hmacfetch.c: HMAC_Init_ex called the way libssh2 and libpq call
+ * it (a built-in digest) goes through the digest fetched once, and still
+ * computes RFC 4231's test case 2.
+ */
+static void
+test_hmac_fetched_digest(void **state)
+{
+	static const unsigned char want[32] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e,
+		0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+		0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
+		0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+	};
+	const char *msg = "what do ya want for nothing?";
+	unsigned char out[32];
+	unsigned int outlen = 0;
+	unsigned long before = pki_hmac_fetch_count();
+	HMAC_CTX *c = HMAC_CTX_new();
+	int i;
+
+	assert_non_null(c);
+	for (i = 0; i < 3; i++) {	/* a new key each time, as per packet */
+		assert_true(HMAC_Init_ex(c, "Jefe", 4, EVP_sha256(), NULL));
+		assert_true(HMAC_Update(c, (const unsigned char *)msg,
+		    strlen(msg)));
+		assert_true(HMAC_Final(c, out, &outlen));
+		assert_int_equal(outlen, 32);
+		assert_memory_equal(out, want, 32);
+	}
+	HMAC_CTX_free(c);
+#ifdef PEMROTATE_HMAC_FETCH
+	assert_int_equal(pki_hmac_fetch_count() - before, 3);
+#else
+	assert_int_equal(pki_hmac_fetch_count() - before, 0);
+#endif
+}
+
 static void
 test_ed25519_sign(void **state)
 {
@@ -1015,6 +1096,8 @@ main(void)
 		cmocka_unit_test(test_last_error),
 		cmocka_unit_test(test_csr_public_key),
 		cmocka_unit_test(test_ed25519_sign),
+		cmocka_unit_test(test_ec_key_pem_matches_encoder),
+		cmocka_unit_test(test_hmac_fetched_digest),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

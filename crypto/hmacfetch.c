@@ -1,0 +1,101 @@
+/*
+ * hmacfetch.c - HMAC_Init_ex with digests fetched once.
+ *
+ * OpenSSL 3.0's HMAC_Init_ex, given one of the built-in digests
+ * (EVP_sha256() and friends), fetches the provider's implementation again
+ * on every call: three fetches through a locked method store per call.
+ * libssh2 1.10 calls it for every SSH packet (the packet MAC) and libpq 15
+ * for every one of SCRAM-SHA-256's 4096 PBKDF2 rounds, so in a rotation it
+ * ran ~90 times per agent and ~12,000 times per database login, about a
+ * tenth of pemrotate's CPU (callgrind, docs/performance.md).
+ *
+ * This file defines HMAC_Init_ex in the executable.  The dynamic linker
+ * binds the libraries' calls to the executable's definition first; it
+ * swaps a built-in digest for one fetched once at start-up and calls
+ * OpenSSL's own HMAC_Init_ex, so the HMAC computed is OpenSSL's, byte for
+ * byte.  A digest it does not know, an ENGINE, or a failed fetch goes to
+ * OpenSSL unchanged.  Build with -DPEMROTATE_HMAC_FETCH=OFF to leave it out.
+ */
+#ifndef PEMROTATE_HMAC_FETCH
+
+#include "crypto/pki.h"
+
+unsigned long
+pki_hmac_fetch_count(void)
+{
+	return 0;
+}
+
+#else
+
+#define _GNU_SOURCE
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "crypto/pki.h"
+
+typedef int (*hmac_init_fn)(HMAC_CTX *, const void *, int, const EVP_MD *,
+    ENGINE *);
+
+/* Written once under pthread_once, read-only afterwards. */
+static struct {
+	hmac_init_fn real;
+	const EVP_MD *builtin[4];
+	EVP_MD *fetched[4];
+} hf;
+static pthread_once_t hf_once = PTHREAD_ONCE_INIT;
+static atomic_ulong hf_swapped;
+
+static void
+hf_init(void)
+{
+	static const char *const names[4] = { "SHA1", "SHA256", "SHA384",
+	    "SHA512" };
+	size_t i;
+
+	hf.real = (hmac_init_fn)(void (*)(void))dlsym(RTLD_NEXT,
+	    "HMAC_Init_ex");
+	hf.builtin[0] = EVP_sha1();
+	hf.builtin[1] = EVP_sha256();
+	hf.builtin[2] = EVP_sha384();
+	hf.builtin[3] = EVP_sha512();
+	for (i = 0; i < 4; i++)
+		hf.fetched[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+int
+HMAC_Init_ex(HMAC_CTX *ctx, const void *key, int len, const EVP_MD *md,
+    ENGINE *impl)
+{
+	size_t i;
+
+	pthread_once(&hf_once, hf_init);
+	if (hf.real == NULL)
+		return 0;
+	if (md != NULL && impl == NULL) {
+		for (i = 0; i < 4; i++) {
+			if (md == hf.builtin[i] && hf.fetched[i] != NULL) {
+				md = hf.fetched[i];
+				atomic_fetch_add_explicit(&hf_swapped, 1,
+				    memory_order_relaxed);
+				break;
+			}
+		}
+	}
+	return hf.real(ctx, key, len, md, impl);
+}
+
+unsigned long
+pki_hmac_fetch_count(void)
+{
+	pthread_once(&hf_once, hf_init);
+	return atomic_load_explicit(&hf_swapped, memory_order_relaxed);
+}
+
+#endif /* PEMROTATE_HMAC_FETCH */
