@@ -55,7 +55,7 @@ main(int argc, char **argv)
 	}
 	threads = cpu_count();
 	t0 = now();
-	kg = keygen_start(&spec, (size_t)n, threads);
+	kg = keygen_start(&spec, (size_t)n, threads, 0);
 	for (i = 0; i < (size_t)n; i++) {
 		if ((r = keygen_take(kg, i, &k)) != 0 || k == NULL) {
 			fprintf(stderr, "keygen_floor: key %zu: error %d\n",

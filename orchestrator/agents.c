@@ -216,6 +216,58 @@ upload_agent_files(struct host *h, struct agent_files *af, char **msg)
 	return rc;
 }
 
+/*
+ * One new file into place over SFTP, without a shell or a process on the
+ * host: the original (if any) renamed to its backup name, then the new
+ * file renamed to the original's.  Version 3 renames never replace, which
+ * every SFTP server does the same way; between the two renames the agent
+ * is stopped and the original is safe under its backup name (what
+ * restore_agent and resume put back).  A backup already there is from an
+ * earlier try of this run and holds the original; whatever an earlier try
+ * left at dst is then removed, anything else found there is kept as the
+ * backup.
+ */
+static int
+install_file(struct run *r, struct host *h, const char *tmp,
+    const char *dst, int existed, char **msg)
+{
+	struct sshconn_stat st;
+	char *bak = xasprintf("%s%s", dst, r->suffix);
+	int rc, have_bak;
+
+	if (existed && sshconn_rename(h->conn, dst, bak) != 0 &&
+	    sshconn_stat(h->conn, bak, &st) != 0) {
+		*msg = xasprintf("back up %s: %s", dst,
+		    sshconn_errmsg(h->conn));
+		free(bak);
+		return ERR_SFTP;
+	}
+	if ((rc = sshconn_rename(h->conn, tmp, dst)) != 0 &&
+	    sshconn_stat(h->conn, dst, &st) == 0) {
+		have_bak = sshconn_stat(h->conn, bak, &st) == 0;
+		if ((have_bak ? sshconn_unlink(h->conn, dst) :
+		    sshconn_rename(h->conn, dst, bak)) == 0)
+			rc = sshconn_rename(h->conn, tmp, dst);
+	}
+	if (rc != 0)
+		*msg = xasprintf("put %s in place: %s", dst,
+		    sshconn_errmsg(h->conn));
+	free(bak);
+	return rc;
+}
+
+static int
+install_agent_files(struct run *r, struct host *h, struct agent_files *af,
+    char **msg)
+{
+	int rc;
+
+	if ((rc = install_file(r, h, af->tmp[0], af->dst[0], h->key_exists,
+	    msg)) != 0)
+		return rc;
+	return install_file(r, h, af->tmp[1], af->dst[1], h->crt_exists, msg);
+}
+
 static void
 genpkey_args(const struct pki_keyspec *ks, char *buf, size_t len)
 {
@@ -321,7 +373,7 @@ static int
 push_agent(struct run *r, struct host *h)
 {
 	struct agent_files af = { 0 };
-	char *msg = NULL, *out = NULL, *script;
+	char *msg = NULL, *out = NULL;
 	int rc;
 
 	agent_paths(r, h, &af);
@@ -339,13 +391,10 @@ push_agent(struct run *r, struct host *h)
 	}
 	if (r->o->keygen_remote)
 		rc = remote_agent_pki(r, h, &af, &msg);
-	if (rc == 0 && (rc = upload_agent_files(h, &af, &msg)) == 0) {
-		script = remote_install_script((const char *const *)af.tmp,
-		    af.dst, 2, r->suffix, h->run_cmd);
-		rc = host_exec_out(r, h, "install and start", script,
+	if (rc == 0 && (rc = upload_agent_files(h, &af, &msg)) == 0 &&
+	    (rc = install_agent_files(r, h, &af, &msg)) == 0)
+		rc = host_exec_out(r, h, "start the agent", h->run_cmd,
 		    r->o->agent_timeout_s, &msg, &out);
-		free(script);
-	}
 	if (rc == 0) {
 		h->pushed = 1;
 		h->stopped = 0;

@@ -85,7 +85,7 @@ host_connect(struct run *r, struct host *h)
 void
 session_release(struct run *r, struct host *h)
 {
-	if (!h->is_server && h->rank + 1 >= (size_t)r->o->max_open)
+	if (!h->is_server && h->rank + 1 >= r->max_open)
 		host_disconnect(h);
 }
 

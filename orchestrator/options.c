@@ -58,10 +58,12 @@ static const struct optdef optdefs[] = {
 	  "the start, so an agent that misses its new certificate is locked "
 	  "out." },
 	{ "max-open", O_MAXOPEN, "N",
-	  "SSH sessions kept open from the preflight to the push (default "
-	  "4096). One session a host means one login a host; each costs about "
-	  "60 KB here, so past N the other hosts log in again for each "
-	  "phase." },
+	  "SSH sessions kept open from the preflight to the push.  One "
+	  "session a host means one login a host for the run, but each "
+	  "costs ~57 KB in libssh2 1.10; past N the other hosts log in again "
+	  "for the stop and for the push.  Default: 600 + hosts/25, which "
+	  "keeps pemrotate within about 50 MB + 10 KB per host (all "
+	  "sessions up to 625 hosts)." },
 	{ "timeout", O_TIMEOUT, "SECONDS",
 	  "Bound on each connection attempt and remote step (default 30)." },
 	{ "restart-timeout", O_RESTART_TIMEOUT, "SECONDS",
@@ -112,7 +114,7 @@ opts_defaults(struct opts *o)
 	o->restart_timeout_s = 120;
 	o->agent_timeout_s = 60;
 	o->retries = 2;
-	o->max_open = 4096;
+	o->max_open = 0;	/* from the number of hosts */
 	o->max_failures = -1;
 }
 

@@ -37,7 +37,8 @@ struct opts {
 	int max_failures_pct;		/* 1 if max_failures is a percentage */
 	int accept_new_host_keys;
 	int keygen_remote;		/* --keygen remote */
-	int max_open;			/* SSH sessions kept between phases */
+	int max_open;			/* SSH sessions kept between phases;
+					   0: 600 + hosts/25 */
 };
 
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };

@@ -73,18 +73,24 @@ par_for(size_t n, int nthreads, par_fn *fn, void *ctx, atomic_int *stop)
 
 /* ---- keygen ---- */
 
+enum { SLOT_FREE, SLOT_MAKING, SLOT_READY, SLOT_TAKEN };
+
 struct keyslot {
 	struct pki_key *key;
-	int state;		/* 0 pending, 1 done, 2 taken */
+	int state;		/* SLOT_* */
 	int err;
 };
 
 struct keygen {
 	pthread_mutex_t mu;
-	pthread_cond_t done;
+	pthread_cond_t done;	/* a slot became ready, or cancel */
+	pthread_cond_t room;	/* a worker-made key was taken, or cancel */
 	struct pki_keyspec spec;
 	struct keyslot *slots;
 	size_t n, next;
+	size_t ahead;		/* bound on held, 0 = none */
+	size_t held;		/* worker keys being made or not yet taken */
+	size_t made;
 	int cancel;
 	double busy;
 	pthread_t *threads;
@@ -100,43 +106,62 @@ thread_cpu(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Make key i outside the lock; called with mu held, returns with it. */
+static void
+make_slot(struct keygen *kg, size_t i)
+{
+	struct pki_key *k = NULL;
+	double t0;
+	int r;
+
+	kg->slots[i].state = SLOT_MAKING;
+	pthread_mutex_unlock(&kg->mu);
+	t0 = thread_cpu();
+	r = pki_key_generate(&kg->spec, &k);
+	pthread_mutex_lock(&kg->mu);
+	kg->busy += thread_cpu() - t0;
+	kg->made++;
+	kg->slots[i].key = k;
+	kg->slots[i].err = r;
+	kg->slots[i].state = SLOT_READY;
+	pthread_cond_broadcast(&kg->done);
+}
+
 static void *
 keygen_worker(void *arg)
 {
 	struct keygen *kg = arg;
-	struct pki_key *k;
 	size_t i;
-	double t0;
-	int r;
 
 	pthread_mutex_lock(&kg->mu);
 	while (!kg->cancel && kg->next < kg->n) {
+		if (kg->ahead > 0 && kg->held >= kg->ahead) {
+			pthread_cond_wait(&kg->room, &kg->mu);
+			continue;
+		}
 		i = kg->next++;
-		pthread_mutex_unlock(&kg->mu);
-		k = NULL;
-		t0 = thread_cpu();
-		r = pki_key_generate(&kg->spec, &k);
-		pthread_mutex_lock(&kg->mu);
-		kg->busy += thread_cpu() - t0;
-		kg->slots[i].key = k;
-		kg->slots[i].err = r;
-		kg->slots[i].state = 1;
-		pthread_cond_broadcast(&kg->done);
+		if (kg->slots[i].state != SLOT_FREE)
+			continue;	/* a taker made it itself */
+		kg->held++;
+		make_slot(kg, i);
 	}
 	pthread_mutex_unlock(&kg->mu);
 	return NULL;
 }
 
 struct keygen *
-keygen_start(const struct pki_keyspec *spec, size_t nkeys, int nthreads)
+keygen_start(const struct pki_keyspec *spec, size_t nkeys, int nthreads,
+    size_t ahead)
 {
 	struct keygen *kg = xcalloc(1, sizeof(*kg));
 	int i;
 
 	pthread_mutex_init(&kg->mu, NULL);
 	pthread_cond_init(&kg->done, NULL);
+	pthread_cond_init(&kg->room, NULL);
 	kg->spec = *spec;
 	kg->n = nkeys;
+	kg->ahead = ahead;
 	kg->slots = xcalloc(nkeys ? nkeys : 1, sizeof(*kg->slots));
 	kg->threads = xcalloc((size_t)nthreads, sizeof(*kg->threads));
 	for (i = 0; i < nthreads; i++) {
@@ -150,29 +175,60 @@ keygen_start(const struct pki_keyspec *spec, size_t nkeys, int nthreads)
 int
 keygen_take(struct keygen *kg, size_t i, struct pki_key **out)
 {
-	int r;
+	struct keyslot *sl;
+	int r, by_worker;
 
 	*out = NULL;
 	if (i >= kg->n)
 		return ERR_INTERNAL;
 	pthread_mutex_lock(&kg->mu);
-	if (kg->nthreads == 0 && kg->slots[i].state == 0) {
-		/* no thread could be started: make it here */
-		pthread_mutex_unlock(&kg->mu);
-		return pki_key_generate(&kg->spec, out);
-	}
-	while (kg->slots[i].state == 0 && !kg->cancel)
+	sl = &kg->slots[i];
+	/*
+	 * Not started (no thread, or the workers wait for room while keys
+	 * of hosts that will never be pushed fill the look-ahead): make it
+	 * here rather than wait.
+	 */
+	by_worker = sl->state != SLOT_FREE;
+	if (sl->state == SLOT_FREE && !kg->cancel)
+		make_slot(kg, i);
+	while (sl->state == SLOT_MAKING && !kg->cancel)
 		pthread_cond_wait(&kg->done, &kg->mu);
-	if (kg->slots[i].state != 1) {
+	if (sl->state != SLOT_READY) {
 		pthread_mutex_unlock(&kg->mu);
 		return kg->cancel ? ERR_CANCELLED : ERR_INTERNAL;
 	}
-	*out = kg->slots[i].key;
-	r = kg->slots[i].err;
-	kg->slots[i].key = NULL;
-	kg->slots[i].state = 2;
+	*out = sl->key;
+	r = sl->err;
+	sl->key = NULL;
+	sl->state = SLOT_TAKEN;
+	if (by_worker) {
+		kg->held--;
+		pthread_cond_broadcast(&kg->room);
+	}
 	pthread_mutex_unlock(&kg->mu);
 	return r;
+}
+
+size_t
+keygen_made(struct keygen *kg)
+{
+	size_t m;
+
+	pthread_mutex_lock(&kg->mu);
+	m = kg->made;
+	pthread_mutex_unlock(&kg->mu);
+	return m;
+}
+
+size_t
+keygen_held(struct keygen *kg)
+{
+	size_t h;
+
+	pthread_mutex_lock(&kg->mu);
+	h = kg->held;
+	pthread_mutex_unlock(&kg->mu);
+	return h;
 }
 
 double
@@ -197,6 +253,7 @@ keygen_free(struct keygen *kg)
 	pthread_mutex_lock(&kg->mu);
 	kg->cancel = 1;
 	pthread_cond_broadcast(&kg->done);
+	pthread_cond_broadcast(&kg->room);
 	pthread_mutex_unlock(&kg->mu);
 	for (t = 0; t < kg->nthreads; t++)
 		pthread_join(kg->threads[t], NULL);
@@ -205,6 +262,7 @@ keygen_free(struct keygen *kg)
 	free(kg->slots);
 	free(kg->threads);
 	pthread_cond_destroy(&kg->done);
+	pthread_cond_destroy(&kg->room);
 	pthread_mutex_destroy(&kg->mu);
 	free(kg);
 }

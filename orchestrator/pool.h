@@ -27,16 +27,27 @@ struct keygen;
 
 /*
  * Start nthreads threads generating nkeys keys of spec.  Slot 0 is made
- * first, then 1, ...  The caller owns the returned pool.
+ * first, then 1, ...  With ahead > 0 the threads hold at most that many
+ * keys made and not yet taken (memory stays bounded where keys are cheap
+ * to make); 0 makes every key as fast as it can.  The caller owns the
+ * returned pool.
  */
 struct keygen *keygen_start(const struct pki_keyspec *spec, size_t nkeys,
-    int nthreads);
+    int nthreads, size_t ahead);
 /*
- * Wait for key i and take it (the caller owns and frees it).  Returns 0,
- * or the err_code generation failed with.  Each slot may be taken once.
+ * Take key i (the caller owns and frees it): wait while a thread makes it,
+ * or make it in the calling thread if none has started it.  Returns 0, or
+ * the err_code generation failed with.  Each slot may be taken once.
  */
 int keygen_take(struct keygen *kg, size_t i, struct pki_key **out);
-/* Seconds of CPU-thread time spent generating so far (for -v). */
+/* Keys made so far, by the threads and by takers. */
+size_t keygen_made(struct keygen *kg);
+/* Keys the threads are making or have made and nobody took yet. */
+size_t keygen_held(struct keygen *kg);
+/*
+ * Seconds of thread CPU time spent generating keys so far, by the threads
+ * and by takers: what the same keys cost on one CPU.
+ */
 double keygen_busy_seconds(struct keygen *kg);
 /* Stop (keys not yet made are not made), join, free untaken keys. */
 void keygen_free(struct keygen *kg);

@@ -3,6 +3,7 @@
  * JSON.  Every text in it is printable (errors were escaped when made)
  * and nothing in it is secret.
  */
+#include "pool.h"
 #include "run.h"
 
 #include <errno.h>
@@ -156,7 +157,12 @@ report_json_text(const struct run *r)
 	strbuf_adds(&b, ",\n  \"ca\": {");
 	json_kv(&b, "old_sha256", r->old_ca_fp[0] ? r->old_ca_fp : NULL, 1);
 	json_kv(&b, "new_sha256", r->new_ca_fp[0] ? r->new_ca_fp : NULL, 0);
-	strbuf_adds(&b, "},\n  \"hosts\": [\n");
+	strbuf_adds(&b, "},\n  ");
+	if (r->kg != NULL)	/* what making the keys here cost */
+		strbuf_addf(&b, "\"keygen\": {\"keys\": %zu, "
+		    "\"cpu_seconds\": %.3f},\n  ", keygen_made(r->kg),
+		    keygen_busy_seconds(r->kg));
+	strbuf_adds(&b, "\"hosts\": [\n");
 	for (i = 0; i < r->nhosts; i++) {
 		json_host(&b, &r->hosts[i]);
 		strbuf_adds(&b, i + 1 < r->nhosts ? ",\n" : "\n");

@@ -227,13 +227,27 @@ setup(struct run *r)
 		known_hosts_load("/dev/null", NULL, &r->kh, err, sizeof(err));
 	}
 	nkeys = setup_hosts(r);
+	r->nlocal_keys = nkeys;
+	/*
+	 * Sessions kept between phases: every host's up to a memory budget
+	 * of ~50 MB + 10 KB a host (a libssh2 1.10 session is ~57 KB).
+	 */
+	r->max_open = r->o->max_open > 0 ? (size_t)r->o->max_open :
+	    600 + r->nhosts / 25;
 	s = inventory_server(r->inv);
 	if (r->o->pem_db != NULL)
 		r->conninfo = xstrdup(r->o->pem_db);
 	else
 		r->conninfo = conninfo_for(s->address);
 	raise_fd_limit();
-	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count());
+	/*
+	 * RSA keys take long to make: make them all from the start, behind
+	 * the network work (a few KB each).  EC keys take 0.1 ms: keep only
+	 * enough ahead of the pushes, so memory does not grow with the fleet.
+	 */
+	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count(),
+	    r->o->keyspec.alg == PKI_ALG_RSA ? 0 :
+	    (size_t)(r->o->parallel > 16 ? 4 * r->o->parallel : 64));
 	return 0;
 }
 
@@ -568,6 +582,11 @@ finish(struct run *r)
 	if (r->result == NULL)
 		r->result = "failed";
 	mark_all(r, HS_SKIPPED);
+	if (r->kg != NULL && r->nlocal_keys > 0)
+		log_info("key generation: %zu key(s) of %zu made, %.2f s of CPU "
+		    "(%.2f s on %d CPUs)", keygen_made(r->kg), r->nlocal_keys,
+		    keygen_busy_seconds(r->kg), keygen_busy_seconds(r->kg) /
+		    cpu_count(), cpu_count());
 	if (r->nhosts > 0 && !r->o->quiet)
 		report_table(r, stdout);
 	else if (r->nhosts > 0)

@@ -106,6 +106,8 @@ struct run {
 	struct pemdb *db;		/* the connection, kept between uses */
 	char *known_hosts, *known_hosts2;
 	struct known_hosts *kh;		/* both files, parsed once */
+	size_t nlocal_keys;		/* keys the keygen pool makes */
+	size_t max_open;		/* sessions kept between phases */
 	char *default_key;
 	struct run_key *keys;		/* SSH user keys loaded once */
 	size_t nkeys;

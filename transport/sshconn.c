@@ -960,6 +960,23 @@ sshconn_check_readable(struct sshconn *c, const char *path)
 }
 
 int
+sshconn_rename(struct sshconn *c, const char *from, const char *to)
+{
+	int r;
+
+	set_deadline(c, 0);
+	if ((r = sftp_ready(c)) != 0)
+		return r;
+	/* no OVERWRITE: servers past version 3 keep the same meaning */
+	CALL(c, r, libssh2_sftp_rename_ex(c->sftp, from,
+	    (unsigned int)strlen(from), to, (unsigned int)strlen(to),
+	    LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE));
+	if (r != 0)
+		return sftp_err(c, r, "rename", from);
+	return 0;
+}
+
+int
 sshconn_unlink(struct sshconn *c, const char *path)
 {
 	int r;

@@ -130,6 +130,13 @@ int sshconn_check_readable(struct sshconn *c, const char *path);
 /* Remove a file over SFTP; ERR_NOTFOUND if absent. */
 int sshconn_unlink(struct sshconn *c, const char *path);
 
+/*
+ * Rename from to to over SFTP, which must not exist: version 3 renames
+ * never replace (OpenSSH's server links, then unlinks), so a name that
+ * exists fails, and no file is ever lost or half-replaced.
+ */
+int sshconn_rename(struct sshconn *c, const char *from, const char *to);
+
 /* Close and free; accepts NULL. */
 void sshconn_close(struct sshconn *c);
 

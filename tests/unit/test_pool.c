@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -91,7 +92,7 @@ test_keygen_all_distinct(void **state)
 
 	(void)state;
 	assert_int_equal(pki_keyspec_parse("ec:P-256", &spec), 0);
-	kg = keygen_start(&spec, 16, 2);
+	kg = keygen_start(&spec, 16, 2, 0);
 	/* take out of order; 4 are never taken and freed by keygen_free */
 	for (i = 11; i >= 0; i--)
 		assert_int_equal(keygen_take(kg, (size_t)i, &k[i]), 0);
@@ -110,6 +111,39 @@ test_keygen_all_distinct(void **state)
 		pki_key_free(k[i]);
 }
 
+/*
+ * A bounded look-ahead: the threads stop at that many keys made and not
+ * taken; a key nobody has started is made by the taker; keys of hosts that
+ * are never pushed (never taken) do not block the others.
+ */
+static void
+test_keygen_ahead(void **state)
+{
+	struct pki_keyspec spec;
+	struct pki_key *k[40] = { 0 };
+	struct keygen *kg;
+	int i, waited;
+
+	(void)state;
+	assert_int_equal(pki_keyspec_parse("ec:P-256", &spec), 0);
+	kg = keygen_start(&spec, 40, 2, 3);
+	for (waited = 0; keygen_held(kg) < 3 && waited < 2000; waited++)
+		usleep(1000);
+	usleep(20000);
+	assert_int_equal(keygen_held(kg), 3);	/* and no more */
+	assert_int_equal(keygen_take(kg, 39, &k[39]), 0);	/* made here */
+	assert_int_equal(keygen_held(kg), 3);
+	/* 0..4 are never taken: 3 of them fill the look-ahead for good */
+	for (i = 5; i < 39; i++)
+		assert_int_equal(keygen_take(kg, (size_t)i, &k[i]), 0);
+	assert_true(keygen_held(kg) <= 3);
+	keygen_free(kg);
+	for (i = 5; i < 40; i++) {
+		assert_non_null(k[i]);
+		pki_key_free(k[i]);
+	}
+}
+
 static void
 test_keygen_bad_slot(void **state)
 {
@@ -119,7 +153,7 @@ test_keygen_bad_slot(void **state)
 
 	(void)state;
 	pki_keyspec_parse("ec:P-256", &spec);
-	kg = keygen_start(&spec, 1, 1);
+	kg = keygen_start(&spec, 1, 1, 0);
 	assert_int_equal(keygen_take(kg, 5, &k), ERR_INTERNAL);
 	assert_int_equal(keygen_take(kg, 0, &k), 0);
 	pki_key_free(k);
@@ -133,6 +167,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_par_for_each_index_once),
 		cmocka_unit_test(test_par_for_stops),
+		cmocka_unit_test(test_keygen_ahead),
 		cmocka_unit_test(test_par_for_edge_sizes),
 		cmocka_unit_test(test_keygen_all_distinct),
 		cmocka_unit_test(test_keygen_bad_slot),

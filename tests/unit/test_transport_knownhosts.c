@@ -143,6 +143,52 @@ test_hashed_by_ssh_keygen(void **state)
 	free(k2);
 }
 
+/* Plain and hashed lines for one host come back in file order. */
+static void
+test_mixed_order(void **state)
+{
+	struct known_hosts *kh = NULL;
+	char err[256], *h, *p, *cmd, *text, *k1, *k2, *s, *want, *hashed;
+	FILE *f;
+	size_t cap = 0;
+
+	(void)state;
+	k1 = real_key("ed25519");
+	k2 = real_key("ecdsa");
+	h = write_tmp("");
+	f = fopen(h, "w");
+	fprintf(f, "10.0.0.1 %s\n", k2);
+	fclose(f);
+	cmd = xasprintf("ssh-keygen -q -H -f %s >/dev/null 2>&1 && "
+	    "rm -f %s.old", h, h);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(h, "r");
+	hashed = NULL;
+	assert_true(getline(&hashed, &cap, f) > 0);
+	fclose(f);
+	/* plain ed25519, other host, hashed ecdsa, plain "a,a" ed25519 */
+	text = xasprintf("10.0.0.1 %s\n10.0.0.2 %s\n%s10.0.0.1,10.0.0.1 %s\n",
+	    k1, k2, hashed, k1);
+	p = write_tmp(text);
+	assert_int_equal(known_hosts_load(p, NULL, &kh, err, sizeof(err)), 0);
+	s = known_hosts_for(kh, "10.0.0.1", 22);
+	want = xasprintf("10.0.0.1 %s\n10.0.0.1 %s\n10.0.0.1 %s\n", k1, k2,
+	    k1);
+	assert_string_equal(s, want);
+	free(s);
+	free(want);
+	known_hosts_free(kh);
+	unlink(p);
+	unlink(h);
+	free(p);
+	free(h);
+	free(cmd);
+	free(text);
+	free(hashed);
+	free(k1);
+	free(k2);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -162,6 +208,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_hashed_by_ssh_keygen),
+		cmocka_unit_test(test_mixed_order),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
