@@ -38,6 +38,7 @@ struct sshconn {
 	char fp[64];
 	char err[512];
 	int recorded;		/* accept_new: the key was added */
+	int rd_dry;		/* recv said EAGAIN; poll has not said POLLIN */
 };
 
 static long long
@@ -101,12 +102,42 @@ wait_socket(struct sshconn *c)
 		pfd.events |= POLLOUT;
 	if (pfd.events == 0)
 		pfd.events = POLLIN;
+	if (c->rd_dry)
+		pfd.events |= POLLIN;
 	r = poll(&pfd, 1, left);
+	if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		c->rd_dry = 0;
 	if (r == 0)
 		return ERR_TIMEOUT;
 	if (r < 0 && errno != EINTR)
 		return ERR_NET;
 	return 0;
+}
+
+/*
+ * libssh2's reads.  While a reply is on its way libssh2 tries to read
+ * again and again, each try a recv() answering EAGAIN (~120 per agent, a
+ * third of pemrotate's syscalls).  After one such answer the next tries
+ * are answered here, without a syscall, until poll() (wait_socket) says
+ * the socket is readable; nothing is ever read late, at worst polled once
+ * more.
+ */
+static ssize_t
+recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
+    void **abstract)
+{
+	struct sshconn *c = *abstract;
+	ssize_t n;
+
+	if (c->rd_dry)
+		return -EAGAIN;
+	if ((n = recv(fd, buf, len, flags)) >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->rd_dry = 1;
+		return -EAGAIN;
+	}
+	return -errno;
 }
 
 /* Repeat an int-returning libssh2 call while it would block. */
@@ -612,10 +643,12 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	set_deadline(c, 0);
 	if ((r = tcp_connect(c, o->host, o->port)) != 0)
 		return r;
-	if ((c->s = libssh2_session_init()) == NULL) {
+	if ((c->s = libssh2_session_init_ex(NULL, NULL, NULL, c)) == NULL) {
 		seterr(c, "%s: cannot create SSH session", c->label);
 		return ERR_NOMEM;
 	}
+	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV,
+	    (void *)recv_cb);
 	libssh2_session_set_blocking(c->s, 0);
 	if ((r = handshake(c, o)) != 0)
 		return r;
