@@ -22,9 +22,10 @@
 #              sntrup761x25519 (which costs the client ~0.1 s of CPU per
 #              connection here); for information      (N < 1000)
 #   pemrotate  rotate --key-type ec:P-256 -j J       (always)
-#   max-open   pemrotate rotate --key-type ec:P-256 -j J --max-open M
-#              (M = N/2): only M SSH sessions kept between phases, the
-#              others log in again; memory against time     (N >= 1000)
+#              (three times: the CPU and memory targets take the median)
+#   max-open   pemrotate rotate --key-type ec:P-256 -j J --max-open N+1:
+#              every SSH session kept between phases (the default keeps
+#              600 + N/25); time against memory            (N >= 1000)
 #   rsa        pemrotate rotate --key-type rsa:4096 -j J, then the same
 #              with --keygen remote (and --agent-timeout 600: every "host"
 #              shares this machine's CPUs, so J concurrent RSA key
@@ -208,6 +209,24 @@ awk -F'\t' -v sizes="$SIZES" '
 	if ($5 != "-") { cpu[k] = $5 + $6; rss[k] = $7 }
 }
 function have(n, t) { return ((n SUBSEP t) in wall) }
+# the median of the runs of pemrotate (ec) at n: 1 to 3 of them
+function med3(a, n,    v, k, c, t) {
+	c = 0
+	if ((n SUBSEP "pemrotate") in a) v[++c] = a[n SUBSEP "pemrotate"]
+	if ((n SUBSEP "pemrotate-again2") in a) v[++c] = a[n SUBSEP "pemrotate-again2"]
+	if ((n SUBSEP "pemrotate-again3") in a) v[++c] = a[n SUBSEP "pemrotate-again3"]
+	for (k = 1; k < c; k++) for (t = k + 1; t <= c; t++)
+		if (v[t] < v[k]) { x = v[k]; v[k] = v[t]; v[t] = x }
+	return c == 3 ? v[2] : (c == 2 ? (v[1] + v[2]) / 2 : v[1])
+}
+function runs3(a, n, scale, fmt,    s, t, k) {
+	s = ""
+	split("pemrotate pemrotate-again2 pemrotate-again3", t, " ")
+	for (k = 1; k <= 3; k++)
+		if ((n SUBSEP t[k]) in a)
+			s = s (s == "" ? "" : ", ") sprintf(fmt, a[n SUBSEP t[k]] * scale)
+	return s
+}
 function verdict(c) { return c ? "PASS" : "FAIL" }
 function ratio_target(name, n, other, want,    a, p) {
 	a = n SUBSEP other; p = n SUBSEP "pemrotate"
@@ -237,11 +256,12 @@ END {
 		n = size[i]
 		k = n SUBSEP "pemrotate"
 		if (!(k in cpu)) continue
-		printf "%s  pemrotate CPU <= 5 ms/agent at %d agents: %.2f ms/agent\n",
-		    verdict(cpu[k] * 1000 / n <= 5), n, cpu[k] * 1000 / n
-		printf "%s  peak memory <= 50 MB + 10 KB x %d = %.1f MB: %.1f MB\n",
-		    verdict(rss[k] <= 50 * 1024 + 10 * n), n,
-		    50 + 10 * n / 1024, rss[k] / 1024
+		c = med3(cpu, n); m = med3(rss, n)
+		printf "%s  pemrotate CPU <= 5 ms/agent at %d agents: %.2f ms/agent (median of %s)\n",
+		    verdict(c * 1000 / n <= 5), n, c * 1000 / n, runs3(cpu, n, 1000 / n, "%.2f")
+		printf "%s  peak memory <= 50 MB + 10 KB x %d = %.1f MB: %.1f MB (median of %s)\n",
+		    verdict(m <= 50 * 1024 + 10 * n), n,
+		    50 + 10 * n / 1024, m / 1024, runs3(rss, n, 1 / 1024, "%.1f")
 	}
 	while ((getline line < ownfile) > 0) {
 		split(line, o, " ")
@@ -647,11 +667,15 @@ for N in $SIZES; do
 	fi
 	if want pemrotate; then
 		run_pemrotate pemrotate ec:P-256
+		# twice more: CPU time on this VM varies by 10-20 % from one
+		# run to the next; the CPU and memory targets take the median
+		run_pemrotate pemrotate-again2 ec:P-256
+		run_pemrotate pemrotate-again3 ec:P-256
 		calibrate
 	fi
 	if ((N >= 1000)) && want max-open; then
-		run_pemrotate "pemrotate-max-open-$((N / 2))" ec:P-256 \
-		    --max-open $((N / 2))
+		run_pemrotate "pemrotate-all-sessions" ec:P-256 \
+		    --max-open $((N + 1))
 	fi
 	if slow_tools "$N" && want rsa; then
 		run_pemrotate pemrotate-rsa4096 rsa:4096

@@ -38,6 +38,8 @@ int pki_init(void);
  * built without it.
  */
 unsigned long pki_hmac_fetch_count(void);
+/* How many of them only reset a context still holding the same key. */
+unsigned long pki_hmac_reuse_count(void);
 
 /* ---- keys ---- */
 

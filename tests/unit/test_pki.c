@@ -1041,6 +1041,78 @@ test_hmac_fetched_digest(void **state)
 #endif
 }
 
+/* HMAC-SHA256 of msg under key through HMAC_Init_ex on c. */
+static void
+hmac_on(HMAC_CTX *c, const char *key, const char *msg, unsigned char out[32])
+{
+	unsigned int outlen = 0;
+
+	assert_true(HMAC_Init_ex(c, key, (int)strlen(key), EVP_sha256(),
+	    NULL));
+	assert_true(HMAC_Update(c, (const unsigned char *)msg, strlen(msg)));
+	assert_true(HMAC_Final(c, out, &outlen));
+	assert_int_equal(outlen, 32);
+}
+
+/*
+ * A context keyed again with the key it holds is only reset, SCRAM's
+ * pattern; any other key, a freed and new context, or a copied-into one
+ * is keyed in full.  Every result equals the one computed on a fresh
+ * context first (OpenSSL's own HMAC code keys its contexts through
+ * HMAC_Init_ex too, so the references are made before the sequence).
+ */
+static void
+test_hmac_key_reuse(void **state)
+{
+	static const char *const seq[][2] = {
+		{ "password", "salt1" }, { "password", "round" },
+		{ "password", "round" }, { "password", "round" },
+		{ "password", "round" }, { "password", "round" },
+		{ "another", "round" }, { "password", "round" },
+		{ "passwore", "round" },	/* same length, differs */
+	};
+	enum { N = sizeof(seq) / sizeof(seq[0]) };
+	unsigned char want[N][32], cwant[2][32], out[32];
+	unsigned long r0;
+	HMAC_CTX *c, *d;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		c = HMAC_CTX_new();
+		hmac_on(c, seq[i][0], seq[i][1], want[i]);
+		HMAC_CTX_free(c);
+	}
+	c = HMAC_CTX_new();
+	hmac_on(c, "other key", "after copy", cwant[0]);
+	hmac_on(c, "passwore", "new context", cwant[1]);
+	HMAC_CTX_free(c);
+
+	r0 = pki_hmac_reuse_count();
+	c = HMAC_CTX_new();
+	d = HMAC_CTX_new();
+	for (i = 0; i < N; i++) {
+		hmac_on(c, seq[i][0], seq[i][1], out);
+		assert_memory_equal(out, want[i], 32);
+	}
+	hmac_on(d, "other key", "x", out);
+	assert_true(HMAC_CTX_copy(c, d));	/* c now holds d's key */
+	assert_true(HMAC_Init_ex(c, NULL, 0, NULL, NULL));
+	assert_true(HMAC_Update(c, (const unsigned char *)"after copy", 10));
+	assert_true(HMAC_Final(c, out, NULL));
+	assert_memory_equal(out, cwant[0], 32);
+	HMAC_CTX_free(c);
+	c = HMAC_CTX_new();	/* maybe at the same address */
+	hmac_on(c, "passwore", "new context", out);
+	assert_memory_equal(out, cwant[1], 32);
+	HMAC_CTX_free(c);
+	HMAC_CTX_free(d);
+#ifdef PEMROTATE_HMAC_FETCH
+	assert_int_equal(pki_hmac_reuse_count() - r0, 5);
+#else
+	assert_int_equal(pki_hmac_reuse_count() - r0, 0);
+#endif
+}
+
 static void
 test_ed25519_sign(void **state)
 {
@@ -1098,6 +1170,7 @@ main(void)
 		cmocka_unit_test(test_ed25519_sign),
 		cmocka_unit_test(test_ec_key_pem_matches_encoder),
 		cmocka_unit_test(test_hmac_fetched_digest),
+		cmocka_unit_test(test_hmac_key_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
