@@ -27,6 +27,14 @@ struct tlsprobe_result {
  */
 int tlsprobe_pg(const char *host, const char *port, int timeout_ms,
     struct tlsprobe_result *res, char *err, size_t errlen);
+/*
+ * The same, read from a TLS session already made: tls is an OpenSSL SSL *
+ * (a database connection's, pemdb_tls), handled here only.  0, ERR_INVAL
+ * or ERR_CRYPTO.
+ */
+int tlsprobe_session(void *tls, struct tlsprobe_result *res, char *err,
+    size_t errlen);
+
 /* Frees what res holds and zeroes it; accepts a zeroed res. */
 void tlsprobe_result_clear(struct tlsprobe_result *res);
 

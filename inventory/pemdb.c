@@ -491,6 +491,14 @@ pemdb_conninfo_redact(const char *conninfo)
 	return strbuf_steal(&b);
 }
 
+void *
+pemdb_tls(struct pemdb *db)
+{
+	if (db == NULL || db->conn == NULL || !PQsslInUse(db->conn))
+		return NULL;
+	return PQsslStruct(db->conn, "OpenSSL");
+}
+
 int
 pemdb_ready(const char *conninfo)
 {

@@ -21,6 +21,12 @@ int pemdb_connect(const char *conninfo, int connect_timeout_s,
     struct pemdb **out);
 /* Last error text for this connection (never holds a password). */
 const char *pemdb_errmsg(const struct pemdb *db);
+/*
+ * The connection's TLS session as libpq's OpenSSL SSL *, opaque here (for
+ * crypto/'s tlsprobe_session), or NULL when it does not use TLS.  Owned by
+ * the connection.
+ */
+void *pemdb_tls(struct pemdb *db);
 /* Host and port libpq actually connected to (owned by db). */
 const char *pemdb_host(const struct pemdb *db);
 const char *pemdb_port(const struct pemdb *db);

@@ -573,9 +573,16 @@ wind_down(struct run *r)
 	}
 }
 
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + tv->tv_usec / 1e6;
+}
+
 static void
 finish(struct run *r)
 {
+	struct rusage ru;
 	char err[512];
 
 	r->finished = time(NULL);
@@ -598,6 +605,12 @@ finish(struct run *r)
 		if (r->exit_code == 0)
 			r->exit_code = 1;
 	}
+	/* what the run cost this machine (getrusage: microseconds, KB) */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		log_info("resources: %.3f s of CPU (%.3f user, %.3f system), "
+		    "peak memory %.1f MB", tv_s(&ru.ru_utime) +
+		    tv_s(&ru.ru_stime), tv_s(&ru.ru_utime), tv_s(&ru.ru_stime),
+		    ru.ru_maxrss / 1024.0);
 	/* the last word: what went wrong, and what to do */
 	if (r->error != NULL)
 		log_error("%s", r->error);

@@ -225,19 +225,22 @@ wait_for_db(struct run *r, double deadline, char **msg)
 }
 
 /*
- * What the server presents on TLS: expect as its certificate, verifying
- * against ca when not NULL; if ca_names >= 0, that many client CA names.
+ * check_served, reading the server's side from tls (a database
+ * connection's TLS session) when not NULL, else from a probe.
  */
 static int
-check_served(struct run *r, const struct pki_cert *expect,
+check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
     const struct pki_cert *ca, int ca_names, char **msg)
 {
 	struct tlsprobe_result res = { 0 };
 	char err[256], why[256];
 	int rc;
 
-	rc = tlsprobe_pg(r->pg_host, r->pg_port, r->o->timeout_s * 1000, &res,
-	    err, sizeof(err));
+	if (tls != NULL)
+		rc = tlsprobe_session(tls, &res, err, sizeof(err));
+	else
+		rc = tlsprobe_pg(r->pg_host, r->pg_port,
+		    r->o->timeout_s * 1000, &res, err, sizeof(err));
 	if (rc != 0) {
 		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,
 		    r->pg_port, err);
@@ -259,6 +262,17 @@ check_served(struct run *r, const struct pki_cert *expect,
 	return rc;
 }
 
+/*
+ * What the server presents on TLS: expect as its certificate, verifying
+ * against ca when not NULL; if ca_names >= 0, that many client CA names.
+ */
+static int
+check_served(struct run *r, const struct pki_cert *expect,
+    const struct pki_cert *ca, int ca_names, char **msg)
+{
+	return check_served_by(r, NULL, expect, ca, ca_names, msg);
+}
+
 static int
 restart_server(struct run *r, const struct pki_cert *expect,
     const struct pki_cert *ca, char **msg)
@@ -271,8 +285,13 @@ restart_server(struct run *r, const struct pki_cert *expect,
 	    r->o->restart_timeout_s, msg);
 	if (rc == 0)
 		rc = wait_for_db(r, deadline, msg);
+	/*
+	 * The database login that just succeeded made a TLS session with the
+	 * restarted server: its certificate is what the server serves, with
+	 * no probe of its own (a probe when the login is not over TLS).
+	 */
 	if (rc == 0)
-		rc = check_served(r, expect, ca, -1, msg);
+		rc = check_served_by(r, pemdb_tls(r->db), expect, ca, -1, msg);
 	return rc;
 }
 

@@ -663,12 +663,21 @@ sshconn_close(struct sshconn *c)
 	if (c == NULL)
 		return;
 	set_deadline(c, 2000);
+	/*
+	 * SSH_MSG_DISCONNECT first, then our side of the socket shut: the
+	 * server ends the session (and its SFTP server) on the message, and
+	 * libssh2 frees the SFTP channel and the session without a channel
+	 * close round trip of its own (its sends now fail at once, without
+	 * SIGPIPE: libssh2 sends with MSG_NOSIGNAL).
+	 */
+	if (c->s != NULL)
+		CALL(c, r, libssh2_session_disconnect(c->s, "done"));
+	if (c->sock >= 0)
+		shutdown(c->sock, SHUT_RDWR);
 	if (c->sftp != NULL)
 		CALL(c, r, libssh2_sftp_shutdown(c->sftp));
-	if (c->s != NULL) {
-		CALL(c, r, libssh2_session_disconnect(c->s, "done"));
+	if (c->s != NULL)
 		CALL(c, r, libssh2_session_free(c->s));
-	}
 	if (c->sock >= 0)
 		close(c->sock);
 	free(c->label);
