@@ -24,9 +24,9 @@
  * freed or another is keyed), and a context that still holds that digest
  * is only reset.  About 30 M instructions per database login.
  *
- * Build with -DPEMROTATE_HMAC_FETCH=OFF to leave all this out.
+ * Build with -DPEMROTATE_OPENSSL_SHIMS=OFF to leave all this out.
  */
-#ifndef PEMROTATE_HMAC_FETCH
+#ifndef PEMROTATE_OPENSSL_SHIMS
 
 #include "crypto/pki.h"
 
@@ -184,4 +184,4 @@ pki_hmac_fetch_count(void)
 	return atomic_load_explicit(&hf_swapped, memory_order_relaxed);
 }
 
-#endif /* PEMROTATE_HMAC_FETCH */
+#endif /* PEMROTATE_OPENSSL_SHIMS */

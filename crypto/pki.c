@@ -86,6 +86,7 @@ pki_init(void)
 	    (pki_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
 		return ERR_CRYPTO;
 	(void)pki_hmac_fetch_count();	/* fetch before the threads start */
+	(void)pki_randbuf_left();	/* and link crypto/randbuf.c in */
 	return 0;
 }
 

@@ -40,6 +40,11 @@ int pki_init(void);
 unsigned long pki_hmac_fetch_count(void);
 /* How many of them only reset a context still holding the same key. */
 unsigned long pki_hmac_reuse_count(void);
+/*
+ * Random bytes this thread's RAND_bytes buffer still holds
+ * (crypto/randbuf.c); 0 when built without it.
+ */
+size_t pki_randbuf_left(void);
 
 /* ---- keys ---- */
 

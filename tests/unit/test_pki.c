@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -1034,7 +1035,7 @@ test_hmac_fetched_digest(void **state)
 		assert_memory_equal(out, want, 32);
 	}
 	HMAC_CTX_free(c);
-#ifdef PEMROTATE_HMAC_FETCH
+#ifdef PEMROTATE_OPENSSL_SHIMS
 	assert_int_equal(pki_hmac_fetch_count() - before, 3);
 #else
 	assert_int_equal(pki_hmac_fetch_count() - before, 0);
@@ -1106,11 +1107,41 @@ test_hmac_key_reuse(void **state)
 	assert_memory_equal(out, cwant[1], 32);
 	HMAC_CTX_free(c);
 	HMAC_CTX_free(d);
-#ifdef PEMROTATE_HMAC_FETCH
+#ifdef PEMROTATE_OPENSSL_SHIMS
 	assert_int_equal(pki_hmac_reuse_count() - r0, 5);
 #else
 	assert_int_equal(pki_hmac_reuse_count() - r0, 0);
 #endif
+}
+
+/*
+ * crypto/randbuf.c: small RAND_bytes requests come from the thread's
+ * buffer, each byte once (no 16-byte block repeats over 2000 requests,
+ * across refills); large ones go to OpenSSL directly.
+ */
+static void
+test_rand_buffered(void **state)
+{
+	static unsigned char seen[2000][16];
+	unsigned char big[100];
+	size_t i, j, left;
+
+	for (i = 0; i < 2000; i++)
+		assert_int_equal(RAND_bytes(seen[i], 16), 1);
+	for (i = 0; i < 2000; i++)
+		for (j = i + 1; j < 2000; j++)
+			assert_memory_not_equal(seen[i], seen[j], 16);
+	left = pki_randbuf_left();
+	assert_int_equal(RAND_bytes(big, (int)sizeof(big)), 1);
+	assert_int_equal(pki_randbuf_left(), left);	/* not from the buffer */
+#ifdef PEMROTATE_OPENSSL_SHIMS
+	assert_true(left < 1024);
+	assert_int_equal(RAND_bytes(big, 8), 1);
+	assert_int_equal(pki_randbuf_left(), left >= 8 ? left - 8 : 1024 - 8);
+#else
+	assert_int_equal(left, 0);
+#endif
+	assert_int_equal(RAND_bytes(big, 0), 1);	/* as OpenSSL answers */
 }
 
 static void
@@ -1171,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_ec_key_pem_matches_encoder),
 		cmocka_unit_test(test_hmac_fetched_digest),
 		cmocka_unit_test(test_hmac_key_reuse),
+		cmocka_unit_test(test_rand_buffered),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
