@@ -594,6 +594,15 @@ finish(struct run *r)
 		    "(%.2f s on %d CPUs)", keygen_made(r->kg), r->nlocal_keys,
 		    keygen_busy_seconds(r->kg), keygen_busy_seconds(r->kg) /
 		    cpu_count(), cpu_count());
+	/*
+	 * What the run cost this machine (getrusage: microseconds, KB), before
+	 * the table and the last word, which stay the last lines.
+	 */
+	if (r->nhosts > 0 && getrusage(RUSAGE_SELF, &ru) == 0)
+		log_info("resources: %.3f s of CPU (%.3f user, %.3f system), "
+		    "peak memory %.1f MB", tv_s(&ru.ru_utime) +
+		    tv_s(&ru.ru_stime), tv_s(&ru.ru_utime), tv_s(&ru.ru_stime),
+		    ru.ru_maxrss / 1024.0);
 	if (r->nhosts > 0 && !r->o->quiet)
 		report_table(r, stdout);
 	else if (r->nhosts > 0)
@@ -605,12 +614,6 @@ finish(struct run *r)
 		if (r->exit_code == 0)
 			r->exit_code = 1;
 	}
-	/* what the run cost this machine (getrusage: microseconds, KB) */
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		log_info("resources: %.3f s of CPU (%.3f user, %.3f system), "
-		    "peak memory %.1f MB", tv_s(&ru.ru_utime) +
-		    tv_s(&ru.ru_stime), tv_s(&ru.ru_utime), tv_s(&ru.ru_stime),
-		    ru.ru_maxrss / 1024.0);
 	/* the last word: what went wrong, and what to do */
 	if (r->error != NULL)
 		log_error("%s", r->error);
