@@ -33,9 +33,9 @@ void pki_keyspec_str(const struct pki_keyspec *spec, char *buf, size_t len);
 /* Call once from main before any thread uses this module. */
 int pki_init(void);
 /*
- * How many HMAC_Init_ex calls (ours, libssh2's, libpq's) were given a digest
- * fetched once instead of OpenSSL's built-in one (crypto/hmacfetch.c); 0 when
- * built without it.
+ * How many HMAC_Init_ex calls of this thread (ours, libssh2's, libpq's) were
+ * given a digest fetched once instead of OpenSSL's built-in one
+ * (crypto/hmacfetch.c); 0 when built without it.
  */
 unsigned long pki_hmac_fetch_count(void);
 /* How many of them only reset a context still holding the same key. */

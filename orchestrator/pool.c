@@ -209,37 +209,14 @@ keygen_take(struct keygen *kg, size_t i, struct pki_key **out)
 	return r;
 }
 
-size_t
-keygen_made(struct keygen *kg)
+void
+keygen_stats(struct keygen *kg, struct keygen_stats *st)
 {
-	size_t m;
-
 	pthread_mutex_lock(&kg->mu);
-	m = kg->made;
+	st->made = kg->made;
+	st->held = kg->held;
+	st->busy_s = kg->busy;
 	pthread_mutex_unlock(&kg->mu);
-	return m;
-}
-
-size_t
-keygen_held(struct keygen *kg)
-{
-	size_t h;
-
-	pthread_mutex_lock(&kg->mu);
-	h = kg->held;
-	pthread_mutex_unlock(&kg->mu);
-	return h;
-}
-
-double
-keygen_busy_seconds(struct keygen *kg)
-{
-	double b;
-
-	pthread_mutex_lock(&kg->mu);
-	b = kg->busy;
-	pthread_mutex_unlock(&kg->mu);
-	return b;
 }
 
 void

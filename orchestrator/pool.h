@@ -40,15 +40,15 @@ struct keygen *keygen_start(const struct pki_keyspec *spec, size_t nkeys,
  * the err_code generation failed with.  Each slot may be taken once.
  */
 int keygen_take(struct keygen *kg, size_t i, struct pki_key **out);
-/* Keys made so far, by the threads and by takers. */
-size_t keygen_made(struct keygen *kg);
-/* Keys the threads are making or have made and nobody took yet. */
-size_t keygen_held(struct keygen *kg);
-/*
- * Seconds of thread CPU time spent generating keys so far, by the threads
- * and by takers: what the same keys cost on one CPU.
- */
-double keygen_busy_seconds(struct keygen *kg);
+struct keygen_stats {
+	size_t made;		/* keys made so far, by the threads and takers */
+	size_t held;		/* made or being made by the threads, untaken */
+	double busy_s;		/* thread CPU seconds spent making them: what
+				   the same keys cost on one CPU */
+};
+
+/* A consistent snapshot of the pool's counters. */
+void keygen_stats(struct keygen *kg, struct keygen_stats *st);
 /* Stop (keys not yet made are not made), join, free untaken keys. */
 void keygen_free(struct keygen *kg);
 

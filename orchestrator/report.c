@@ -139,6 +139,7 @@ json_host(struct strbuf *b, const struct host *h)
 char *
 report_json_text(const struct run *r)
 {
+	struct keygen_stats ks;
 	struct strbuf b;
 	char t0[32], t1[32];
 	size_t i;
@@ -158,10 +159,11 @@ report_json_text(const struct run *r)
 	json_kv(&b, "old_sha256", r->old_ca_fp[0] ? r->old_ca_fp : NULL, 1);
 	json_kv(&b, "new_sha256", r->new_ca_fp[0] ? r->new_ca_fp : NULL, 0);
 	strbuf_adds(&b, "},\n  ");
-	if (r->kg != NULL)	/* what making the keys here cost */
+	if (r->kg != NULL) {	/* what making the keys here cost */
+		keygen_stats(r->kg, &ks);
 		strbuf_addf(&b, "\"keygen\": {\"keys\": %zu, "
-		    "\"cpu_seconds\": %.3f},\n  ", keygen_made(r->kg),
-		    keygen_busy_seconds(r->kg));
+		    "\"cpu_seconds\": %.3f},\n  ", ks.made, ks.busy_s);
+	}
 	strbuf_adds(&b, "\"hosts\": [\n");
 	for (i = 0; i < r->nhosts; i++) {
 		json_host(&b, &r->hosts[i]);

@@ -582,6 +582,7 @@ tv_s(const struct timeval *tv)
 static void
 finish(struct run *r)
 {
+	struct keygen_stats ks;
 	struct rusage ru;
 	char err[512];
 
@@ -589,11 +590,12 @@ finish(struct run *r)
 	if (r->result == NULL)
 		r->result = "failed";
 	mark_all(r, HS_SKIPPED);
-	if (r->kg != NULL && r->nlocal_keys > 0)
+	if (r->kg != NULL && r->nlocal_keys > 0) {
+		keygen_stats(r->kg, &ks);
 		log_info("key generation: %zu key(s) of %zu made, %.2f s of CPU "
-		    "(%.2f s on %d CPUs)", keygen_made(r->kg), r->nlocal_keys,
-		    keygen_busy_seconds(r->kg), keygen_busy_seconds(r->kg) /
-		    cpu_count(), cpu_count());
+		    "(%.2f s on %d CPUs)", ks.made, r->nlocal_keys, ks.busy_s,
+		    ks.busy_s / cpu_count(), cpu_count());
+	}
 	/*
 	 * What the run cost this machine (getrusage: microseconds, KB), before
 	 * the table and the last word, which stay the last lines.

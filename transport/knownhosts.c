@@ -356,10 +356,9 @@ build_index(struct known_hosts *kh)
 	size_t i, cap = 0;
 	const char *p, *comma;
 
+	kh->hashed = xcalloc(kh->n ? kh->n : 1, sizeof(*kh->hashed));
 	for (i = 0; i < kh->n; i++) {
 		if (kh->e[i].names == NULL) {
-			kh->hashed = xrealloc(kh->hashed, (kh->nhashed + 1) *
-			    sizeof(*kh->hashed));
 			kh->hashed[kh->nhashed++] = i;
 			continue;
 		}
