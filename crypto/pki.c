@@ -41,14 +41,6 @@
 #define PKI_DNS_CHARS	\
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._*"
 
-struct pki_key {
-	EVP_PKEY *pk;
-};
-
-struct pki_cert {
-	X509 *x;
-};
-
 static const struct {
 	const char *name;
 	enum pki_alg alg;
@@ -70,6 +62,12 @@ static const EVP_MD *
 sha256(void)
 {
 	return pki_sha256 != NULL ? pki_sha256 : EVP_sha256();
+}
+
+const EVP_MD *
+pki_md_sha256(void)
+{
+	return sha256();
 }
 
 static void
@@ -225,8 +223,8 @@ bio_copy(BIO *b, char **out, size_t *outlen)
 }
 
 /* Append DER tag and length (len < 65536) at der + *o. */
-static void
-der_hdr(unsigned char *der, size_t *o, unsigned char tag, size_t len)
+void
+pki_der_hdr(unsigned char *der, size_t *o, unsigned char tag, size_t len)
 {
 	der[(*o)++] = tag;
 	if (len < 0x80) {
@@ -242,8 +240,8 @@ der_hdr(unsigned char *der, size_t *o, unsigned char tag, size_t len)
 }
 
 /* Length of a DER header for content of len bytes. */
-static size_t
-der_hlen(size_t len)
+size_t
+pki_der_hlen(size_t len)
 {
 	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
 }
@@ -291,20 +289,21 @@ ec_pkcs8_der(EVP_PKEY *pk, unsigned char der[EC_PKCS8_MAX], size_t *len)
 		goto out;
 	/* ECPrivateKey: version, privateKey, [1] { BIT STRING publicKey } */
 	eck = 3 + 2 + fl + 2 + 2 + 1 + publen;
-	oct = der_hlen(eck) + eck;
+	oct = pki_der_hlen(eck) + eck;
 	alg = sizeof(id_ec) + oidlen;
-	der_hdr(der, &o, 0x30, 3 + der_hlen(alg) + alg + der_hlen(oct) + oct);
+	pki_der_hdr(der, &o, 0x30, 3 + pki_der_hlen(alg) + alg +
+	    pki_der_hlen(oct) + oct);
 	memcpy(der + o, "\x02\x01\x00", 3), o += 3;
-	der_hdr(der, &o, 0x30, alg);
+	pki_der_hdr(der, &o, 0x30, alg);
 	memcpy(der + o, id_ec, sizeof(id_ec)), o += sizeof(id_ec);
 	memcpy(der + o, oid, oidlen), o += oidlen;
-	der_hdr(der, &o, 0x04, oct);
-	der_hdr(der, &o, 0x30, eck);
+	pki_der_hdr(der, &o, 0x04, oct);
+	pki_der_hdr(der, &o, 0x30, eck);
 	memcpy(der + o, "\x02\x01\x01", 3), o += 3;
-	der_hdr(der, &o, 0x04, fl);
+	pki_der_hdr(der, &o, 0x04, fl);
 	memcpy(der + o, priv, fl), o += fl;
-	der_hdr(der, &o, 0xa1, 2 + 1 + publen);
-	der_hdr(der, &o, 0x03, 1 + publen);
+	pki_der_hdr(der, &o, 0xa1, 2 + 1 + publen);
+	pki_der_hdr(der, &o, 0x03, 1 + publen);
 	der[o++] = 0x00;
 	memcpy(der + o, pub, publen), o += publen;
 	*len = o;
@@ -316,8 +315,8 @@ ec_pkcs8_der(EVP_PKEY *pk, unsigned char der[EC_PKCS8_MAX], size_t *len)
 }
 
 /* PEM armour around der: base64 in lines of 64, as PEM_write_bio does. */
-static char *
-pem_armour(const char *label, const unsigned char *der, size_t n,
+char *
+pki_pem_armour(const char *label, const unsigned char *der, size_t n,
     size_t *len)
 {
 	size_t cap = strlen(label) * 2 + 32 + (n + 2) / 3 * 4 + n / 48 + 2;
@@ -347,7 +346,7 @@ pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len)
 	*len = 0;
 	r = ec_pkcs8_der(key->pk, der, &dlen);
 	if (r == 0)
-		*pem = pem_armour("PRIVATE KEY", der, dlen, len);
+		*pem = pki_pem_armour("PRIVATE KEY", der, dlen, len);
 	OPENSSL_cleanse(der, sizeof(der));
 	if (r <= 0)
 		return r;
@@ -559,8 +558,8 @@ subject_next(char **pp, char **name, char **val, int *more)
 	return **val == '\0' ? ERR_INVAL : 0;
 }
 
-static int
-subject_parse(const char *s, X509_NAME **out)
+int
+pki_subject_parse(const char *s, X509_NAME **out)
 {
 	X509_NAME *n = NULL;
 	char *buf = NULL, *p, *name, *val;
@@ -684,7 +683,7 @@ cert_body(const char *subject, const X509_NAME *issuer, EVP_PKEY *pub,
 	*out = NULL;
 	if (days <= 0 || days > PKI_MAX_DAYS)
 		return ERR_INVAL;
-	if ((r = subject_parse(subject, &subj)) != 0)
+	if ((r = pki_subject_parse(subject, &subj)) != 0)
 		goto out;
 	r = ERR_CRYPTO;
 	if ((x = X509_new()) == NULL ||

@@ -40,6 +40,8 @@ int pki_init(void);
 unsigned long pki_hmac_fetch_count(void);
 /* How many of them only reset a context still holding the same key. */
 unsigned long pki_hmac_reuse_count(void);
+/* How many of them keyed or reset an HMAC-SHA256 computed by the shim. */
+unsigned long pki_hmac_fast_count(void);
 /*
  * Random bytes this thread's RAND_bytes buffer still holds
  * (crypto/randbuf.c); 0 when built without it.
@@ -122,6 +124,23 @@ int pki_cert_make_leaf(const struct pki_cert *ca, const struct pki_key *ca_key,
     const struct pki_key *leaf_key, enum pki_leaf_kind kind,
     const char *subject, const char *const *san, size_t nsan, int days,
     struct pki_cert **out);
+
+/*
+ * Agents' client certificates in bulk: what pki_cert_make_leaf(ca, ca_key,
+ * key, PKI_LEAF_CLIENT, subject, NULL, 0, days) writes, for EC keys, from
+ * a template made once (issuer, validity from now, extensions, signature
+ * algorithm; crypto/leafcert.c).  ERR_INVAL for a key that is not EC
+ * (P-256 or P-384): make that one with pki_cert_make_leaf.  One maker
+ * serves many threads at once.
+ */
+struct pki_leafmaker;
+int pki_leafmaker_new(const struct pki_cert *ca, const struct pki_key *ca_key,
+    int days, struct pki_leafmaker **out);
+/* The certificate of leaf_key for subject, as PEM (caller frees). */
+int pki_leafmaker_pem(const struct pki_leafmaker *m,
+    const struct pki_key *leaf_key, const char *subject, char **pem,
+    size_t *len);
+void pki_leafmaker_free(struct pki_leafmaker *m);
 
 /* Parse the first certificate in a PEM buffer. */
 int pki_cert_from_pem(const char *pem, size_t len, struct pki_cert **out);

@@ -5,9 +5,33 @@
 #ifndef PEMROTATE_PKI_INTERNAL_H
 #define PEMROTATE_PKI_INTERNAL_H
 
+#include <stddef.h>
+
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
-struct pki_cert;
+struct pki_key {
+	EVP_PKEY *pk;
+};
+
+struct pki_cert {
+	X509 *x;
+};
+
+/* SHA-256, fetched once by pki_init(). */
+const EVP_MD *pki_md_sha256(void);
+
+/* "/C=US/O=.../CN=..." into a new X509_NAME; ERR_INVAL if malformed. */
+int pki_subject_parse(const char *s, X509_NAME **out);
+
+/* A DER tag and length (len < 65536) at der + *o; its size for len. */
+void pki_der_hdr(unsigned char *der, size_t *o, unsigned char tag,
+    size_t len);
+size_t pki_der_hlen(size_t len);
+
+/* PEM armour around der (base64 in lines of 64); a new buffer. */
+char *pki_pem_armour(const char *label, const unsigned char *der, size_t n,
+    size_t *len);
 
 /* Wrap x, taking over the caller's reference.  NULL if x is NULL. */
 struct pki_cert *pki_cert_wrap(X509 *x);

@@ -145,27 +145,45 @@ agent_files_clear(struct agent_files *af)
 	memset(af, 0, sizeof(*af));
 }
 
+/*
+ * The certificate of an agent's key, from the run's template; a key the
+ * template does not take (not EC) the long way.
+ */
+static int
+agent_cert(struct run *r, const struct pki_key *key, const char *subj,
+    struct agent_files *af)
+{
+	struct pki_cert *crt = NULL;
+	int rc;
+
+	rc = r->leafmaker == NULL ? ERR_INVAL : pki_leafmaker_pem(r->leafmaker,
+	    key, subj, &af->crt_pem, &af->crt_len);
+	if (rc != ERR_INVAL)
+		return rc;
+	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, key, PKI_LEAF_CLIENT,
+	    subj, NULL, 0, r->o->days, &crt);
+	if (rc == 0)
+		rc = pki_cert_to_pem(crt, &af->crt_pem, &af->crt_len);
+	pki_cert_free(crt);
+	return rc;
+}
+
 /* The agent's new key (from the pool) and its certificate. */
 static int
 make_agent_pki(struct run *r, struct host *h, struct agent_files *af)
 {
 	struct pki_key *key = NULL;
-	struct pki_cert *crt = NULL;
 	char *subj;
 	int rc;
 
 	if ((rc = keygen_take(r->kg, h->key_slot, &key)) != 0)
 		return rc;
 	subj = xasprintf("%s%ld", AGENT_SUBJECT_BASE, h->agent_id);
-	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, key, PKI_LEAF_CLIENT,
-	    subj, NULL, 0, r->o->days, &crt);
+	rc = agent_cert(r, key, subj, af);
 	free(subj);
 	if (rc == 0)
 		rc = pki_key_to_pem(key, &af->key_pem, &af->key_len);
-	if (rc == 0)
-		rc = pki_cert_to_pem(crt, &af->crt_pem, &af->crt_len);
 	pki_key_free(key);
-	pki_cert_free(crt);
 	return rc;
 }
 
@@ -181,34 +199,23 @@ agent_paths(struct run *r, struct host *h, struct agent_files *af)
 }
 
 /*
- * A new file under a temporary name; one left by an earlier, killed try
- * of the same run is removed first.
+ * The key (unless the host made it) and the certificate, uploaded under
+ * their temporary names in two round trips; one left by an earlier,
+ * killed try of the same run is replaced.
  */
-static int
-put_new(struct host *h, const char *path, const char *buf, size_t len,
-    long uid, long gid)
-{
-	int rc;
-
-	rc = sshconn_write_new(h->conn, path, buf, len, 0600, uid, gid);
-	if (rc != 0 && sshconn_unlink(h->conn, path) == 0)
-		rc = sshconn_write_new(h->conn, path, buf, len, 0600, uid, gid);
-	return rc;
-}
-
-/* The key (unless the host made it) and the certificate, uploaded. */
 static int
 upload_agent_files(struct host *h, struct agent_files *af, char **msg)
 {
-	int rc = 0;
+	struct sshconn_newfile f[2];
+	size_t n = 0;
+	int rc;
 
 	if (af->key_pem != NULL)
-		rc = put_new(h, af->tmp[0], af->key_pem, af->key_len,
-		    h->key_uid, h->key_gid);
-	if (rc == 0)
-		rc = put_new(h, af->tmp[1], af->crt_pem, af->crt_len,
-		    h->crt_uid, h->crt_gid);
-	if (rc != 0)
+		f[n++] = (struct sshconn_newfile){ af->tmp[0], af->key_pem,
+		    af->key_len, 0600, h->key_uid, h->key_gid, 1 };
+	f[n++] = (struct sshconn_newfile){ af->tmp[1], af->crt_pem,
+	    af->crt_len, 0600, h->crt_uid, h->crt_gid, 1 };
+	if ((rc = sshconn_write_new_many(h->conn, f, n)) != 0)
 		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
 	/* the key now exists only in its destination file */
 	pki_secret_free(af->key_pem, af->key_len);
@@ -233,17 +240,30 @@ install_file(struct run *r, struct host *h, const char *tmp,
 {
 	struct sshconn_stat st;
 	char *bak = xasprintf("%s%s", dst, r->suffix);
-	int rc, have_bak;
+	const char *from[2] = { dst, tmp }, *to[2] = { bak, dst };
+	int rc, have_bak, rcs[2] = { 0, 0 };
 
-	if (existed && sshconn_rename(h->conn, dst, bak) != 0 &&
+	/*
+	 * Both renames in one round trip: the second cannot replace dst, so
+	 * when the first fails it fails too, and what follows sorts it out
+	 * as if they had been sent one by one.
+	 */
+	if ((rc = sshconn_rename_many(h->conn, existed ? from : from + 1,
+	    existed ? to : to + 1, existed ? 2 : 1, existed ? rcs :
+	    rcs + 1)) != 0) {
+		*msg = xasprintf("put %s in place: %s", dst,
+		    sshconn_errmsg(h->conn));
+		free(bak);
+		return rc;
+	}
+	if (existed && rcs[0] != 0 && rcs[1] != 0 &&
 	    sshconn_stat(h->conn, bak, &st) != 0) {
 		*msg = xasprintf("back up %s: %s", dst,
 		    sshconn_errmsg(h->conn));
 		free(bak);
 		return ERR_SFTP;
 	}
-	if ((rc = sshconn_rename(h->conn, tmp, dst)) != 0 &&
-	    sshconn_stat(h->conn, dst, &st) == 0) {
+	if ((rc = rcs[1]) != 0 && sshconn_stat(h->conn, dst, &st) == 0) {
 		have_bak = sshconn_stat(h->conn, bak, &st) == 0;
 		if ((have_bak ? sshconn_unlink(h->conn, dst) :
 		    sshconn_rename(h->conn, dst, bak)) == 0)
@@ -288,7 +308,6 @@ remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
     char **msg)
 {
 	struct pki_key *pub = NULL;
-	struct pki_cert *crt = NULL;
 	char args[128], *script, *csr = NULL, *subj;
 	int rc;
 
@@ -306,15 +325,11 @@ remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
 	if (rc != 0)
 		return rc;
 	subj = xasprintf("%s%ld", AGENT_SUBJECT_BASE, h->agent_id);
-	rc = pki_cert_make_leaf(r->ca_cert, r->ca_key, pub, PKI_LEAF_CLIENT,
-	    subj, NULL, 0, r->o->days, &crt);
-	if (rc == 0)
-		rc = pki_cert_to_pem(crt, &af->crt_pem, &af->crt_len);
+	rc = agent_cert(r, pub, subj, af);
 	if (rc != 0)
 		*msg = xasprintf("certify the host's key: %s", err_str(rc));
 	free(subj);
 	pki_key_free(pub);
-	pki_cert_free(crt);
 	return rc;
 }
 
@@ -454,6 +469,9 @@ phase_push_agents(struct run *r)
 	size_t i, canary;
 	int failed;
 
+	if (r->leafmaker == NULL && pki_leafmaker_new(r->ca_cert, r->ca_key,
+	    r->o->days, &r->leafmaker) != 0)
+		r->leafmaker = NULL;	/* each certificate the long way */
 	ps.h = xcalloc(r->nhosts, sizeof(*ps.h));
 	for (i = 0; i < r->nhosts; i++)
 		if (r->hosts[i].stopped && needs_push(&r->hosts[i]))

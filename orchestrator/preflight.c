@@ -157,28 +157,35 @@ read_agent_cfg(struct run *r, struct host *h)
 	return 0;
 }
 
-/* Owner of an existing file, or of its directory for a new one. */
+/*
+ * Owner of an existing file, or of its directory for a new one; st and rc
+ * are the file's stat and its result.
+ */
 static int
-stat_target(struct host *h, const char *path, int *exists, long *uid,
-    long *gid)
+target_of(struct host *h, const char *path, const struct sshconn_stat *fst,
+    int rc, int *exists, long *uid, long *gid)
 {
 	struct sshconn_stat st;
 	char *dir;
-	int rc;
 
-	rc = sshconn_stat(h->conn, path, &st);
-	if (rc == 0 && !st.is_reg) {
+	if (rc == 0 && !fst->is_reg) {
 		host_fail(h, "preflight", "%s is not a regular file", path);
 		return ERR_INVAL;
 	}
 	*exists = (rc == 0);
 	if (rc == 0) {
-		*uid = (long)st.uid;
-		*gid = (long)st.gid;
+		*uid = (long)fst->uid;
+		*gid = (long)fst->gid;
 		return 0;
 	}
-	if (rc != ERR_NOTFOUND)
+	if (rc != ERR_NOTFOUND) {
+		/* asked alone: its own message, not another path's */
+		int again = sshconn_stat(h->conn, path, &st);
+
+		if (again != 0)
+			rc = again;
 		goto fail;
+	}
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	rc = sshconn_stat(h->conn, *dir ? dir : "/", &st);
 	free(dir);
@@ -204,14 +211,12 @@ probe_dir(struct run *r, struct host *h, const char *path)
 
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	probe = xasprintf("%s/.pemrotate-probe-%s", dir, r->run_id);
-	rc = sshconn_write_new(h->conn, probe, "", 0, 0600, -1, -1);
+	rc = sshconn_try_create(h->conn, probe);
 	if (rc != 0 && sshconn_unlink(h->conn, probe) == 0)	/* stale */
-		rc = sshconn_write_new(h->conn, probe, "", 0, 0600, -1, -1);
+		rc = sshconn_try_create(h->conn, probe);
 	if (rc != 0)
 		host_fail(h, "preflight", "cannot write in %s: %s", *dir ? dir :
 		    "/", sshconn_errmsg(h->conn));
-	else
-		sshconn_unlink(h->conn, probe);
 	free(probe);
 	free(dir);
 	return rc;
@@ -279,12 +284,19 @@ preflight_agent(struct run *r, struct host *h)
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
 	const char *paths[2] = { h->key_path, h->crt_path };
+	struct sshconn_stat st[2];
+	int rcs[2];
 
-	if ((rc = stat_target(h, h->key_path, &h->key_exists, &h->key_uid,
-	    &h->key_gid)) != 0)
+	/* both in one round trip */
+	if ((rc = sshconn_stat_many(h->conn, paths, 2, st, rcs)) != 0) {
+		host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
 		return rc;
-	if ((rc = stat_target(h, h->crt_path, &h->crt_exists, &h->crt_uid,
-	    &h->crt_gid)) != 0)
+	}
+	if ((rc = target_of(h, h->key_path, &st[0], rcs[0], &h->key_exists,
+	    &h->key_uid, &h->key_gid)) != 0)
+		return rc;
+	if ((rc = target_of(h, h->crt_path, &st[1], rcs[1], &h->crt_exists,
+	    &h->crt_uid, &h->crt_gid)) != 0)
 		return rc;
 	return probe_dirs(r, h, paths, 2);
 }
@@ -389,8 +401,8 @@ static int
 stat_server_files(struct run *r, struct host *h)
 {
 	struct server_files *sf = &r->sf;
-	struct sshconn_stat st;
-	int i, rc;
+	struct sshconn_stat st, fst[SF_COUNT];
+	int i, rc, rcs[SF_COUNT];
 
 	if ((rc = sshconn_stat(h->conn, sf->data_dir, &st)) != 0 ||
 	    !st.is_dir) {
@@ -409,10 +421,17 @@ stat_server_files(struct run *r, struct host *h)
 			    sfile_name[i]);
 			return ERR_INVAL;
 		}
-		if ((rc = stat_target(h, sf->path[i], &sf->exists[i],
-		    &sf->uid[i], &sf->gid[i])) != 0)
-			return rc;
 	}
+	/* the six in one round trip */
+	if ((rc = sshconn_stat_many(h->conn, (const char *const *)sf->path,
+	    SF_COUNT, fst, rcs)) != 0) {
+		host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
+		return rc;
+	}
+	for (i = 0; i < SF_COUNT; i++)
+		if ((rc = target_of(h, sf->path[i], &fst[i], rcs[i],
+		    &sf->exists[i], &sf->uid[i], &sf->gid[i])) != 0)
+			return rc;
 	if (!sf->exists[SF_ROOT_CRT] || !sf->exists[SF_SERVER_CRT] ||
 	    !sf->exists[SF_SERVER_KEY]) {
 		host_fail(h, "preflight", "the server's SSL files are missing "
@@ -701,6 +720,7 @@ preflight(struct run *r)
 		free(ids);
 		return ERR_DB;
 	}
+	run_cpu_mark("the database's rows");
 	server_paths(r);
 	progress_begin(r, "preflight", r->nhosts);
 	par_for_hosts(r, preflight_host);

@@ -27,6 +27,8 @@
 #include "pool.h"
 #include "transport/knownhosts.h"
 
+static double tv_s(const struct timeval *tv);
+
 static char *
 home_file(const char *rel)
 {
@@ -423,6 +425,18 @@ journal_begin(struct run *r)
 	return ERR_IO;
 }
 
+/* With -v: the process's CPU so far, where each phase ends (profiling). */
+void
+run_cpu_mark(const char *phase)
+{
+	struct rusage ru;
+
+	if (log_get_level() >= LOG_DEBUG && getrusage(RUSAGE_SELF, &ru) == 0)
+		log_debug("CPU after %s: %.1f ms (%.1f user, %.1f system)",
+		    phase, 1e3 * (tv_s(&ru.ru_utime) + tv_s(&ru.ru_stime)),
+		    1e3 * tv_s(&ru.ru_utime), 1e3 * tv_s(&ru.ru_stime));
+}
+
 static int
 interrupted(const struct run *r)
 {
@@ -433,10 +447,12 @@ interrupted(const struct run *r)
 static int
 prepare(struct run *r)
 {
+	run_cpu_mark("set-up");
 	if (preflight(r) != 0) {
 		r->result = "preflight_failed";
 		return 2;
 	}
+	run_cpu_mark("preflight");
 	if (r->o->dry_run) {
 		print_plan(r, stdout);
 		mark_all(r, HS_OK);	/* each host passed the preflight */
@@ -469,6 +485,7 @@ rotate(struct run *r)
 			r->result = "preflight_failed";
 		return strcmp(r->result, "rollback_failed") == 0 ? 3 : 2;
 	}
+	run_cpu_mark("lock and journal");
 	if (phase_stop_agents(r) != 0) {
 		r->error = xstrdup("the PEM server host's agent could not be "
 		    "stopped; nothing was changed");
@@ -481,16 +498,21 @@ rotate(struct run *r)
 		r->result = "interrupted";
 		return 2;
 	}
+	run_cpu_mark("stop");
 	if (!r->forward) {
 		if (phase_server(r) != 0)
 			return 3;
+		run_cpu_mark("server");
 		if (!r->server->is_agent)
 			r->server->status = HS_OK;
 	} else if (!r->server->is_agent || r->server->done_before) {
 		r->server->status = HS_OK;
 	}
 	phase_push_agents(r);
-	return after_push(r);
+	run_cpu_mark("push");
+	rc = after_push(r);
+	run_cpu_mark("finalize");
+	return rc;
 }
 
 static void
@@ -528,6 +550,7 @@ free_run(struct run *r)
 	pki_cert_free(r->sf.old_ca);
 	pki_cert_free(r->sf.old_server_cert);
 	pki_key_free(r->ca_key);
+	pki_leafmaker_free(r->leafmaker);
 	pki_key_free(r->server_key);
 	pki_cert_free(r->ca_cert);
 	pki_cert_free(r->server_cert);

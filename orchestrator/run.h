@@ -119,6 +119,7 @@ struct run {
 	long ca_slot, server_slot;	/* -1 when not made (resume) */
 	struct pki_key *ca_key, *server_key;
 	struct pki_cert *ca_cert, *server_cert;
+	struct pki_leafmaker *leafmaker;	/* agents' certificates */
 	char *ca_pem, *crl_pem;		/* the new CA and its CRL, public */
 	char *ca_subject;
 	char old_ca_fp[65], new_ca_fp[65];
@@ -145,6 +146,8 @@ struct run {
 
 /* Run the "rotate" or "resume" command; returns the exit status. */
 int run_main(const struct opts *o);
+/* With -v, log the process's CPU time so far, after "phase" (profiling). */
+void run_cpu_mark(const char *phase);
 
 /* ---- shared by the phase files ---- */
 

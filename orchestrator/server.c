@@ -171,6 +171,7 @@ install_server_files(struct run *r, const int *which, size_t n,
 	struct host *h = r->server;
 	char *tmp[SF_COUNT] = { 0 }, *script;
 	const char *dst[SF_COUNT];
+	struct sshconn_newfile nfs[SF_COUNT];
 	size_t i, done = 0;
 	int rc = 0, f;
 
@@ -179,19 +180,18 @@ install_server_files(struct run *r, const int *which, size_t n,
 		*msg = xstrdup(h->conn_err);
 		return rc;
 	}
-	for (i = 0; i < n && rc == 0; i++, done++) {
+	for (i = 0; i < n; i++) {
 		f = which[i];
 		dst[i] = r->sf.path[f];
 		tmp[i] = remote_tmp_path(dst[i], r->run_id);
-		rc = sshconn_write_new(h->conn, tmp[i], nf->data[f], nf->len[f],
-		    0600, r->sf.uid[f], r->sf.gid[f]);
-		if (rc != 0 && sshconn_unlink(h->conn, tmp[i]) == 0)
-			rc = sshconn_write_new(h->conn, tmp[i], nf->data[f],
-			    nf->len[f], 0600, r->sf.uid[f], r->sf.gid[f]);
-		if (rc != 0)
-			*msg = xasprintf("upload %s: %s", sfile_label(f),
-			    sshconn_errmsg(h->conn));
+		nfs[i] = (struct sshconn_newfile){ tmp[i], nf->data[f],
+		    nf->len[f], 0600, r->sf.uid[f], r->sf.gid[f], 1 };
 	}
+	/* all at once, two round trips; none is left if one fails */
+	if ((rc = sshconn_write_new_many(h->conn, nfs, n)) != 0)
+		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
+	else
+		done = n;
 	if (rc == 0) {
 		script = remote_install_script((const char *const *)tmp, dst,
 		    n, r->suffix, NULL);
@@ -199,9 +199,9 @@ install_server_files(struct run *r, const int *which, size_t n,
 		    "install the new files", script, r->o->timeout_s, msg);
 		free(script);
 	}
-	if (rc != 0)
+	if (rc != 0 && done > 0)
 		remove_tmps(r, h, tmp, done);
-	for (i = 0; i < done; i++)
+	for (i = 0; i < n; i++)
 		free(tmp[i]);
 	return rc;
 }
@@ -450,6 +450,7 @@ phase_server(struct run *r)
 		msg = xasprintf("generate the new CA and server "
 		    "certificate: %s", why);
 	} else {
+		run_cpu_mark("the server's new keys and certificates");
 		rc = rotate_server_files(r, &msg);
 	}
 	if (rc != 0) {

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include <libssh2.h>
-#include <libssh2_sftp.h>
 
 #include "common/err.h"
 #include "common/strutil.h"
@@ -31,14 +31,20 @@
 struct sshconn {
 	int sock;
 	LIBSSH2_SESSION *s;
-	LIBSSH2_SFTP *sftp;
+	LIBSSH2_CHANNEL *sftp_ch;	/* the SFTP subsystem, once started */
+	uint32_t sftp_id;	/* the next request id */
+	int sftp_fsync;		/* the server has fsync@openssh.com */
+	int sftp_dead;		/* a batch broke off: replies may be due */
+	struct strbuf sftp_in;	/* reply bytes read, not yet parsed */
 	char *label;		/* "user@host:port" */
 	int timeout_ms;
 	long long deadline;	/* ms, monotonic */
 	char fp[64];
 	char err[512];
 	int recorded;		/* accept_new: the key was added */
-	int rd_dry;		/* recv said EAGAIN; poll has not said POLLIN */
+	int rd_dry;		/* the socket is drained; poll has not said POLLIN */
+	unsigned short rb_off, rb_len;	/* small reads served from rb */
+	unsigned char rb[256];
 };
 
 static long long
@@ -117,11 +123,38 @@ wait_socket(struct sshconn *c)
 /*
  * libssh2's reads.  While a reply is on its way libssh2 tries to read
  * again and again, each try a recv() answering EAGAIN (~120 per agent, a
- * third of pemrotate's syscalls).  After one such answer the next tries
- * are answered here, without a syscall, until poll() (wait_socket) says
- * the socket is readable; nothing is ever read late, at worst polled once
- * more.
+ * third of pemrotate's syscalls).  Once the socket is known to be drained
+ * (recv said EAGAIN, or returned less than asked: the kernel hands over
+ * everything queued) the next tries are answered here, without a
+ * syscall, until poll() (wait_socket) says the socket is readable;
+ * nothing is ever read late, at worst polled once more.
+ *
+ * libssh2 1.10 reads the server's banner one byte per recv() (~40 calls
+ * per login): small reads are served from a 256-byte buffer filled by one
+ * recv(); a large read gets what that buffer still holds first.
  */
+static ssize_t
+recv_sock(struct sshconn *c, libssh2_socket_t fd, void *buf, size_t len,
+    int flags)
+{
+	ssize_t n;
+
+	if (c->rd_dry)
+		return -EAGAIN;
+	if ((n = recv(fd, buf, len, flags)) > 0) {
+		if ((size_t)n < len)
+			c->rd_dry = 1;
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->rd_dry = 1;
+		return -EAGAIN;
+	}
+	return -errno;
+}
+
 static ssize_t
 recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
     void **abstract)
@@ -129,15 +162,21 @@ recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	struct sshconn *c = *abstract;
 	ssize_t n;
 
-	if (c->rd_dry)
-		return -EAGAIN;
-	if ((n = recv(fd, buf, len, flags)) >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->rd_dry = 1;
-		return -EAGAIN;
+	if (c->rb_off == c->rb_len && len < sizeof(c->rb) / 4) {
+		if ((n = recv_sock(c, fd, c->rb, sizeof(c->rb), flags)) <= 0)
+			return n;
+		c->rb_off = 0;
+		c->rb_len = (unsigned short)n;
 	}
-	return -errno;
+	if (c->rb_off < c->rb_len) {
+		n = c->rb_len - c->rb_off;
+		if ((size_t)n > len)
+			n = (ssize_t)len;
+		memcpy(buf, c->rb + c->rb_off, (size_t)n);
+		c->rb_off = (unsigned short)(c->rb_off + n);
+		return n;
+	}
+	return recv_sock(c, fd, buf, len, flags);
 }
 
 /* Repeat an int-returning libssh2 call while it would block. */
@@ -674,12 +713,13 @@ sshconn_close(struct sshconn *c)
 		CALL(c, r, libssh2_session_disconnect(c->s, "done"));
 	if (c->sock >= 0)
 		shutdown(c->sock, SHUT_RDWR);
-	if (c->sftp != NULL)
-		CALL(c, r, libssh2_sftp_shutdown(c->sftp));
+	if (c->sftp_ch != NULL)
+		CALL(c, r, libssh2_channel_free(c->sftp_ch));
 	if (c->s != NULL)
 		CALL(c, r, libssh2_session_free(c->s));
 	if (c->sock >= 0)
 		close(c->sock);
+	freezero(c->sftp_in.s, c->sftp_in.cap);
 	free(c->label);
 	free(c);
 }
@@ -790,245 +830,878 @@ sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
 	return r;
 }
 
-/* ---- files ---- */
+/* ---- files: SFTP version 3, requests pipelined ---- */
 
-static int
-sftp_ready(struct sshconn *c)
+/*
+ * libssh2's SFTP functions wait for each reply before the next request:
+ * a file written with them took five round trips (open, chown, write,
+ * fsync, close).  This speaks the protocol (draft-ietf-secsh-filexfer-02,
+ * what OpenSSH's sftp-server implements) on a channel of the session and
+ * sends the requests that do not depend on an answer together: a file is
+ * written in two round trips (open; chown, write, fsync and close), any
+ * number of files in two, a file read in two, stats in one.  A server
+ * processes requests in the order received; replies are matched by id.
+ */
+enum {
+	FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4,
+	FXP_READ = 5, FXP_WRITE = 6, FXP_FSETSTAT = 10, FXP_REMOVE = 13,
+	FXP_STAT = 17, FXP_RENAME = 18, FXP_STATUS = 101, FXP_HANDLE = 102,
+	FXP_DATA = 103, FXP_ATTRS = 105, FXP_EXTENDED = 200,
+};
+enum {
+	FXF_READ = 0x01, FXF_WRITE = 0x02, FXF_CREAT = 0x08, FXF_EXCL = 0x20,
+};
+enum {
+	ATTR_SIZE = 0x01, ATTR_UIDGID = 0x02, ATTR_PERMISSIONS = 0x04,
+	ATTR_ACMODTIME = 0x08, ATTR_EXTENDED = 0x80000000u,
+};
+enum {
+	FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3,
+	FX_FAILURE = 4,
+};
+
+#define SFTP_CHUNK	32768		/* per READ and WRITE */
+#define SFTP_MAX_PACKET	(256 * 1024)	/* a reply larger is an error */
+#define SFTP_BATCH	32		/* READ requests in flight at once */
+
+/* One reply: its type and what follows the request id. */
+struct sftp_reply {
+	uint32_t id;
+	int type;
+	unsigned char *data;
+	size_t len;
+};
+
+/* Requests sent together, and their replies as they come. */
+struct batch {
+	struct strbuf out;
+	uint32_t *id;
+	const char **what;	/* each request's name in messages */
+	struct sftp_reply *rep;
+	size_t n, cap, got;
+	int secret;		/* wipe what was sent and received */
+};
+
+static void
+put_u32(struct strbuf *b, uint32_t v)
 {
-	if (c->sftp != NULL)
-		return 0;
-	CALLP(c, c->sftp, libssh2_sftp_init(c->s));
-	if (c->sftp == NULL)
-		return seterr_lib(c, ERR_SFTP, "start SFTP");
+	unsigned char p[4] = { (unsigned char)(v >> 24),
+	    (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+	    (unsigned char)v };
+
+	strbuf_add(b, p, 4);
+}
+
+static void
+put_u64(struct strbuf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)(v >> 32));
+	put_u32(b, (uint32_t)v);
+}
+
+static void
+put_str(struct strbuf *b, const void *p, size_t n)
+{
+	put_u32(b, (uint32_t)n);
+	strbuf_add(b, p, n);
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A string at *p (of *n bytes left): 0 and advanced, or -1. */
+static int
+get_str(const unsigned char **p, size_t *n, const unsigned char **s,
+    size_t *len)
+{
+	uint32_t l;
+
+	if (*n < 4 || (l = get_u32(*p)) > *n - 4)
+		return -1;
+	*s = *p + 4;
+	*len = l;
+	*p += 4 + l;
+	*n -= 4 + l;
 	return 0;
 }
 
-/* Map the SFTP status of the last failed request to an err_code. */
-static int
-sftp_err(struct sshconn *c, int rc, const char *what, const char *path)
+static void
+batch_init(struct batch *b, int secret)
 {
-	unsigned long st = 0;
-	int code = lib_to_err(rc);
+	memset(b, 0, sizeof(*b));
+	strbuf_init(&b->out);
+	b->secret = secret;
+}
+
+/*
+ * Room for bytes of requests from the start: a batch carrying a key never
+ * grows (a grown buffer would leave copies behind in freed memory).
+ */
+static void
+batch_reserve(struct batch *b, size_t bytes)
+{
+	if (b->out.len == 0 && bytes + 1 > b->out.cap) {
+		free(b->out.s);
+		b->out.s = xmalloc(bytes + 1);
+		b->out.cap = bytes + 1;
+		b->out.s[0] = '\0';
+	}
+}
+
+static void
+batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->secret && b->rep[i].data != NULL)
+			wipe(b->rep[i].data, b->rep[i].len);
+		free(b->rep[i].data);
+	}
+	if (b->secret && b->out.s != NULL)
+		wipe(b->out.s, b->out.cap);
+	strbuf_free(&b->out);
+	free(b->id);
+	free(b->what);
+	free(b->rep);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Start a request of type in b: its length is filled in by req_end.
+ * Returns its index in the batch.
+ */
+static size_t
+req_begin(struct sshconn *c, struct batch *b, int type)
+{
+	size_t i = b->n++;
+
+	if (b->n > b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 8;
+		b->id = xrealloc(b->id, b->cap * sizeof(*b->id));
+		b->what = xrealloc(b->what, b->cap * sizeof(*b->what));
+		b->rep = xrealloc(b->rep, b->cap * sizeof(*b->rep));
+	}
+	b->id[i] = c->sftp_id++;
+	b->what[i] = "";
+	memset(&b->rep[i], 0, sizeof(b->rep[i]));
+	b->rep[i].type = -1;
+	put_u32(&b->out, 0);
+	strbuf_add(&b->out, &(unsigned char){ (unsigned char)type }, 1);
+	put_u32(&b->out, b->id[i]);
+	return i;
+}
+
+/* Fill in the length of the request that started at offset start. */
+static void
+req_end(struct batch *b, size_t start)
+{
+	uint32_t l = (uint32_t)(b->out.len - start - 4);
+	unsigned char *p = (unsigned char *)b->out.s + start;
+
+	p[0] = (unsigned char)(l >> 24);
+	p[1] = (unsigned char)(l >> 16);
+	p[2] = (unsigned char)(l >> 8);
+	p[3] = (unsigned char)l;
+}
+
+/* A request naming one path (STAT, REMOVE, OPEN's start...). */
+static size_t
+req_path(struct sshconn *c, struct batch *b, int type, const char *path)
+{
+	size_t start = b->out.len, i = req_begin(c, b, type);
+
+	put_str(&b->out, path, strlen(path));
+	req_end(b, start);
+	return i;
+}
+
+static size_t
+req_handle(struct sshconn *c, struct batch *b, int type,
+    const struct sftp_reply *h)
+{
+	size_t start = b->out.len, i = req_begin(c, b, type);
+
+	put_str(&b->out, h->data + 8, h->len - 8);
+	req_end(b, start);
+	return i;
+}
+
+/* Write all of buf to the SFTP channel. */
+static int
+chan_write(struct sshconn *c, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		CALL(c, n, libssh2_channel_write(c->sftp_ch, buf, len));
+		if (n < 0)
+			return seterr_lib(c, lib_to_err((int)n), "SFTP");
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read from the SFTP channel until the input holds one whole packet. */
+static int
+chan_packet(struct sshconn *c, size_t *plen)
+{
+	ssize_t n;
+	uint32_t l;
+
+	for (;;) {
+		if (c->sftp_in.len >= 4) {
+			l = get_u32((unsigned char *)c->sftp_in.s);
+			if (l < 5 || l > SFTP_MAX_PACKET) {
+				seterr(c, "%s: SFTP: malformed reply (%lu "
+				    "bytes)", c->label, (unsigned long)l);
+				return ERR_SFTP;
+			}
+			if (c->sftp_in.len >= 4 + (size_t)l) {
+				*plen = l;
+				return 0;
+			}
+		}
+		if (c->sftp_in.cap - c->sftp_in.len < SFTP_CHUNK + 64) {
+			/* moved by hand: the old block is wiped, not freed
+			 * with a secret in it */
+			char *nb = xmalloc(c->sftp_in.cap + SFTP_CHUNK + 64);
+
+			if (c->sftp_in.len > 0)
+				memcpy(nb, c->sftp_in.s, c->sftp_in.len);
+			freezero(c->sftp_in.s, c->sftp_in.cap);
+			c->sftp_in.s = nb;
+			c->sftp_in.cap += SFTP_CHUNK + 64;
+		}
+		CALL(c, n, libssh2_channel_read(c->sftp_ch, c->sftp_in.s +
+		    c->sftp_in.len, c->sftp_in.cap - c->sftp_in.len - 1));
+		if (n == 0 && libssh2_channel_eof(c->sftp_ch)) {
+			seterr(c, "%s: SFTP: the server closed the channel",
+			    c->label);
+			return ERR_SFTP;
+		}
+		if (n < 0)
+			return seterr_lib(c, lib_to_err((int)n), "SFTP");
+		c->sftp_in.len += (size_t)n;
+	}
+}
+
+/*
+ * Send what b holds, then collect a reply for every request of b.  A batch
+ * that breaks off leaves the channel unusable (replies may still come).
+ */
+static int
+batch_run(struct sshconn *c, struct batch *b)
+{
+	size_t plen, i;
+	uint32_t id;
+	int r;
+
+	if ((r = chan_write(c, b->out.s, b->out.len)) != 0)
+		goto dead;
+	while (b->got < b->n) {
+		if ((r = chan_packet(c, &plen)) != 0)
+			goto dead;
+		r = ERR_SFTP;
+		if (plen < 5) {
+			seterr(c, "%s: SFTP: malformed reply", c->label);
+			goto dead;
+		}
+		id = get_u32((unsigned char *)c->sftp_in.s + 5);
+		for (i = 0; i < b->n; i++)
+			if (b->id[i] == id && b->rep[i].type < 0)
+				break;
+		if (i == b->n) {
+			seterr(c, "%s: SFTP: reply to no request (id %lu)",
+			    c->label, (unsigned long)id);
+			goto dead;
+		}
+		b->rep[i].type = (unsigned char)c->sftp_in.s[4];
+		b->rep[i].len = plen - 1;	/* id and what follows */
+		b->rep[i].data = xmalloc(plen);
+		memcpy(b->rep[i].data, c->sftp_in.s + 5, plen - 1);
+		b->got++;
+		if (b->secret)
+			wipe(c->sftp_in.s, 4 + plen);
+		memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
+		    c->sftp_in.len - 4 - plen);
+		c->sftp_in.len -= 4 + plen;
+	}
+	return 0;
+ dead:
+	c->sftp_dead = 1;
+	return r;
+}
+
+/* The status code of a STATUS reply; FX_FAILURE for anything else. */
+static unsigned long
+rep_status(const struct sftp_reply *rp)
+{
+	if (rp->type != FXP_STATUS || rp->len < 8)
+		return rp->type == FXP_STATUS ? FX_FAILURE : (unsigned long)-1;
+	return get_u32(rp->data + 4);
+}
+
+/*
+ * 0 if rp is an OK status (or, with want, a reply of that type), else the
+ * error set as "what path: ... (SFTP status N)".
+ */
+static int
+rep_check(struct sshconn *c, const struct sftp_reply *rp, int want,
+    const char *what, const char *path)
+{
+	unsigned long st;
+	int code;
 	char *safe;
 
-	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && c->sftp != NULL)
-		st = libssh2_sftp_last_error(c->sftp);
-	if (st == LIBSSH2_FX_NO_SUCH_FILE || st == LIBSSH2_FX_NO_SUCH_PATH)
-		code = ERR_NOTFOUND;
-	else if (st == LIBSSH2_FX_PERMISSION_DENIED ||
-	    st == LIBSSH2_FX_WRITE_PROTECT)
-		code = ERR_PERM;
-	else if (st == LIBSSH2_FX_FILE_ALREADY_EXISTS)
-		code = ERR_EXISTS;
-	else if (st == LIBSSH2_FX_FAILURE)
-		code = ERR_IO;
+	/* a HANDLE is an id and one string, nothing else */
+	if (want != 0 && rp->type == want && rp->len >= 4 &&
+	    (want != FXP_HANDLE || (rp->len >= 8 && rp->len - 8 ==
+	    get_u32(rp->data + 4) && rp->len - 8 <= 256)))
+		return 0;
+	st = rep_status(rp);
+	if (want == 0 && st == FX_OK)
+		return 0;
 	safe = str_printable(path, 300);
-	if (st != 0)
-		seterr(c, "%s %s: %s (SFTP status %lu)", what, safe,
-		    err_str(code), st);
+	if (st == (unsigned long)-1) {
+		seterr(c, "%s %s: SFTP: unexpected reply (type %d)", what,
+		    safe, rp->type);
+		free(safe);
+		return ERR_SFTP;
+	}
+	if (st == FX_NO_SUCH_FILE)
+		code = ERR_NOTFOUND;
+	else if (st == FX_PERMISSION_DENIED)
+		code = ERR_PERM;
+	else if (st == FX_FAILURE || st == FX_OK || st == FX_EOF)
+		code = ERR_IO;
 	else
-		seterr_lib(c, code, what);
+		code = ERR_SFTP;
+	seterr(c, "%s %s: %s (SFTP status %lu)", what, safe, err_str(code),
+	    st);
 	free(safe);
 	return code;
+}
+
+/* The SFTP channel, started on first use: INIT, VERSION, extensions. */
+static int
+sftp_ready(struct sshconn *c)
+{
+	struct batch b;
+	const unsigned char *p, *name, *val;
+	size_t n, plen, nl, vl;
+	int r;
+
+	if (c->sftp_dead) {
+		seterr(c, "%s: SFTP: the channel broke off earlier", c->label);
+		return ERR_SFTP;
+	}
+	if (c->sftp_ch != NULL)
+		return 0;
+	CALLP(c, c->sftp_ch, libssh2_channel_open_session(c->s));
+	if (c->sftp_ch == NULL)
+		return seterr_lib(c, ERR_SFTP, "start SFTP");
+	libssh2_channel_handle_extended_data2(c->sftp_ch,
+	    LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
+	CALL(c, r, libssh2_channel_subsystem(c->sftp_ch, "sftp"));
+	if (r != 0) {
+		seterr_lib(c, ERR_SFTP, "start SFTP");
+		goto fail;
+	}
+	batch_init(&b, 0);
+	put_u32(&b.out, 5);
+	strbuf_add(&b.out, &(unsigned char){ FXP_INIT }, 1);
+	put_u32(&b.out, 3);
+	r = chan_write(c, b.out.s, b.out.len);
+	batch_clear(&b);
+	if (r != 0 || (r = chan_packet(c, &plen)) != 0)
+		goto fail;
+	p = (unsigned char *)c->sftp_in.s + 4;
+	if (p[0] != FXP_VERSION || plen < 5 || get_u32(p + 1) < 3) {
+		seterr(c, "%s: SFTP: the server does not speak version 3",
+		    c->label);
+		r = ERR_SFTP;
+		goto fail;
+	}
+	p += 5;
+	n = plen - 5;
+	while (get_str(&p, &n, &name, &nl) == 0 &&
+	    get_str(&p, &n, &val, &vl) == 0) {
+		if (nl == 17 && memcmp(name, "fsync@openssh.com", 17) == 0)
+			c->sftp_fsync = 1;
+	}
+	memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
+	    c->sftp_in.len - 4 - plen);
+	c->sftp_in.len -= 4 + plen;
+	return 0;
+ fail:
+	libssh2_channel_free(c->sftp_ch);
+	c->sftp_ch = NULL;
+	return r;
+}
+
+/* Start an operation: a fresh deadline and the SFTP channel. */
+static int
+sftp_begin(struct sshconn *c)
+{
+	set_deadline(c, 0);
+	return sftp_ready(c);
+}
+
+static void
+attrs_to_stat(const unsigned char *p, size_t n, struct sshconn_stat *st)
+{
+	uint32_t fl;
+
+	memset(st, 0, sizeof(*st));
+	if (n < 4)
+		return;
+	fl = get_u32(p);
+	p += 4;
+	n -= 4;
+	if ((fl & ATTR_SIZE) && n >= 8) {
+		st->size = (unsigned long long)get_u32(p) << 32 |
+		    get_u32(p + 4);
+		p += 8;
+		n -= 8;
+	}
+	if ((fl & ATTR_UIDGID) && n >= 8) {
+		st->uid = get_u32(p);
+		st->gid = get_u32(p + 4);
+		p += 8;
+		n -= 8;
+	}
+	if ((fl & ATTR_PERMISSIONS) && n >= 4)
+		st->mode = get_u32(p);
+	st->is_dir = (st->mode & 0170000) == 0040000;
+	st->is_reg = (st->mode & 0170000) == 0100000;
+}
+
+int
+sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs)
+{
+	struct batch b;
+	size_t i, k, m;
+	int r = 0;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	for (k = 0; k < n && r == 0; k += m) {
+		m = n - k < SFTP_BATCH ? n - k : SFTP_BATCH;
+		batch_init(&b, 0);
+		for (i = 0; i < m; i++)
+			req_path(c, &b, FXP_STAT, paths[k + i]);
+		/* backwards: the first failure's message is the one left */
+		if ((r = batch_run(c, &b)) == 0) {
+			for (i = m; i-- > 0;) {
+				rcs[k + i] = rep_check(c, &b.rep[i], FXP_ATTRS,
+				    "stat", paths[k + i]);
+				if (rcs[k + i] == 0)
+					attrs_to_stat(b.rep[i].data + 4,
+					    b.rep[i].len - 4, &st[k + i]);
+			}
+		}
+		batch_clear(&b);
+	}
+	return r;
 }
 
 int
 sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st)
 {
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int r;
+	int r, rc = 0;
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	if ((r = sshconn_stat_many(c, &path, 1, st, &rc)) != 0)
 		return r;
-	CALL(c, r, libssh2_sftp_stat_ex(c->sftp, path,
-	    (unsigned int)strlen(path), LIBSSH2_SFTP_STAT, &a));
-	if (r != 0)
-		return sftp_err(c, r, "stat", path);
-	memset(st, 0, sizeof(*st));
-	st->uid = a.uid;
-	st->gid = a.gid;
-	st->mode = a.permissions;
-	st->size = a.filesize;
-	st->is_dir = LIBSSH2_SFTP_S_ISDIR(a.permissions);
-	st->is_reg = LIBSSH2_SFTP_S_ISREG(a.permissions);
-	return 0;
+	return rc;
 }
 
-static int
-read_all(struct sshconn *c, LIBSSH2_SFTP_HANDLE *h, size_t max,
-    struct strbuf *b)
+/* OPEN with pflags and (when creating) permissions; index in b. */
+static size_t
+req_open(struct sshconn *c, struct batch *b, const char *path,
+    uint32_t pflags, unsigned long mode)
 {
-	char buf[16384];
-	ssize_t n;
-	int r = 0;
+	size_t start = b->out.len, i = req_begin(c, b, FXP_OPEN);
 
-	for (;;) {
-		CALL(c, n, libssh2_sftp_read(h, buf, sizeof(buf)));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			r = sftp_err(c, (int)n, "read", "file");
-			break;
-		}
-		if (b->len + (size_t)n > max) {
-			r = ERR_TOOBIG;
-			break;
-		}
-		strbuf_add(b, buf, (size_t)n);
+	put_str(&b->out, path, strlen(path));
+	put_u32(&b->out, pflags);
+	if (pflags & FXF_CREAT) {
+		put_u32(&b->out, ATTR_PERMISSIONS);
+		put_u32(&b->out, (uint32_t)(mode & 07777));
+	} else {
+		put_u32(&b->out, 0);
 	}
-	wipe(buf, sizeof(buf));
-	return r;
+	req_end(b, start);
+	return i;
+}
+
+/* Close a handle from an OPEN reply (its own round trip). */
+static void
+close_handle(struct sshconn *c, const struct sftp_reply *h)
+{
+	struct batch b;
+
+	batch_init(&b, 0);
+	req_handle(c, &b, FXP_CLOSE, h);
+	batch_run(c, &b);
+	batch_clear(&b);
 }
 
 int
 sshconn_read_file(struct sshconn *c, const char *path, size_t max,
     int secret, char **buf, size_t *len)
 {
-	LIBSSH2_SFTP_HANDLE *h;
-	struct strbuf b;
-	int r, r2;
+	struct batch ob, b;
+	struct strbuf out;
+	const unsigned char *p, *d;
+	size_t i, n, dl, nreq, off = 0, ask;
+	int r, done = 0, closed = 0;
+	uint64_t at;
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	if ((r = sftp_begin(c)) != 0)
 		return r;
-	CALLP(c, h, libssh2_sftp_open_ex(c->sftp, path,
-	    (unsigned int)strlen(path), LIBSSH2_FXF_READ, 0,
-	    LIBSSH2_SFTP_OPENFILE));
-	if (h == NULL)
-		return sftp_err(c, LIBSSH2_ERROR_SFTP_PROTOCOL, "open", path);
-	strbuf_init(&b);
+	batch_init(&ob, 0);
+	req_open(c, &ob, path, FXF_READ, 0);
+	if ((r = batch_run(c, &ob)) == 0)
+		r = rep_check(c, &ob.rep[0], FXP_HANDLE, "open", path);
+	if (r != 0) {
+		batch_clear(&ob);
+		return r;
+	}
+	strbuf_init(&out);
 	/* a secret is read into one buffer sized for it: no copies left */
 	if (secret && max < 1024 * 1024) {
-		b.s = xrealloc(b.s, max + 1);
-		b.cap = max + 1;
+		out.s = xrealloc(out.s, max + 1);
+		out.cap = max + 1;
 	}
-	r = read_all(c, h, max, &b);
-	CALL(c, r2, libssh2_sftp_close_handle(h));
+	/*
+	 * READs for max + 1 bytes (one more tells a file too large) in
+	 * batches; the batch that covers them all also closes the handle.
+	 */
+	while (r == 0 && !done) {
+		batch_init(&b, secret);
+		for (nreq = 0, at = off; nreq < SFTP_BATCH - 1 &&
+		    at < (uint64_t)max + 1; nreq++, at += ask) {
+			size_t start = b.out.len;
+
+			ask = (size_t)((uint64_t)max + 1 - at < SFTP_CHUNK ?
+			    (uint64_t)max + 1 - at : SFTP_CHUNK);
+			req_begin(c, &b, FXP_READ);
+			put_str(&b.out, ob.rep[0].data + 8,
+			    ob.rep[0].len - 8);
+			put_u64(&b.out, at);
+			put_u32(&b.out, (uint32_t)ask);
+			req_end(&b, start);
+		}
+		if (at >= (uint64_t)max + 1) {
+			req_handle(c, &b, FXP_CLOSE, &ob.rep[0]);
+			closed = 1;
+		}
+		if ((r = batch_run(c, &b)) != 0) {
+			batch_clear(&b);
+			break;
+		}
+		for (i = 0; i < nreq && r == 0; i++) {
+			ask = (size_t)((uint64_t)max + 1 - off < SFTP_CHUNK ?
+			    (uint64_t)max + 1 - off : SFTP_CHUNK);
+			if (done) {
+				/* after the end, only more ends */
+				if (b.rep[i].type != FXP_STATUS ||
+				    rep_status(&b.rep[i]) != FX_EOF) {
+					seterr(c, "read %s: the server "
+					    "answered a short read", path);
+					r = ERR_SFTP;
+				}
+				continue;
+			}
+			if (b.rep[i].type == FXP_STATUS &&
+			    rep_status(&b.rep[i]) == FX_EOF) {
+				done = 1;
+				continue;
+			}
+			if ((r = rep_check(c, &b.rep[i], FXP_DATA, "read",
+			    path)) != 0)
+				break;
+			p = b.rep[i].data + 4;
+			n = b.rep[i].len - 4;
+			if (get_str(&p, &n, &d, &dl) != 0 || dl > ask) {
+				seterr(c, "read %s: malformed reply", path);
+				r = ERR_SFTP;
+				break;
+			}
+			if (out.len + dl > max) {
+				r = ERR_TOOBIG;
+				break;
+			}
+			strbuf_add(&out, d, dl);
+			off += dl;
+			if (dl < ask)
+				done = 1;
+		}
+		if (r == 0 && !done && closed)
+			r = ERR_TOOBIG;
+		batch_clear(&b);
+	}
+	if (!closed)
+		close_handle(c, &ob.rep[0]);
+	batch_clear(&ob);
 	if (r == ERR_TOOBIG)
 		seterr(c, "%s: larger than %zu bytes", path, max);
 	if (r != 0) {
-		freezero(b.s, b.cap);
+		freezero(out.s, out.cap);
 		return r;
 	}
-	*len = b.len;
-	*buf = strbuf_steal(&b);
+	*len = out.len;
+	*buf = strbuf_steal(&out);
 	return 0;
 }
 
-static int
-write_all(struct sshconn *c, LIBSSH2_SFTP_HANDLE *h, const char *p,
-    size_t len)
+/*
+ * Create files[0..n) (O_CREAT|O_EXCL, with their mode from the first
+ * byte), then for each: its owner, its bytes, fsync, close.  Two round
+ * trips for all.  A file with replace set whose creation fails is removed
+ * and created once more (a leftover of an earlier, killed try).  If any
+ * file fails, every file created here is removed again.  Returns the first
+ * failure.
+ */
+int
+sshconn_write_new_many(struct sshconn *c, const struct sshconn_newfile *f,
+    size_t n)
 {
-	ssize_t n;
+	struct batch ob, b, rb;
+	size_t i, k, off, m, *first, *cnt;
+	int r, rc = 0, *frc;
 
-	while (len > 0) {
-		CALL(c, n, libssh2_sftp_write(h, p, len));
-		if (n < 0)
-			return (int)n;
-		p += n;
-		len -= (size_t)n;
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&ob, 0);
+	for (i = 0; i < n; i++)
+		req_open(c, &ob, f[i].path, FXF_WRITE | FXF_CREAT | FXF_EXCL,
+		    f[i].mode);
+	if ((r = batch_run(c, &ob)) != 0) {
+		batch_clear(&ob);
+		return r;
 	}
-	return 0;
-}
-
-static int
-fill_new(struct sshconn *c, LIBSSH2_SFTP_HANDLE *h, const char *path,
-    const void *buf, size_t len, long uid, long gid)
-{
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int r;
-
-	if (uid >= 0) {
-		memset(&a, 0, sizeof(a));
-		a.flags = LIBSSH2_SFTP_ATTR_UIDGID;
-		a.uid = (unsigned long)uid;
-		a.gid = (unsigned long)(gid >= 0 ? gid : 0);
-		CALL(c, r, libssh2_sftp_fsetstat(h, &a));
-		if (r != 0)
-			return sftp_err(c, r, "chown", path);
+	first = xcalloc(n + 1, sizeof(*first));
+	cnt = xcalloc(n + 1, sizeof(*cnt));
+	frc = xcalloc(n + 1, sizeof(*frc));
+	for (i = 0; i < n; i++) {
+		if ((frc[i] = rep_check(c, &ob.rep[i], FXP_HANDLE, "create",
+		    f[i].path)) == 0 || !f[i].replace)
+			continue;
+		/* a leftover of an earlier try: removed, created once more */
+		batch_init(&rb, 0);
+		req_path(c, &rb, FXP_REMOVE, f[i].path);
+		req_open(c, &rb, f[i].path, FXF_WRITE | FXF_CREAT | FXF_EXCL,
+		    f[i].mode);
+		if (batch_run(c, &rb) == 0 && rep_check(c, &rb.rep[1],
+		    FXP_HANDLE, "create", f[i].path) == 0) {
+			free(ob.rep[i].data);
+			ob.rep[i] = rb.rep[1];
+			rb.rep[1].data = NULL;
+			frc[i] = 0;
+		} else {
+			/* the first answer is the one to tell */
+			rep_check(c, &ob.rep[i], FXP_HANDLE, "create",
+			    f[i].path);
+		}
+		batch_clear(&rb);
 	}
-	if (len == 0)
-		return 0;	/* nothing to make durable */
-	if ((r = write_all(c, h, buf, len)) != 0)
-		return sftp_err(c, r, "write", path);
-	/* fsync@openssh.com; servers without it just keep the data cached */
-	CALL(c, r, libssh2_sftp_fsync(h));
-	return 0;
+	batch_init(&b, 1);
+	for (i = 0, off = 0; i < n; i++)
+		off += f[i].len + 192 + 4 * ob.rep[i].len +
+		    (f[i].len / SFTP_CHUNK + 1) * (ob.rep[i].len + 32);
+	batch_reserve(&b, off);
+	for (i = 0; i < n; i++) {
+		first[i] = b.n;
+		if (frc[i] != 0)
+			continue;
+		if (f[i].uid >= 0) {
+			size_t start = b.out.len;
+
+			k = req_begin(c, &b, FXP_FSETSTAT);
+			b.what[k] = "chown";
+			put_str(&b.out, ob.rep[i].data + 8,
+			    ob.rep[i].len - 8);
+			put_u32(&b.out, ATTR_UIDGID);
+			put_u32(&b.out, (uint32_t)f[i].uid);
+			put_u32(&b.out, (uint32_t)(f[i].gid >= 0 ?
+			    f[i].gid : 0));
+			req_end(&b, start);
+		}
+		for (off = 0; off < f[i].len; off += m) {
+			size_t start = b.out.len;
+
+			m = f[i].len - off < SFTP_CHUNK ? f[i].len - off :
+			    SFTP_CHUNK;
+			k = req_begin(c, &b, FXP_WRITE);
+			b.what[k] = "write";
+			put_str(&b.out, ob.rep[i].data + 8,
+			    ob.rep[i].len - 8);
+			put_u64(&b.out, off);
+			put_str(&b.out, (const char *)f[i].buf + off, m);
+			req_end(&b, start);
+		}
+		/* fsync@openssh.com; servers without it keep data cached */
+		if (f[i].len > 0 && c->sftp_fsync) {
+			size_t start = b.out.len;
+
+			k = req_begin(c, &b, FXP_EXTENDED);
+			b.what[k] = "fsync";
+			put_str(&b.out, "fsync@openssh.com", 17);
+			put_str(&b.out, ob.rep[i].data + 8,
+			    ob.rep[i].len - 8);
+			req_end(&b, start);
+		}
+		k = req_handle(c, &b, FXP_CLOSE, &ob.rep[i]);
+		b.what[k] = "close";
+		cnt[i] = b.n - first[i];
+	}
+	if ((r = batch_run(c, &b)) != 0) {
+		rc = r;
+		goto out;
+	}
+	/* backwards: the first failure's message is the one left */
+	batch_init(&rb, 0);
+	for (i = n; i-- > 0;) {
+		for (k = first[i]; frc[i] == 0 && k < first[i] + cnt[i]; k++)
+			frc[i] = rep_check(c, &b.rep[k], 0, b.what[k],
+			    f[i].path);
+		if (frc[i] != 0)
+			rc = frc[i];
+	}
+	/* all or nothing: every file made here goes if one failed */
+	for (i = 0; rc != 0 && i < n; i++)
+		if (cnt[i] > 0)
+			req_path(c, &rb, FXP_REMOVE, f[i].path);
+	if (rb.n > 0) {
+		/* what failed stays the message */
+		char keep[sizeof(c->err)];
+
+		memcpy(keep, c->err, sizeof(keep));
+		batch_run(c, &rb);
+		memcpy(c->err, keep, sizeof(keep));
+	}
+	batch_clear(&rb);
+ out:
+	batch_clear(&b);
+	batch_clear(&ob);
+	free(first);
+	free(cnt);
+	free(frc);
+	return rc;
 }
 
 int
 sshconn_write_new(struct sshconn *c, const char *path, const void *buf,
     size_t len, unsigned long mode, long uid, long gid)
 {
-	LIBSSH2_SFTP_HANDLE *h;
-	int r, r2;
+	struct sshconn_newfile f = { path, buf, len, mode, uid, gid, 0 };
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	return sshconn_write_new_many(c, &f, 1);
+}
+
+int
+sshconn_try_create(struct sshconn *c, const char *path)
+{
+	struct batch b;
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
 		return r;
-	CALLP(c, h, libssh2_sftp_open_ex(c->sftp, path,
-	    (unsigned int)strlen(path), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT |
-	    LIBSSH2_FXF_EXCL, (long)mode, LIBSSH2_SFTP_OPENFILE));
-	if (h == NULL)
-		return sftp_err(c, LIBSSH2_ERROR_SFTP_PROTOCOL, "create", path);
-	r = fill_new(c, h, path, buf, len, uid, gid);
-	CALL(c, r2, libssh2_sftp_close_handle(h));
-	if (r == 0 && r2 != 0)
-		r = sftp_err(c, r2, "close", path);
-	if (r != 0) {
-		CALL(c, r2, libssh2_sftp_unlink_ex(c->sftp, path,
-		    (unsigned int)strlen(path)));
+	batch_init(&b, 0);
+	req_open(c, &b, path, FXF_WRITE | FXF_CREAT | FXF_EXCL, 0600);
+	if ((r = batch_run(c, &b)) == 0 &&
+	    (r = rep_check(c, &b.rep[0], FXP_HANDLE, "create", path)) == 0) {
+		struct batch cb;
+
+		batch_init(&cb, 0);
+		req_handle(c, &cb, FXP_CLOSE, &b.rep[0]);
+		req_path(c, &cb, FXP_REMOVE, path);
+		if ((r = batch_run(c, &cb)) == 0 &&
+		    (r = rep_check(c, &cb.rep[0], 0, "close", path)) == 0)
+			r = rep_check(c, &cb.rep[1], 0, "remove", path);
+		batch_clear(&cb);
 	}
+	batch_clear(&b);
 	return r;
 }
 
 int
 sshconn_check_readable(struct sshconn *c, const char *path)
 {
-	LIBSSH2_SFTP_HANDLE *h;
+	struct batch b;
 	int r;
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	if ((r = sftp_begin(c)) != 0)
 		return r;
-	CALLP(c, h, libssh2_sftp_open_ex(c->sftp, path,
-	    (unsigned int)strlen(path), LIBSSH2_FXF_READ, 0,
-	    LIBSSH2_SFTP_OPENFILE));
-	if (h == NULL)
-		return sftp_err(c, LIBSSH2_ERROR_SFTP_PROTOCOL, "open", path);
-	CALL(c, r, libssh2_sftp_close_handle(h));
-	return 0;
+	batch_init(&b, 0);
+	req_open(c, &b, path, FXF_READ, 0);
+	if ((r = batch_run(c, &b)) == 0 &&
+	    (r = rep_check(c, &b.rep[0], FXP_HANDLE, "open", path)) == 0)
+		close_handle(c, &b.rep[0]);
+	batch_clear(&b);
+	return r;
+}
+
+int
+sshconn_rename_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs)
+{
+	struct batch b;
+	size_t i, start;
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		start = b.out.len;
+		req_begin(c, &b, FXP_RENAME);
+		put_str(&b.out, from[i], strlen(from[i]));
+		put_str(&b.out, to[i], strlen(to[i]));
+		req_end(&b, start);
+	}
+	/*
+	 * Plain version 3 RENAME, never replacing (no posix-rename); the
+	 * server does them in order.  Backwards: the first failure's message
+	 * is the one left.
+	 */
+	if ((r = batch_run(c, &b)) == 0)
+		for (i = n; i-- > 0;)
+			rcs[i] = rep_check(c, &b.rep[i], 0, "rename", from[i]);
+	batch_clear(&b);
+	return r;
 }
 
 int
 sshconn_rename(struct sshconn *c, const char *from, const char *to)
 {
-	int r;
+	int r, rc = 0;
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	if ((r = sshconn_rename_many(c, &from, &to, 1, &rc)) != 0)
 		return r;
-	/* no OVERWRITE: servers past version 3 keep the same meaning */
-	CALL(c, r, libssh2_sftp_rename_ex(c->sftp, from,
-	    (unsigned int)strlen(from), to, (unsigned int)strlen(to),
-	    LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE));
-	if (r != 0)
-		return sftp_err(c, r, "rename", from);
-	return 0;
+	return rc;
 }
 
 int
 sshconn_unlink(struct sshconn *c, const char *path)
 {
+	struct batch b;
 	int r;
 
-	set_deadline(c, 0);
-	if ((r = sftp_ready(c)) != 0)
+	if ((r = sftp_begin(c)) != 0)
 		return r;
-	CALL(c, r, libssh2_sftp_unlink_ex(c->sftp, path,
-	    (unsigned int)strlen(path)));
-	if (r != 0)
-		return sftp_err(c, r, "remove", path);
-	return 0;
+	batch_init(&b, 0);
+	req_path(c, &b, FXP_REMOVE, path);
+	if ((r = batch_run(c, &b)) == 0)
+		r = rep_check(c, &b.rep[0], 0, "remove", path);
+	batch_clear(&b);
+	return r;
 }

@@ -105,6 +105,13 @@ struct sshconn_stat {
 
 /* stat over SFTP (follows links).  ERR_NOTFOUND if it does not exist. */
 int sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st);
+/*
+ * stat of paths[0..n) in one round trip: 0 when the server answered, each
+ * path's result in rcs[i] (0, ERR_NOTFOUND, ...) and st[i]; the message of
+ * the first failing path in sshconn_errmsg().
+ */
+int sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs);
 
 /*
  * Read a whole regular file of at most max bytes over SFTP into a new
@@ -124,6 +131,28 @@ int sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 int sshconn_write_new(struct sshconn *c, const char *path, const void *buf,
     size_t len, unsigned long mode, long uid, long gid);
 
+struct sshconn_newfile {
+	const char *path;
+	const void *buf;
+	size_t len;
+	unsigned long mode;
+	long uid, gid;		/* uid < 0: the owner is not set */
+	int replace;		/* one already there (an earlier, killed
+				 * try's) is removed and made anew */
+};
+/*
+ * sshconn_write_new for files[0..n) in two round trips for all; if one
+ * fails, none is left (every file created here is removed again).
+ */
+int sshconn_write_new_many(struct sshconn *c, const struct sshconn_newfile *f,
+    size_t n);
+
+/*
+ * Create path (must not exist, 0600) and remove it again: the directory
+ * takes a new file.  Two round trips.
+ */
+int sshconn_try_create(struct sshconn *c, const char *path);
+
 /* 0 if path can be opened for reading (nothing is read). */
 int sshconn_check_readable(struct sshconn *c, const char *path);
 
@@ -136,6 +165,13 @@ int sshconn_unlink(struct sshconn *c, const char *path);
  * exists fails, and no file is ever lost or half-replaced.
  */
 int sshconn_rename(struct sshconn *c, const char *from, const char *to);
+/*
+ * from[i] to to[i] for i in [0, n), sent together and done by the server
+ * in order, each whether or not the one before worked: 0 when the server
+ * answered, each result in rcs[i]; the first failure's message kept.
+ */
+int sshconn_rename_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs);
 
 /* Close and free; accepts NULL. */
 void sshconn_close(struct sshconn *c);

@@ -500,6 +500,85 @@ test_leaf_client(void **state)
 	pki_cert_free(leaf);
 }
 
+/*
+ * crypto/leafcert.c: a client certificate from the template is, with its
+ * serial and validity, the certificate pki_cert_make_leaf writes, byte for
+ * byte up to the signature; the signature verifies under the CA, for an
+ * RSA CA (ca) and an EC CA (ca2), P-256 and P-384 leaf keys; a key that is
+ * not EC is refused (ERR_INVAL) and a CA key of another CA (ERR_MISMATCH).
+ */
+static void
+test_leafmaker(void **state)
+{
+	struct fix *f = *state;
+	const struct pki_cert *cas[2] = { f->ca, f->ca2 };
+	const struct pki_key *cakeys[2] = { f->ca_key, f->ca2_key };
+	struct pki_key *k384 = gen("ec:P-384"), *keys[2];
+	struct pki_leafmaker *m = NULL;
+	struct pki_cert *fast, *slow = NULL;
+	unsigned char *d1 = NULL, *d2 = NULL;
+	char *pem = NULL, cn[64];
+	size_t len = 0, i, j;
+	X509 *xf, *xs;
+	int n1, n2;
+
+	keys[0] = f->leaf_key;
+	keys[1] = k384;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pki_leafmaker_new(cas[i], cakeys[i], 365, &m),
+		    0);
+		for (j = 0; j < 2; j++) {
+			assert_int_equal(pki_leafmaker_pem(m, keys[j],
+			    "/C=US/O=EnterpriseDB Corporation/CN=agent42", &pem,
+			    &len), 0);
+			assert_int_equal(strlen(pem), len);
+			assert_int_equal(pki_cert_from_pem(pem, len, &fast), 0);
+			pki_cert_cn(fast, cn, sizeof(cn));
+			assert_string_equal(cn, "agent42");
+			assert_int_equal(pki_key_matches_cert(keys[j], fast), 1);
+			assert_int_equal(pki_cert_verify(fast, cas[i], NULL, 0,
+			    NULL, NULL, 0), 0);
+			/* the long way, with the same serial and validity */
+			assert_int_equal(pki_cert_make_leaf(cas[i], cakeys[i],
+			    keys[j], PKI_LEAF_CLIENT, "/C=US/O=EnterpriseDB "
+			    "Corporation/CN=agent42", NULL, 0, 365, &slow), 0);
+			xf = x509_of(fast);
+			xs = x509_of(slow);
+			assert_true(X509_set_serialNumber(xs,
+			    X509_get_serialNumber(xf)));
+			assert_true(X509_set1_notBefore(xs,
+			    X509_get0_notBefore(xf)));
+			assert_true(X509_set1_notAfter(xs,
+			    X509_get0_notAfter(xf)));
+			n1 = i2d_re_X509_tbs(xf, &d1);
+			n2 = i2d_re_X509_tbs(xs, &d2);
+			assert_true(n1 > 0);
+			assert_int_equal(n1, n2);
+			assert_memory_equal(d1, d2, (size_t)n1);
+			assert_int_equal(X509_get_signature_nid(xf),
+			    X509_get_signature_nid(xs));
+			OPENSSL_free(d1);
+			OPENSSL_free(d2);
+			d1 = d2 = NULL;
+			X509_free(xf);
+			X509_free(xs);
+			pki_cert_free(fast);
+			pki_cert_free(slow);
+			free(pem);
+		}
+		/* an RSA key is not for the template */
+		assert_int_equal(pki_leafmaker_pem(m, f->ca_key, "/CN=agent1",
+		    &pem, &len), ERR_INVAL);
+		assert_null(pem);
+		pki_leafmaker_free(m);
+		m = NULL;
+	}
+	assert_int_equal(pki_leafmaker_new(f->ca, f->ca2_key, 365, &m),
+	    ERR_MISMATCH);
+	assert_null(m);
+	pki_key_free(k384);
+}
+
 static void
 check_client_verify(const struct fix *f, const struct pki_cert *leaf)
 {
@@ -1006,20 +1085,18 @@ test_ec_key_pem_matches_encoder(void **state)
 
 /*
  * crypto/hmacfetch.c: HMAC_Init_ex called the way libssh2 and libpq call
- * it (a built-in digest) goes through the digest fetched once, and still
- * computes RFC 4231's test case 2.
+ * it with a built-in digest other than SHA-256 goes through the digest
+ * fetched once, and still computes RFC 2202's HMAC-SHA1 test case 2.
  */
 static void
 test_hmac_fetched_digest(void **state)
 {
-	static const unsigned char want[32] = {
-		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e,
-		0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
-		0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
-		0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+	static const unsigned char want[20] = {
+		0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74,
+		0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79,
 	};
 	const char *msg = "what do ya want for nothing?";
-	unsigned char out[32];
+	unsigned char out[20];
 	unsigned int outlen = 0;
 	unsigned long before = pki_hmac_fetch_count();
 	HMAC_CTX *c = HMAC_CTX_new();
@@ -1027,18 +1104,115 @@ test_hmac_fetched_digest(void **state)
 
 	assert_non_null(c);
 	for (i = 0; i < 3; i++) {	/* a new key each time, as per packet */
-		assert_true(HMAC_Init_ex(c, "Jefe", 4, EVP_sha256(), NULL));
+		assert_true(HMAC_Init_ex(c, "Jefe", 4, EVP_sha1(), NULL));
 		assert_true(HMAC_Update(c, (const unsigned char *)msg,
 		    strlen(msg)));
 		assert_true(HMAC_Final(c, out, &outlen));
-		assert_int_equal(outlen, 32);
-		assert_memory_equal(out, want, 32);
+		assert_int_equal(outlen, 20);
+		assert_memory_equal(out, want, 20);
 	}
 	HMAC_CTX_free(c);
 #ifdef PEMROTATE_OPENSSL_SHIMS
 	assert_int_equal(pki_hmac_fetch_count() - before, 3);
 #else
 	assert_int_equal(pki_hmac_fetch_count() - before, 0);
+#endif
+}
+
+/* HMAC-SHA256 by OpenSSL's EVP_MAC, which never calls HMAC_Init_ex. */
+static void
+hmac_ref(const unsigned char *key, size_t klen, const unsigned char *msg,
+    size_t mlen, unsigned char out[32])
+{
+	size_t outlen = 0;
+
+	assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key,
+	    klen, msg, mlen, out, 32, &outlen));
+	assert_int_equal(outlen, 32);
+}
+
+/*
+ * HMAC-SHA256 computed by the shim equals OpenSSL's for keys of 0 to 200
+ * bytes (past a block: hashed first) and messages of 0 to 300 bytes fed in
+ * uneven pieces, on more contexts at once than the shim keeps (the rest
+ * are OpenSSL's); a finalized context is reset by a NULL key, a copy goes
+ * on from where its source was, get_md and size answer for a context the
+ * shim computes, and a context keyed with another digest leaves the shim.
+ */
+static void
+test_hmac_sha256_fast(void **state)
+{
+	static const size_t klens[] = { 0, 1, 20, 63, 64, 65, 200 };
+	enum { NCTX = 12, NK = sizeof(klens) / sizeof(klens[0]) };
+	unsigned char key[200], msg[300], want[32], out[32], mid[32];
+	HMAC_CTX *c[NCTX], *d;
+	unsigned long f0 = pki_hmac_fast_count();
+	unsigned int outlen;
+	size_t i, k, m, off, step;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 3);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)(i * 13 + 1);
+	for (i = 0; i < NCTX; i++)
+		assert_non_null(c[i] = HMAC_CTX_new());
+	for (k = 0; k < NK; k++) {
+		for (m = 0; m <= sizeof(msg); m += 37) {
+			hmac_ref(key, klens[k], msg, m, want);
+			for (i = 0; i < NCTX; i++) {	/* all keyed, then fed */
+				assert_true(HMAC_Init_ex(c[i], key,
+				    (int)klens[k], EVP_sha256(), NULL));
+				assert_int_equal(HMAC_size(c[i]), 32);
+			}
+			for (i = 0; i < NCTX; i++) {
+				step = 1 + i * 5;
+				for (off = 0; off < m; off += step)
+					assert_true(HMAC_Update(c[i], msg + off,
+					    m - off < step ? m - off : step));
+			}
+			for (i = 0; i < NCTX; i++) {
+				outlen = 0;
+				assert_true(HMAC_Final(c[i], out, &outlen));
+				assert_int_equal(outlen, 32);
+				assert_memory_equal(out, want, 32);
+			}
+		}
+	}
+	for (i = 2; i < NCTX; i++)
+		HMAC_CTX_free(c[i]);
+	/* after Final, a NULL key starts the same key's next message */
+	hmac_ref(key, 20, msg, 10, want);
+	assert_true(HMAC_Init_ex(c[0], key, 20, EVP_sha256(), NULL));
+	assert_true(HMAC_Update(c[0], msg, 5));
+	assert_true(HMAC_Final(c[0], out, NULL));
+	assert_true(HMAC_Init_ex(c[0], NULL, 0, NULL, NULL));
+	assert_true(HMAC_Update(c[0], msg, 10));
+	assert_true(HMAC_Final(c[0], out, NULL));
+	assert_memory_equal(out, want, 32);
+	assert_ptr_equal(HMAC_CTX_get_md(c[0]), EVP_sha256());
+	/* a copy made half-way finishes the same message */
+	assert_true(HMAC_Init_ex(c[0], NULL, 0, NULL, NULL));
+	assert_true(HMAC_Update(c[0], msg, 4));
+	assert_non_null(d = HMAC_CTX_new());
+	assert_true(HMAC_CTX_copy(d, c[0]));
+	assert_true(HMAC_Update(d, msg + 4, 6));
+	assert_true(HMAC_Final(d, mid, NULL));
+	assert_memory_equal(mid, want, 32);
+	HMAC_CTX_free(d);
+	/* reset, then keyed with SHA-1: OpenSSL's again, its own size */
+	assert_int_equal(HMAC_CTX_reset(c[1]), 1);
+	assert_true(HMAC_Init_ex(c[1], key, 20, EVP_sha1(), NULL));
+	assert_int_equal(HMAC_size(c[1]), 20);
+	assert_true(HMAC_Update(c[1], msg, 10));
+	outlen = 0;
+	assert_true(HMAC_Final(c[1], out, &outlen));
+	assert_int_equal(outlen, 20);
+	HMAC_CTX_free(c[0]);
+	HMAC_CTX_free(c[1]);
+#ifdef PEMROTATE_OPENSSL_SHIMS
+	assert_true(pki_hmac_fast_count() - f0 > 0);
+#else
+	assert_int_equal(pki_hmac_fast_count() - f0, 0);
 #endif
 }
 
@@ -1201,6 +1375,8 @@ main(void)
 		cmocka_unit_test(test_ed25519_sign),
 		cmocka_unit_test(test_ec_key_pem_matches_encoder),
 		cmocka_unit_test(test_hmac_fetched_digest),
+		cmocka_unit_test(test_hmac_sha256_fast),
+		cmocka_unit_test(test_leafmaker),
 		cmocka_unit_test(test_hmac_key_reuse),
 		cmocka_unit_test(test_rand_buffered),
 	};
