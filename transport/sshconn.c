@@ -1092,6 +1092,23 @@ chan_packet(struct sshconn *c, size_t *plen)
 }
 
 /*
+ * Nothing left over (the server answers only what was asked): the input
+ * buffer goes, so a session kept between phases holds none (1000 sessions
+ * would hold 32 MB).
+ */
+static void
+in_release(struct sshconn *c, int secret)
+{
+	if (c->sftp_in.len > 0 || c->sftp_in.s == NULL)
+		return;
+	if (secret)
+		wipe(c->sftp_in.s, c->sftp_in.cap);
+	free(c->sftp_in.s);
+	c->sftp_in.s = NULL;
+	c->sftp_in.cap = 0;
+}
+
+/*
  * Send what b holds, then collect a reply for every request of b.  A batch
  * that breaks off leaves the channel unusable (replies may still come).
  */
@@ -1132,6 +1149,7 @@ batch_run(struct sshconn *c, struct batch *b)
 		    c->sftp_in.len - 4 - plen);
 		c->sftp_in.len -= 4 + plen;
 	}
+	in_release(c, b->secret);
 	return 0;
  dead:
 	c->sftp_dead = 1;
@@ -1238,6 +1256,7 @@ sftp_ready(struct sshconn *c)
 	memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
 	    c->sftp_in.len - 4 - plen);
 	c->sftp_in.len -= 4 + plen;
+	in_release(c, 0);
 	return 0;
  fail:
 	libssh2_channel_free(c->sftp_ch);
