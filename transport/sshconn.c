@@ -24,6 +24,7 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/sftpwire.h"
 
 #define SSHCONN_DEFAULT_TIMEOUT	30000
 #define SSHCONN_DEFAULT_MAX	(64 * 1024)
@@ -842,26 +843,7 @@ sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
  * number of files in two, a file read in two, stats in one.  A server
  * processes requests in the order received; replies are matched by id.
  */
-enum {
-	FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4,
-	FXP_READ = 5, FXP_WRITE = 6, FXP_FSETSTAT = 10, FXP_REMOVE = 13,
-	FXP_STAT = 17, FXP_RENAME = 18, FXP_STATUS = 101, FXP_HANDLE = 102,
-	FXP_DATA = 103, FXP_ATTRS = 105, FXP_EXTENDED = 200,
-};
-enum {
-	FXF_READ = 0x01, FXF_WRITE = 0x02, FXF_CREAT = 0x08, FXF_EXCL = 0x20,
-};
-enum {
-	ATTR_SIZE = 0x01, ATTR_UIDGID = 0x02, ATTR_PERMISSIONS = 0x04,
-	ATTR_ACMODTIME = 0x08, ATTR_EXTENDED = 0x80000000u,
-};
-enum {
-	FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3,
-	FX_FAILURE = 4,
-};
-
 #define SFTP_CHUNK	32768		/* per READ and WRITE */
-#define SFTP_MAX_PACKET	(256 * 1024)	/* a reply larger is an error */
 #define SFTP_BATCH	32		/* READ requests in flight at once */
 
 /* One reply: its type and what follows the request id. */
@@ -904,29 +886,6 @@ put_str(struct strbuf *b, const void *p, size_t n)
 {
 	put_u32(b, (uint32_t)n);
 	strbuf_add(b, p, n);
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/* A string at *p (of *n bytes left): 0 and advanced, or -1. */
-static int
-get_str(const unsigned char **p, size_t *n, const unsigned char **s,
-    size_t *len)
-{
-	uint32_t l;
-
-	if (*n < 4 || (l = get_u32(*p)) > *n - 4)
-		return -1;
-	*s = *p + 4;
-	*len = l;
-	*p += 4 + l;
-	*n -= 4 + l;
-	return 0;
 }
 
 static void
@@ -1052,20 +1011,18 @@ static int
 chan_packet(struct sshconn *c, size_t *plen)
 {
 	ssize_t n;
-	uint32_t l;
+	int k;
 
 	for (;;) {
-		if (c->sftp_in.len >= 4) {
-			l = get_u32((unsigned char *)c->sftp_in.s);
-			if (l < 5 || l > SFTP_MAX_PACKET) {
-				seterr(c, "%s: SFTP: malformed reply (%lu "
-				    "bytes)", c->label, (unsigned long)l);
-				return ERR_SFTP;
-			}
-			if (c->sftp_in.len >= 4 + (size_t)l) {
-				*plen = l;
-				return 0;
-			}
+		k = sftpw_packet((unsigned char *)c->sftp_in.s, c->sftp_in.len,
+		    plen);
+		if (k > 0)
+			return 0;
+		if (k < 0) {
+			seterr(c, "%s: SFTP: malformed reply (%lu bytes)",
+			    c->label, (unsigned long)sftpw_u32(
+			    (unsigned char *)c->sftp_in.s));
+			return ERR_SFTP;
 		}
 		if (c->sftp_in.cap - c->sftp_in.len < SFTP_CHUNK + 64) {
 			/* moved by hand: the old block is wiped, not freed
@@ -1129,7 +1086,7 @@ batch_run(struct sshconn *c, struct batch *b)
 			seterr(c, "%s: SFTP: malformed reply", c->label);
 			goto dead;
 		}
-		id = get_u32((unsigned char *)c->sftp_in.s + 5);
+		id = sftpw_u32((unsigned char *)c->sftp_in.s + 5);
 		for (i = 0; i < b->n; i++)
 			if (b->id[i] == id && b->rep[i].type < 0)
 				break;
@@ -1156,13 +1113,11 @@ batch_run(struct sshconn *c, struct batch *b)
 	return r;
 }
 
-/* The status code of a STATUS reply; FX_FAILURE for anything else. */
-static unsigned long
+/* The status code of a STATUS reply (FX_FAILURE if cut short), else -1. */
+static long
 rep_status(const struct sftp_reply *rp)
 {
-	if (rp->type != FXP_STATUS || rp->len < 8)
-		return rp->type == FXP_STATUS ? FX_FAILURE : (unsigned long)-1;
-	return get_u32(rp->data + 4);
+	return sftpw_status(rp->type, rp->data, rp->len);
 }
 
 /*
@@ -1173,20 +1128,22 @@ static int
 rep_check(struct sshconn *c, const struct sftp_reply *rp, int want,
     const char *what, const char *path)
 {
-	unsigned long st;
+	const unsigned char *h;
+	size_t hl;
+	long st;
 	int code;
 	char *safe;
 
 	/* a HANDLE is an id and one string, nothing else */
 	if (want != 0 && rp->type == want && rp->len >= 4 &&
-	    (want != FXP_HANDLE || (rp->len >= 8 && rp->len - 8 ==
-	    get_u32(rp->data + 4) && rp->len - 8 <= 256)))
+	    (want != FXP_HANDLE || sftpw_handle(rp->type, rp->data, rp->len,
+	    &h, &hl) == 0))
 		return 0;
 	st = rep_status(rp);
 	if (want == 0 && st == FX_OK)
 		return 0;
 	safe = str_printable(path, 300);
-	if (st == (unsigned long)-1) {
+	if (st < 0) {
 		seterr(c, "%s %s: SFTP: unexpected reply (type %d)", what,
 		    safe, rp->type);
 		free(safe);
@@ -1200,10 +1157,21 @@ rep_check(struct sshconn *c, const struct sftp_reply *rp, int want,
 		code = ERR_IO;
 	else
 		code = ERR_SFTP;
-	seterr(c, "%s %s: %s (SFTP status %lu)", what, safe, err_str(code),
+	seterr(c, "%s %s: %s (SFTP status %ld)", what, safe, err_str(code),
 	    st);
 	free(safe);
 	return code;
+}
+
+/* A reply of the right type whose contents do not hold together. */
+static int
+bad_reply(struct sshconn *c, const char *what, const char *path)
+{
+	char *safe = str_printable(path, 300);
+
+	seterr(c, "%s %s: SFTP: malformed reply", what, safe);
+	free(safe);
+	return ERR_SFTP;
 }
 
 /* The SFTP channel, started on first use: INIT, VERSION, extensions. */
@@ -1211,8 +1179,8 @@ static int
 sftp_ready(struct sshconn *c)
 {
 	struct batch b;
-	const unsigned char *p, *name, *val;
-	size_t n, plen, nl, vl;
+	uint32_t version;
+	size_t plen;
 	int r;
 
 	if (c->sftp_dead) {
@@ -1239,19 +1207,12 @@ sftp_ready(struct sshconn *c)
 	batch_clear(&b);
 	if (r != 0 || (r = chan_packet(c, &plen)) != 0)
 		goto fail;
-	p = (unsigned char *)c->sftp_in.s + 4;
-	if (p[0] != FXP_VERSION || plen < 5 || get_u32(p + 1) < 3) {
+	if (sftpw_version((unsigned char *)c->sftp_in.s + 4, plen, &version,
+	    &c->sftp_fsync) != 0 || version < 3) {
 		seterr(c, "%s: SFTP: the server does not speak version 3",
 		    c->label);
 		r = ERR_SFTP;
 		goto fail;
-	}
-	p += 5;
-	n = plen - 5;
-	while (get_str(&p, &n, &name, &nl) == 0 &&
-	    get_str(&p, &n, &val, &vl) == 0) {
-		if (nl == 17 && memcmp(name, "fsync@openssh.com", 17) == 0)
-			c->sftp_fsync = 1;
 	}
 	memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
 	    c->sftp_in.len - 4 - plen);
@@ -1270,35 +1231,6 @@ sftp_begin(struct sshconn *c)
 {
 	set_deadline(c, 0);
 	return sftp_ready(c);
-}
-
-static void
-attrs_to_stat(const unsigned char *p, size_t n, struct sshconn_stat *st)
-{
-	uint32_t fl;
-
-	memset(st, 0, sizeof(*st));
-	if (n < 4)
-		return;
-	fl = get_u32(p);
-	p += 4;
-	n -= 4;
-	if ((fl & ATTR_SIZE) && n >= 8) {
-		st->size = (unsigned long long)get_u32(p) << 32 |
-		    get_u32(p + 4);
-		p += 8;
-		n -= 8;
-	}
-	if ((fl & ATTR_UIDGID) && n >= 8) {
-		st->uid = get_u32(p);
-		st->gid = get_u32(p + 4);
-		p += 8;
-		n -= 8;
-	}
-	if ((fl & ATTR_PERMISSIONS) && n >= 4)
-		st->mode = get_u32(p);
-	st->is_dir = (st->mode & 0170000) == 0040000;
-	st->is_reg = (st->mode & 0170000) == 0100000;
 }
 
 int
@@ -1321,9 +1253,10 @@ sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
 			for (i = m; i-- > 0;) {
 				rcs[k + i] = rep_check(c, &b.rep[i], FXP_ATTRS,
 				    "stat", paths[k + i]);
-				if (rcs[k + i] == 0)
-					attrs_to_stat(b.rep[i].data + 4,
-					    b.rep[i].len - 4, &st[k + i]);
+				if (rcs[k + i] == 0 && sftpw_attrs(b.rep[i].type,
+				    b.rep[i].data, b.rep[i].len, &st[k + i]))
+					rcs[k + i] = bad_reply(c, "stat",
+					    paths[k + i]);
 			}
 		}
 		batch_clear(&b);
@@ -1378,8 +1311,8 @@ sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 {
 	struct batch ob, b;
 	struct strbuf out;
-	const unsigned char *p, *d;
-	size_t i, n, dl, nreq, off = 0, ask;
+	const unsigned char *d;
+	size_t i, dl, nreq, off = 0, ask;
 	int r, done = 0, closed = 0;
 	uint64_t at;
 
@@ -1447,11 +1380,9 @@ sshconn_read_file(struct sshconn *c, const char *path, size_t max,
 			if ((r = rep_check(c, &b.rep[i], FXP_DATA, "read",
 			    path)) != 0)
 				break;
-			p = b.rep[i].data + 4;
-			n = b.rep[i].len - 4;
-			if (get_str(&p, &n, &d, &dl) != 0 || dl > ask) {
-				seterr(c, "read %s: malformed reply", path);
-				r = ERR_SFTP;
+			if (sftpw_data(b.rep[i].type, b.rep[i].data,
+			    b.rep[i].len, ask, &d, &dl) != 0) {
+				r = bad_reply(c, "read", path);
 				break;
 			}
 			if (out.len + dl > max) {

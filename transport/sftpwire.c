@@ -1,0 +1,147 @@
+/*
+ * sftpwire.c: parsing SFTP version 3 replies, which come from the remote
+ * host and are untrusted: every length is checked against the bytes
+ * actually there before anything is read.
+ */
+#include "transport/sftpwire.h"
+
+#include <string.h>
+
+uint32_t
+sftpw_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+sftpw_str(const unsigned char **p, size_t *n, const unsigned char **s,
+    size_t *len)
+{
+	uint32_t l;
+
+	if (*n < 4 || (l = sftpw_u32(*p)) > *n - 4)
+		return -1;
+	*s = *p + 4;
+	*len = l;
+	*p += 4 + (size_t)l;
+	*n -= 4 + (size_t)l;
+	return 0;
+}
+
+int
+sftpw_packet(const unsigned char *buf, size_t len, size_t *plen)
+{
+	uint32_t l;
+
+	if (len < 4)
+		return 0;
+	l = sftpw_u32(buf);
+	if (l < 5 || l > SFTP_MAX_PACKET)
+		return -1;
+	if (len - 4 < (size_t)l)
+		return 0;
+	*plen = l;
+	return 1;
+}
+
+long
+sftpw_status(int type, const unsigned char *d, size_t len)
+{
+	if (type != FXP_STATUS)
+		return -1;
+	if (len < 8)
+		return FX_FAILURE;
+	return (long)sftpw_u32(d + 4);
+}
+
+int
+sftpw_handle(int type, const unsigned char *d, size_t len,
+    const unsigned char **h, size_t *hl)
+{
+	const unsigned char *p = d + 4;
+	size_t n;
+
+	if (type != FXP_HANDLE || len < 4)
+		return -1;
+	n = len - 4;
+	if (sftpw_str(&p, &n, h, hl) != 0 || n != 0 || *hl > SFTP_MAX_HANDLE)
+		return -1;
+	return 0;
+}
+
+int
+sftpw_data(int type, const unsigned char *d, size_t len, size_t ask,
+    const unsigned char **data, size_t *dl)
+{
+	const unsigned char *p = d + 4;
+	size_t n;
+
+	if (type != FXP_DATA || len < 4)
+		return -1;
+	n = len - 4;
+	if (sftpw_str(&p, &n, data, dl) != 0 || *dl > ask)
+		return -1;
+	return 0;
+}
+
+int
+sftpw_attrs(int type, const unsigned char *d, size_t len,
+    struct sshconn_stat *st)
+{
+	const unsigned char *p = d + 4;
+	size_t n;
+	uint32_t fl;
+
+	memset(st, 0, sizeof(*st));
+	if (type != FXP_ATTRS || len < 8)
+		return -1;
+	n = len - 8;
+	fl = sftpw_u32(p);
+	p += 4;
+	if (fl & ATTR_SIZE) {
+		if (n < 8)
+			return -1;
+		st->size = (unsigned long long)sftpw_u32(p) << 32 |
+		    sftpw_u32(p + 4);
+		p += 8;
+		n -= 8;
+	}
+	if (fl & ATTR_UIDGID) {
+		if (n < 8)
+			return -1;
+		st->uid = sftpw_u32(p);
+		st->gid = sftpw_u32(p + 4);
+		p += 8;
+		n -= 8;
+	}
+	if (fl & ATTR_PERMISSIONS) {
+		if (n < 4)
+			return -1;
+		st->mode = sftpw_u32(p);
+	}
+	st->is_dir = (st->mode & 0170000) == 0040000;
+	st->is_reg = (st->mode & 0170000) == 0100000;
+	return 0;
+}
+
+int
+sftpw_version(const unsigned char *body, size_t plen, uint32_t *version,
+    int *has_fsync)
+{
+	const unsigned char *p, *name, *val;
+	size_t n, nl, vl;
+
+	if (plen < 5 || body[0] != FXP_VERSION)
+		return -1;
+	*version = sftpw_u32(body + 1);
+	*has_fsync = 0;
+	p = body + 5;
+	n = plen - 5;
+	while (sftpw_str(&p, &n, &name, &nl) == 0 &&
+	    sftpw_str(&p, &n, &val, &vl) == 0) {
+		if (nl == 17 && memcmp(name, "fsync@openssh.com", 17) == 0)
+			*has_fsync = 1;
+	}
+	return 0;
+}
