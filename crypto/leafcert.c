@@ -248,39 +248,22 @@ pki_leafmaker_free(struct pki_leafmaker *m)
 
 /* SubjectPublicKeyInfo of an EC key, and its point (for the SKID). */
 static int
-ec_spki(EVP_PKEY *pk, struct der *d, unsigned char *pt, size_t *ptlen)
+ec_spki(EVP_PKEY *pk, struct der *d, unsigned char pt[97], size_t *ptlen)
 {
-	static const unsigned char id_ec[] = { 0x06, 0x07, 0x2a, 0x86, 0x48,
-	    0xce, 0x3d, 0x02, 0x01 };
-	static const unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
-	    0xce, 0x3d, 0x03, 0x01, 0x07 };
-	static const unsigned char p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04,
-	    0x00, 0x22 };
 	unsigned char alg[32], bits[128];
 	const unsigned char *oid;
 	size_t oidlen, fl, o = 0;
-	char curve[32];
 	struct der in = { 0 };
+	int r;
 
-	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-	    curve, sizeof(curve), NULL))
-		return 1;
-	if (strcmp(curve, "prime256v1") == 0)
-		oid = p256, oidlen = sizeof(p256), fl = 32;
-	else if (strcmp(curve, "secp384r1") == 0)
-		oid = p384, oidlen = sizeof(p384), fl = 48;
-	else
-		return 1;
-	if (!EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
-	    2 * fl + 1, ptlen) || *ptlen != 2 * fl + 1 || pt[0] != 0x04)
-		return ERR_CRYPTO;
-	memcpy(alg, id_ec, sizeof(id_ec));
-	memcpy(alg + sizeof(id_ec), oid, oidlen);
+	if ((r = pki_ec_point(pk, &oid, &oidlen, &fl, pt, ptlen)) != 0)
+		return r;
+	memcpy(alg, pki_der_id_ec, sizeof(pki_der_id_ec));
+	memcpy(alg + sizeof(pki_der_id_ec), oid, oidlen);
 	bits[o++] = 0x00;		/* no unused bits */
 	memcpy(bits + o, pt, *ptlen);
 	o += *ptlen;
-	der_tlv(&in, 0x30, alg, sizeof(id_ec) + oidlen);
+	der_tlv(&in, 0x30, alg, sizeof(pki_der_id_ec) + oidlen);
 	der_tlv(&in, 0x03, bits, o);
 	der_tlv(d, 0x30, in.p, in.len);
 	free(in.p);

@@ -248,6 +248,36 @@ pki_der_hlen(size_t len)
 
 #define EC_PKCS8_MAX	256	/* P-384: 185 bytes */
 
+const unsigned char pki_der_id_ec[9] = { 0x06, 0x07, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x02, 0x01 };
+
+int
+pki_ec_point(EVP_PKEY *pk, const unsigned char **oid, size_t *oidlen,
+    size_t *fl, unsigned char pt[97], size_t *ptlen)
+{
+	static const unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
+	    0xce, 0x3d, 0x03, 0x01, 0x07 };
+	static const unsigned char p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04,
+	    0x00, 0x22 };
+	char curve[32];
+
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
+	    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+	    curve, sizeof(curve), NULL))
+		return 1;
+	if (strcmp(curve, "prime256v1") == 0) {
+		*oid = p256, *oidlen = sizeof(p256), *fl = 32;
+	} else if (strcmp(curve, "secp384r1") == 0) {
+		*oid = p384, *oidlen = sizeof(p384), *fl = 48;
+	} else {
+		return 1;
+	}
+	if (!EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    2 * *fl + 1, ptlen) || *ptlen != 2 * *fl + 1 || pt[0] != 0x04)
+		return ERR_CRYPTO;
+	return 0;
+}
+
 /*
  * PKCS#8 PrivateKeyInfo of a P-256 or P-384 key, written directly: the
  * bytes OpenSSL's encoder writes (RFC 5915 ECPrivateKey, version 1, no
@@ -258,44 +288,28 @@ pki_der_hlen(size_t len)
 static int
 ec_pkcs8_der(EVP_PKEY *pk, unsigned char der[EC_PKCS8_MAX], size_t *len)
 {
-	static const unsigned char id_ec[] = { 0x06, 0x07, 0x2a, 0x86, 0x48,
-	    0xce, 0x3d, 0x02, 0x01 };
-	static const unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
-	    0xce, 0x3d, 0x03, 0x01, 0x07 };
-	static const unsigned char p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04,
-	    0x00, 0x22 };
+	const unsigned char *id_ec = pki_der_id_ec, *oid;
 	unsigned char priv[48], pub[97];
-	const unsigned char *oid;
 	size_t oidlen, fl, publen = 0, eck, oct, alg, o = 0;
-	char curve[32];
 	BIGNUM *d = NULL;
-	int r = ERR_CRYPTO;
+	int r;
 
-	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-	    curve, sizeof(curve), NULL))
-		return 1;
-	if (strcmp(curve, "prime256v1") == 0) {
-		oid = p256, oidlen = sizeof(p256), fl = 32;
-	} else if (strcmp(curve, "secp384r1") == 0) {
-		oid = p384, oidlen = sizeof(p384), fl = 48;
-	} else {
-		return 1;
-	}
-	if (!EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pub,
-	    sizeof(pub), &publen) || publen != 2 * fl + 1 || pub[0] != 0x04 ||
-	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
+	if ((r = pki_ec_point(pk, &oid, &oidlen, &fl, pub, &publen)) != 0)
+		return r;
+	r = ERR_CRYPTO;
+	if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
 	    BN_bn2binpad(d, priv, (int)fl) != (int)fl)
 		goto out;
 	/* ECPrivateKey: version, privateKey, [1] { BIT STRING publicKey } */
 	eck = 3 + 2 + fl + 2 + 2 + 1 + publen;
 	oct = pki_der_hlen(eck) + eck;
-	alg = sizeof(id_ec) + oidlen;
+	alg = sizeof(pki_der_id_ec) + oidlen;
 	pki_der_hdr(der, &o, 0x30, 3 + pki_der_hlen(alg) + alg +
 	    pki_der_hlen(oct) + oct);
 	memcpy(der + o, "\x02\x01\x00", 3), o += 3;
 	pki_der_hdr(der, &o, 0x30, alg);
-	memcpy(der + o, id_ec, sizeof(id_ec)), o += sizeof(id_ec);
+	memcpy(der + o, id_ec, sizeof(pki_der_id_ec));
+	o += sizeof(pki_der_id_ec);
 	memcpy(der + o, oid, oidlen), o += oidlen;
 	pki_der_hdr(der, &o, 0x04, oct);
 	pki_der_hdr(der, &o, 0x30, eck);

@@ -29,6 +29,17 @@ void pki_der_hdr(unsigned char *der, size_t *o, unsigned char tag,
     size_t len);
 size_t pki_der_hlen(size_t len);
 
+/* The id-ecPublicKey OID, DER (tag, length, value). */
+extern const unsigned char pki_der_id_ec[9];
+
+/*
+ * An EC key on P-256 or P-384: 0 with its curve's OID (DER), the field
+ * size in bytes and its public point (uncompressed, 2 * fl + 1 bytes).  1
+ * for any other key, ERR_CRYPTO if the point cannot be read.
+ */
+int pki_ec_point(EVP_PKEY *pk, const unsigned char **oid, size_t *oidlen,
+    size_t *fl, unsigned char pt[97], size_t *ptlen);
+
 /* PEM armour around der (base64 in lines of 64); a new buffer. */
 char *pki_pem_armour(const char *label, const unsigned char *der, size_t n,
     size_t *len);
