@@ -117,6 +117,12 @@ hf_forget(void)
 	OPENSSL_cleanse(&hf_last, sizeof(hf_last));
 }
 
+/* OpenSSL's own definition of name, the one this file stands in front of. */
+static void (*next_sym(const char *name))(void)
+{
+	return (void (*)(void))dlsym(RTLD_NEXT, name);
+}
+
 static void
 hf_init(void)
 {
@@ -124,22 +130,14 @@ hf_init(void)
 	    "SHA512" };
 	size_t i;
 
-	hf.real = (hmac_init_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_Init_ex");
-	hf.real_free = (hmac_free_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_CTX_free");
-	hf.real_copy = (hmac_copy_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_CTX_copy");
-	hf.real_update = (hmac_update_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_Update");
-	hf.real_final = (hmac_final_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_Final");
-	hf.real_reset = (hmac_reset_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_CTX_reset");
-	hf.real_get_md = (hmac_get_md_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_CTX_get_md");
-	hf.real_size = (hmac_size_fn)(void (*)(void))dlsym(RTLD_NEXT,
-	    "HMAC_size");
+	hf.real = (hmac_init_fn)next_sym("HMAC_Init_ex");
+	hf.real_free = (hmac_free_fn)next_sym("HMAC_CTX_free");
+	hf.real_copy = (hmac_copy_fn)next_sym("HMAC_CTX_copy");
+	hf.real_update = (hmac_update_fn)next_sym("HMAC_Update");
+	hf.real_final = (hmac_final_fn)next_sym("HMAC_Final");
+	hf.real_reset = (hmac_reset_fn)next_sym("HMAC_CTX_reset");
+	hf.real_get_md = (hmac_get_md_fn)next_sym("HMAC_CTX_get_md");
+	hf.real_size = (hmac_size_fn)next_sym("HMAC_size");
 	hf.builtin[0] = EVP_sha1();
 	hf.builtin[1] = EVP_sha256();
 	hf.builtin[2] = EVP_sha384();

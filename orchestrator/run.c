@@ -27,8 +27,6 @@
 #include "pool.h"
 #include "transport/knownhosts.h"
 
-static double tv_s(const struct timeval *tv);
-
 static char *
 home_file(const char *rel)
 {
@@ -425,6 +423,12 @@ journal_begin(struct run *r)
 	return ERR_IO;
 }
 
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + tv->tv_usec / 1e6;
+}
+
 /* With -v: the process's CPU so far, where each phase ends (profiling). */
 void
 run_cpu_mark(const char *phase)
@@ -594,12 +598,6 @@ wind_down(struct run *r)
 		journal_close(r->journal);
 		r->journal = NULL;
 	}
-}
-
-static double
-tv_s(const struct timeval *tv)
-{
-	return (double)tv->tv_sec + tv->tv_usec / 1e6;
 }
 
 static void

@@ -55,17 +55,30 @@ sftpw_status(int type, const unsigned char *d, size_t len)
 	return (long)sftpw_u32(d + 4);
 }
 
+/*
+ * A reply of type want that is its id and one string: 0 with the string
+ * (*s, *sl) and the bytes after it (*rest), else -1.
+ */
+static int
+id_and_string(int type, int want, const unsigned char *d, size_t len,
+    const unsigned char **s, size_t *sl, size_t *rest)
+{
+	const unsigned char *p = d + 4;
+
+	if (type != want || len < 4)
+		return -1;
+	*rest = len - 4;
+	return sftpw_str(&p, rest, s, sl);
+}
+
 int
 sftpw_handle(int type, const unsigned char *d, size_t len,
     const unsigned char **h, size_t *hl)
 {
-	const unsigned char *p = d + 4;
-	size_t n;
+	size_t rest;
 
-	if (type != FXP_HANDLE || len < 4)
-		return -1;
-	n = len - 4;
-	if (sftpw_str(&p, &n, h, hl) != 0 || n != 0 || *hl > SFTP_MAX_HANDLE)
+	if (id_and_string(type, FXP_HANDLE, d, len, h, hl, &rest) != 0 ||
+	    rest != 0 || *hl > SFTP_MAX_HANDLE)
 		return -1;
 	return 0;
 }
@@ -74,13 +87,10 @@ int
 sftpw_data(int type, const unsigned char *d, size_t len, size_t ask,
     const unsigned char **data, size_t *dl)
 {
-	const unsigned char *p = d + 4;
-	size_t n;
+	size_t rest;
 
-	if (type != FXP_DATA || len < 4)
-		return -1;
-	n = len - 4;
-	if (sftpw_str(&p, &n, data, dl) != 0 || *dl > ask)
+	if (id_and_string(type, FXP_DATA, d, len, data, dl, &rest) != 0 ||
+	    *dl > ask)
 		return -1;
 	return 0;
 }
