@@ -27,6 +27,7 @@ err_str(int code)
 	case ERR_VERIFY:		return "verification failed";
 	case ERR_CANCELLED:		return "cancelled";
 	case ERR_MISMATCH:		return "mismatch";
+	case ERR_UNSAFE:		return "unsafe location";
 	}
 	return "unknown error";
 }

@@ -32,6 +32,7 @@ enum err_code {
 	ERR_VERIFY = -20,		/* a certificate or check did not verify */
 	ERR_CANCELLED = -21,		/* interrupted by the operator */
 	ERR_MISMATCH = -22,		/* two sources of truth disagree */
+	ERR_UNSAFE = -24,		/* others could steer what root does */
 };
 
 /* Static, human-readable text for an err_code; never NULL. */

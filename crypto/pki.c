@@ -998,6 +998,23 @@ pki_cert_fingerprint(const struct pki_cert *cert, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+int
+pki_digest_sha256(const void *const *p, const size_t *len, size_t n,
+    unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int olen = 0;
+	size_t i;
+	int ok;
+
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, sha256(), NULL);
+	for (i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(ctx, p[i], len[i]);
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &olen) && olen == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : ERR_CRYPTO;
+}
+
 void
 pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len)
 {

@@ -201,4 +201,8 @@ int pki_pem_count_crls(const char *pem, size_t len);
  */
 void pki_last_error(char *buf, size_t len);
 
+/* SHA-256 of the n parts p[i] of len[i] bytes, one after the other. */
+int pki_digest_sha256(const void *const *p, const size_t *len, size_t n,
+    unsigned char out[32]);
+
 #endif

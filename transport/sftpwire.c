@@ -132,26 +132,56 @@ sftpw_attrs(int type, const unsigned char *d, size_t len,
 	}
 	st->is_dir = (st->mode & 0170000) == 0040000;
 	st->is_reg = (st->mode & 0170000) == 0100000;
+	st->is_lnk = (st->mode & 0170000) == 0120000;
+	st->owner_known = (fl & ATTR_UIDGID) && (fl & ATTR_PERMISSIONS);
 	return 0;
 }
 
 int
 sftpw_version(const unsigned char *body, size_t plen, uint32_t *version,
-    int *has_fsync)
+    unsigned *ext)
 {
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} known[] = {
+		{ "fsync@openssh.com", SFTPW_EXT_FSYNC },
+		{ "posix-rename@openssh.com", SFTPW_EXT_POSIX_RENAME },
+		{ "hardlink@openssh.com", SFTPW_EXT_HARDLINK },
+	};
 	const unsigned char *p, *name, *val;
-	size_t n, nl, vl;
+	size_t n, nl, vl, i;
 
 	if (plen < 5 || body[0] != FXP_VERSION)
 		return -1;
 	*version = sftpw_u32(body + 1);
-	*has_fsync = 0;
+	*ext = 0;
 	p = body + 5;
 	n = plen - 5;
 	while (sftpw_str(&p, &n, &name, &nl) == 0 &&
 	    sftpw_str(&p, &n, &val, &vl) == 0) {
-		if (nl == 17 && memcmp(name, "fsync@openssh.com", 17) == 0)
-			*has_fsync = 1;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (nl == strlen(known[i].name) &&
+			    memcmp(name, known[i].name, nl) == 0)
+				*ext |= known[i].bit;
 	}
+	return 0;
+}
+
+int
+sftpw_name1(int type, const unsigned char *d, size_t len,
+    const unsigned char **name, size_t *nl)
+{
+	const unsigned char *p, *ln;
+	size_t n, lnl;
+
+	if (type != FXP_NAME || len < 8 || sftpw_u32(d + 4) != 1)
+		return -1;
+	p = d + 8;
+	n = len - 8;
+	/* the name, its long form, then its attributes (not needed here) */
+	if (sftpw_str(&p, &n, name, nl) != 0 ||
+	    sftpw_str(&p, &n, &ln, &lnl) != 0 || n < 4)
+		return -1;
 	return 0;
 }

@@ -14,9 +14,17 @@
 
 enum {
 	FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4,
-	FXP_READ = 5, FXP_WRITE = 6, FXP_FSETSTAT = 10, FXP_REMOVE = 13,
-	FXP_STAT = 17, FXP_RENAME = 18, FXP_STATUS = 101, FXP_HANDLE = 102,
-	FXP_DATA = 103, FXP_ATTRS = 105, FXP_EXTENDED = 200,
+	FXP_READ = 5, FXP_WRITE = 6, FXP_LSTAT = 7, FXP_FSTAT = 8,
+	FXP_FSETSTAT = 10, FXP_REMOVE = 13, FXP_MKDIR = 14, FXP_RMDIR = 15,
+	FXP_REALPATH = 16, FXP_STAT = 17, FXP_RENAME = 18, FXP_READLINK = 19,
+	FXP_STATUS = 101, FXP_HANDLE = 102, FXP_DATA = 103, FXP_NAME = 104,
+	FXP_ATTRS = 105, FXP_EXTENDED = 200,
+};
+/* OpenSSH's extensions a server may offer (in its VERSION packet). */
+enum {
+	SFTPW_EXT_FSYNC = 0x01,		/* fsync@openssh.com */
+	SFTPW_EXT_POSIX_RENAME = 0x02,	/* posix-rename@openssh.com */
+	SFTPW_EXT_HARDLINK = 0x04,	/* hardlink@openssh.com */
 };
 enum {
 	FXF_READ = 0x01, FXF_WRITE = 0x02, FXF_CREAT = 0x08, FXF_EXCL = 0x20,
@@ -74,9 +82,16 @@ int sftpw_attrs(int type, const unsigned char *d, size_t len,
 
 /*
  * A VERSION packet body (type onwards): 0 with the server's version and
- * whether it offers fsync@openssh.com, -1 if it is not one.
+ * the SFTPW_EXT_* extensions it offers in *ext, -1 if it is not one.
  */
 int sftpw_version(const unsigned char *body, size_t plen, uint32_t *version,
-    int *has_fsync);
+    unsigned *ext);
+
+/*
+ * A NAME reply with exactly one name (READLINK, REALPATH): 0 with the
+ * name in *name, *nl (not terminated), else -1.
+ */
+int sftpw_name1(int type, const unsigned char *d, size_t len,
+    const unsigned char **name, size_t *nl);
 
 #endif

@@ -29,14 +29,26 @@
 #define SSHCONN_DEFAULT_TIMEOUT	30000
 #define SSHCONN_DEFAULT_MAX	(64 * 1024)
 
+/*
+ * One SFTP server on a channel of the session: the "sftp" subsystem (as
+ * the login user), or a command that starts one as another user.
+ */
+struct sftpch {
+	LIBSSH2_CHANNEL *ch;	/* NULL until started */
+	char *cmd;		/* exec'd to start it; NULL: the subsystem */
+	uint32_t id;		/* the next request id */
+	unsigned ext;		/* SFTPW_EXT_*: what the server offers */
+	int dead;		/* a batch broke off: replies may be due */
+	struct strbuf in;	/* reply bytes read, not yet parsed */
+};
+#define SSHCONN_SFTP_SLOTS	3
+
 struct sshconn {
 	int sock;
 	LIBSSH2_SESSION *s;
-	LIBSSH2_CHANNEL *sftp_ch;	/* the SFTP subsystem, once started */
-	uint32_t sftp_id;	/* the next request id */
-	int sftp_fsync;		/* the server has fsync@openssh.com */
-	int sftp_dead;		/* a batch broke off: replies may be due */
-	struct strbuf sftp_in;	/* reply bytes read, not yet parsed */
+	struct sftpch sftp[SSHCONN_SFTP_SLOTS];
+	struct sftpch *sf;	/* the one file operations go to */
+	char *sf_want;		/* the command sshconn_sftp_as chose */
 	char *label;		/* "user@host:port" */
 	int timeout_ms;
 	long long deadline;	/* ms, monotonic */
@@ -679,6 +691,7 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms :
 	    SSHCONN_DEFAULT_TIMEOUT;
 	c->label = xasprintf("%s@%s:%d", o->user, o->host, o->port);
+	c->sf = &c->sftp[0];
 	*out = c;
 	set_deadline(c, 0);
 	if ((r = tcp_connect(c, o->host, o->port)) != 0)
@@ -695,9 +708,23 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	return authenticate(c, o);
 }
 
+/* Free one SFTP channel's state (the session may be gone already). */
+static void
+sftpch_free(struct sshconn *c, struct sftpch *f)
+{
+	int r;
+
+	if (f->ch != NULL)
+		CALL(c, r, libssh2_channel_free(f->ch));
+	freezero(f->in.s, f->in.cap);
+	free(f->cmd);
+	memset(f, 0, sizeof(*f));
+}
+
 void
 sshconn_close(struct sshconn *c)
 {
+	size_t i;
 	int r;
 
 	if (c == NULL)
@@ -714,13 +741,13 @@ sshconn_close(struct sshconn *c)
 		CALL(c, r, libssh2_session_disconnect(c->s, "done"));
 	if (c->sock >= 0)
 		shutdown(c->sock, SHUT_RDWR);
-	if (c->sftp_ch != NULL)
-		CALL(c, r, libssh2_channel_free(c->sftp_ch));
+	for (i = 0; i < SSHCONN_SFTP_SLOTS; i++)
+		sftpch_free(c, &c->sftp[i]);
 	if (c->s != NULL)
 		CALL(c, r, libssh2_session_free(c->s));
 	if (c->sock >= 0)
 		close(c->sock);
-	freezero(c->sftp_in.s, c->sftp_in.cap);
+	free(c->sf_want);
 	free(c->label);
 	free(c);
 }
@@ -945,7 +972,7 @@ req_begin(struct sshconn *c, struct batch *b, int type)
 		b->what = xrealloc(b->what, b->cap * sizeof(*b->what));
 		b->rep = xrealloc(b->rep, b->cap * sizeof(*b->rep));
 	}
-	b->id[i] = c->sftp_id++;
+	b->id[i] = c->sf->id++;
 	b->what[i] = "";
 	memset(&b->rep[i], 0, sizeof(b->rep[i]));
 	b->rep[i].type = -1;
@@ -997,7 +1024,7 @@ chan_write(struct sshconn *c, const char *buf, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		CALL(c, n, libssh2_channel_write(c->sftp_ch, buf, len));
+		CALL(c, n, libssh2_channel_write(c->sf->ch, buf, len));
 		if (n < 0)
 			return seterr_lib(c, lib_to_err((int)n), "SFTP");
 		buf += n;
@@ -1014,37 +1041,37 @@ chan_packet(struct sshconn *c, size_t *plen)
 	int k;
 
 	for (;;) {
-		k = sftpw_packet((unsigned char *)c->sftp_in.s, c->sftp_in.len,
+		k = sftpw_packet((unsigned char *)c->sf->in.s, c->sf->in.len,
 		    plen);
 		if (k > 0)
 			return 0;
 		if (k < 0) {
 			seterr(c, "%s: SFTP: malformed reply (%lu bytes)",
 			    c->label, (unsigned long)sftpw_u32(
-			    (unsigned char *)c->sftp_in.s));
+			    (unsigned char *)c->sf->in.s));
 			return ERR_SFTP;
 		}
-		if (c->sftp_in.cap - c->sftp_in.len < SFTP_CHUNK + 64) {
+		if (c->sf->in.cap - c->sf->in.len < SFTP_CHUNK + 64) {
 			/* moved by hand: the old block is wiped, not freed
 			 * with a secret in it */
-			char *nb = xmalloc(c->sftp_in.cap + SFTP_CHUNK + 64);
+			char *nb = xmalloc(c->sf->in.cap + SFTP_CHUNK + 64);
 
-			if (c->sftp_in.len > 0)
-				memcpy(nb, c->sftp_in.s, c->sftp_in.len);
-			freezero(c->sftp_in.s, c->sftp_in.cap);
-			c->sftp_in.s = nb;
-			c->sftp_in.cap += SFTP_CHUNK + 64;
+			if (c->sf->in.len > 0)
+				memcpy(nb, c->sf->in.s, c->sf->in.len);
+			freezero(c->sf->in.s, c->sf->in.cap);
+			c->sf->in.s = nb;
+			c->sf->in.cap += SFTP_CHUNK + 64;
 		}
-		CALL(c, n, libssh2_channel_read(c->sftp_ch, c->sftp_in.s +
-		    c->sftp_in.len, c->sftp_in.cap - c->sftp_in.len - 1));
-		if (n == 0 && libssh2_channel_eof(c->sftp_ch)) {
+		CALL(c, n, libssh2_channel_read(c->sf->ch, c->sf->in.s +
+		    c->sf->in.len, c->sf->in.cap - c->sf->in.len - 1));
+		if (n == 0 && libssh2_channel_eof(c->sf->ch)) {
 			seterr(c, "%s: SFTP: the server closed the channel",
 			    c->label);
 			return ERR_SFTP;
 		}
 		if (n < 0)
 			return seterr_lib(c, lib_to_err((int)n), "SFTP");
-		c->sftp_in.len += (size_t)n;
+		c->sf->in.len += (size_t)n;
 	}
 }
 
@@ -1056,13 +1083,13 @@ chan_packet(struct sshconn *c, size_t *plen)
 static void
 in_release(struct sshconn *c, int secret)
 {
-	if (c->sftp_in.len > 0 || c->sftp_in.s == NULL)
+	if (c->sf->in.len > 0 || c->sf->in.s == NULL)
 		return;
 	if (secret)
-		wipe(c->sftp_in.s, c->sftp_in.cap);
-	free(c->sftp_in.s);
-	c->sftp_in.s = NULL;
-	c->sftp_in.cap = 0;
+		wipe(c->sf->in.s, c->sf->in.cap);
+	free(c->sf->in.s);
+	c->sf->in.s = NULL;
+	c->sf->in.cap = 0;
 }
 
 /*
@@ -1086,7 +1113,7 @@ batch_run(struct sshconn *c, struct batch *b)
 			seterr(c, "%s: SFTP: malformed reply", c->label);
 			goto dead;
 		}
-		id = sftpw_u32((unsigned char *)c->sftp_in.s + 5);
+		id = sftpw_u32((unsigned char *)c->sf->in.s + 5);
 		for (i = 0; i < b->n; i++)
 			if (b->id[i] == id && b->rep[i].type < 0)
 				break;
@@ -1095,21 +1122,21 @@ batch_run(struct sshconn *c, struct batch *b)
 			    c->label, (unsigned long)id);
 			goto dead;
 		}
-		b->rep[i].type = (unsigned char)c->sftp_in.s[4];
+		b->rep[i].type = (unsigned char)c->sf->in.s[4];
 		b->rep[i].len = plen - 1;	/* id and what follows */
 		b->rep[i].data = xmalloc(plen);
-		memcpy(b->rep[i].data, c->sftp_in.s + 5, plen - 1);
+		memcpy(b->rep[i].data, c->sf->in.s + 5, plen - 1);
 		b->got++;
 		if (b->secret)
-			wipe(c->sftp_in.s, 4 + plen);
-		memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
-		    c->sftp_in.len - 4 - plen);
-		c->sftp_in.len -= 4 + plen;
+			wipe(c->sf->in.s, 4 + plen);
+		memmove(c->sf->in.s, c->sf->in.s + 4 + plen,
+		    c->sf->in.len - 4 - plen);
+		c->sf->in.len -= 4 + plen;
 	}
 	in_release(c, b->secret);
 	return 0;
  dead:
-	c->sftp_dead = 1;
+	c->sf->dead = 1;
 	return r;
 }
 
@@ -1174,55 +1201,106 @@ bad_reply(struct sshconn *c, const char *what, const char *path)
 	return ERR_SFTP;
 }
 
-/* The SFTP channel, started on first use: INIT, VERSION, extensions. */
 static int
-sftp_ready(struct sshconn *c)
+same_cmd(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Start the channel's SFTP server: INIT, VERSION, extensions. */
+static int
+sftpch_start(struct sshconn *c)
 {
 	struct batch b;
 	uint32_t version;
 	size_t plen;
 	int r;
 
-	if (c->sftp_dead) {
-		seterr(c, "%s: SFTP: the channel broke off earlier", c->label);
-		return ERR_SFTP;
-	}
-	if (c->sftp_ch != NULL)
-		return 0;
-	CALLP(c, c->sftp_ch, libssh2_channel_open_session(c->s));
-	if (c->sftp_ch == NULL)
+	CALLP(c, c->sf->ch, libssh2_channel_open_session(c->s));
+	if (c->sf->ch == NULL)
 		return seterr_lib(c, ERR_SFTP, "start SFTP");
-	libssh2_channel_handle_extended_data2(c->sftp_ch,
+	libssh2_channel_handle_extended_data2(c->sf->ch,
 	    LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
-	CALL(c, r, libssh2_channel_subsystem(c->sftp_ch, "sftp"));
-	if (r != 0) {
-		seterr_lib(c, ERR_SFTP, "start SFTP");
-		goto fail;
-	}
+	if (c->sf->cmd != NULL)
+		CALL(c, r, libssh2_channel_exec(c->sf->ch, c->sf->cmd));
+	else
+		CALL(c, r, libssh2_channel_subsystem(c->sf->ch, "sftp"));
+	if (r != 0)
+		return seterr_lib(c, ERR_SFTP, "start SFTP");
 	batch_init(&b, 0);
 	put_u32(&b.out, 5);
 	strbuf_add(&b.out, &(unsigned char){ FXP_INIT }, 1);
 	put_u32(&b.out, 3);
 	r = chan_write(c, b.out.s, b.out.len);
 	batch_clear(&b);
-	if (r != 0 || (r = chan_packet(c, &plen)) != 0)
-		goto fail;
-	if (sftpw_version((unsigned char *)c->sftp_in.s + 4, plen, &version,
-	    &c->sftp_fsync) != 0 || version < 3) {
+	if (r != 0 || (r = chan_packet(c, &plen)) != 0) {
+		if (c->sf->cmd != NULL)
+			seterr(c, "%s: SFTP: no SFTP server started as the "
+			    "file's owner (needs setpriv and OpenSSH's "
+			    "sftp-server on the host)", c->label);
+		return r != 0 ? r : ERR_SFTP;
+	}
+	if (sftpw_version((unsigned char *)c->sf->in.s + 4, plen, &version,
+	    &c->sf->ext) != 0 || version < 3) {
 		seterr(c, "%s: SFTP: the server does not speak version 3",
 		    c->label);
-		r = ERR_SFTP;
-		goto fail;
+		return ERR_SFTP;
 	}
-	memmove(c->sftp_in.s, c->sftp_in.s + 4 + plen,
-	    c->sftp_in.len - 4 - plen);
-	c->sftp_in.len -= 4 + plen;
+	memmove(c->sf->in.s, c->sf->in.s + 4 + plen,
+	    c->sf->in.len - 4 - plen);
+	c->sf->in.len -= 4 + plen;
 	in_release(c, 0);
 	return 0;
- fail:
-	libssh2_channel_free(c->sftp_ch);
-	c->sftp_ch = NULL;
+}
+
+/*
+ * The SFTP channel sshconn_sftp_as chose, started on first use.  Up to
+ * SSHCONN_SFTP_SLOTS are kept; a new one beyond that replaces the oldest.
+ */
+static int
+sftp_ready(struct sshconn *c)
+{
+	struct sftpch *f = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < SSHCONN_SFTP_SLOTS && f == NULL; i++)
+		if ((c->sftp[i].ch != NULL || c->sftp[i].dead) &&
+		    same_cmd(c->sftp[i].cmd, c->sf_want))
+			f = &c->sftp[i];
+	for (i = 0; i < SSHCONN_SFTP_SLOTS && f == NULL; i++)
+		if (c->sftp[i].ch == NULL && !c->sftp[i].dead)
+			f = &c->sftp[i];
+	if (f == NULL) {
+		f = &c->sftp[0];
+		sftpch_free(c, f);
+		memmove(&c->sftp[0], &c->sftp[1], (SSHCONN_SFTP_SLOTS - 1) *
+		    sizeof(c->sftp[0]));
+		f = &c->sftp[SSHCONN_SFTP_SLOTS - 1];
+		memset(f, 0, sizeof(*f));
+	}
+	c->sf = f;
+	if (f->dead) {
+		seterr(c, "%s: SFTP: the channel broke off earlier", c->label);
+		return ERR_SFTP;
+	}
+	if (f->ch != NULL)
+		return 0;
+	f->cmd = c->sf_want != NULL ? xstrdup(c->sf_want) : NULL;
+	if ((r = sftpch_start(c)) != 0) {
+		sftpch_free(c, f);
+		f->dead = 1;	/* not tried again on this connection */
+		f->cmd = c->sf_want != NULL ? xstrdup(c->sf_want) : NULL;
+	}
 	return r;
+}
+
+int
+sshconn_sftp_as(struct sshconn *c, const char *cmd)
+{
+	free(c->sf_want);
+	c->sf_want = cmd != NULL ? xstrdup(cmd) : NULL;
+	return 0;
 }
 
 /* Start an operation: a fresh deadline and the SFTP channel. */
@@ -1231,47 +1309,6 @@ sftp_begin(struct sshconn *c)
 {
 	set_deadline(c, 0);
 	return sftp_ready(c);
-}
-
-int
-sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
-    struct sshconn_stat *st, int *rcs)
-{
-	struct batch b;
-	size_t i, k, m;
-	int r = 0;
-
-	if ((r = sftp_begin(c)) != 0)
-		return r;
-	for (k = 0; k < n && r == 0; k += m) {
-		m = n - k < SFTP_BATCH ? n - k : SFTP_BATCH;
-		batch_init(&b, 0);
-		for (i = 0; i < m; i++)
-			req_path(c, &b, FXP_STAT, paths[k + i]);
-		/* backwards: the first failure's message is the one left */
-		if ((r = batch_run(c, &b)) == 0) {
-			for (i = m; i-- > 0;) {
-				rcs[k + i] = rep_check(c, &b.rep[i], FXP_ATTRS,
-				    "stat", paths[k + i]);
-				if (rcs[k + i] == 0 && sftpw_attrs(b.rep[i].type,
-				    b.rep[i].data, b.rep[i].len, &st[k + i]))
-					rcs[k + i] = bad_reply(c, "stat",
-					    paths[k + i]);
-			}
-		}
-		batch_clear(&b);
-	}
-	return r;
-}
-
-int
-sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st)
-{
-	int r, rc = 0;
-
-	if ((r = sshconn_stat_many(c, &path, 1, st, &rc)) != 0)
-		return r;
-	return rc;
 }
 
 /* OPEN with pflags and (when creating) permissions; index in b. */
@@ -1291,6 +1328,181 @@ req_open(struct sshconn *c, struct batch *b, const char *path,
 	}
 	req_end(b, start);
 	return i;
+}
+
+static int
+attrs_many(struct sshconn *c, int type, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs)
+{
+	const char *what = type == FXP_LSTAT ? "lstat" : "stat";
+	struct batch b;
+	size_t i, k, m;
+	int r = 0;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	for (k = 0; k < n && r == 0; k += m) {
+		m = n - k < SFTP_BATCH ? n - k : SFTP_BATCH;
+		batch_init(&b, 0);
+		for (i = 0; i < m; i++)
+			req_path(c, &b, type, paths[k + i]);
+		/* backwards: the first failure's message is the one left */
+		if ((r = batch_run(c, &b)) == 0) {
+			for (i = m; i-- > 0;) {
+				rcs[k + i] = rep_check(c, &b.rep[i], FXP_ATTRS,
+				    what, paths[k + i]);
+				if (rcs[k + i] == 0 && sftpw_attrs(b.rep[i].type,
+				    b.rep[i].data, b.rep[i].len, &st[k + i]))
+					rcs[k + i] = bad_reply(c, what,
+					    paths[k + i]);
+			}
+		}
+		batch_clear(&b);
+	}
+	return r;
+}
+
+int
+sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs)
+{
+	return attrs_many(c, FXP_STAT, paths, n, st, rcs);
+}
+
+int
+sshconn_lstat_many(struct sshconn *c, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs)
+{
+	return attrs_many(c, FXP_LSTAT, paths, n, st, rcs);
+}
+
+int
+sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st)
+{
+	int r, rc = 0;
+
+	if ((r = sshconn_stat_many(c, &path, 1, st, &rc)) != 0)
+		return r;
+	return rc;
+}
+
+int
+sshconn_lstat(struct sshconn *c, const char *path, struct sshconn_stat *st)
+{
+	int r, rc = 0;
+
+	if ((r = sshconn_lstat_many(c, &path, 1, st, &rc)) != 0)
+		return r;
+	return rc;
+}
+
+int
+sshconn_sftp_ext(struct sshconn *c, unsigned *ext)
+{
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	*ext = c->sf->ext;
+	return 0;
+}
+
+int
+sshconn_readlink(struct sshconn *c, const char *path, char **target)
+{
+	const unsigned char *name;
+	struct batch b;
+	size_t nl;
+	int r;
+
+	*target = NULL;
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&b, 0);
+	req_path(c, &b, FXP_READLINK, path);
+	if ((r = batch_run(c, &b)) == 0 &&
+	    (r = rep_check(c, &b.rep[0], FXP_NAME, "readlink", path)) == 0) {
+		if (sftpw_name1(b.rep[0].type, b.rep[0].data, b.rep[0].len,
+		    &name, &nl) != 0 || nl == 0 || memchr(name, 0, nl))
+			r = bad_reply(c, "readlink", path);
+		else
+			*target = xstrndup((const char *)name, nl);
+	}
+	batch_clear(&b);
+	return r;
+}
+
+int
+sshconn_mkdir(struct sshconn *c, const char *path, unsigned long mode)
+{
+	struct batch b;
+	size_t start;
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&b, 0);
+	start = b.out.len;
+	req_begin(c, &b, FXP_MKDIR);
+	put_str(&b.out, path, strlen(path));
+	put_u32(&b.out, ATTR_PERMISSIONS);
+	put_u32(&b.out, (uint32_t)(mode & 07777));
+	req_end(&b, start);
+	if ((r = batch_run(c, &b)) == 0)
+		r = rep_check(c, &b.rep[0], 0, "mkdir", path);
+	batch_clear(&b);
+	return r;
+}
+
+int
+sshconn_rmdir(struct sshconn *c, const char *path)
+{
+	struct batch b;
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&b, 0);
+	req_path(c, &b, FXP_RMDIR, path);
+	if ((r = batch_run(c, &b)) == 0)
+		r = rep_check(c, &b.rep[0], 0, "rmdir", path);
+	batch_clear(&b);
+	return r;
+}
+
+/* OPEN an existing file (read only), FSETSTAT owner, CLOSE. */
+int
+sshconn_chown_handle(struct sshconn *c, const char *path, long uid, long gid)
+{
+	struct batch ob, b;
+	size_t start;
+	int r;
+
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&ob, 0);
+	req_open(c, &ob, path, FXF_READ, 0);
+	if ((r = batch_run(c, &ob)) == 0)
+		r = rep_check(c, &ob.rep[0], FXP_HANDLE, "open", path);
+	if (r != 0) {
+		batch_clear(&ob);
+		return r;
+	}
+	batch_init(&b, 0);
+	start = b.out.len;
+	req_begin(c, &b, FXP_FSETSTAT);
+	put_str(&b.out, ob.rep[0].data + 8, ob.rep[0].len - 8);
+	put_u32(&b.out, ATTR_UIDGID);
+	put_u32(&b.out, (uint32_t)uid);
+	put_u32(&b.out, (uint32_t)gid);
+	req_end(&b, start);
+	req_handle(c, &b, FXP_CLOSE, &ob.rep[0]);
+	if ((r = batch_run(c, &b)) == 0 &&
+	    (r = rep_check(c, &b.rep[1], 0, "close", path)) == 0)
+		r = rep_check(c, &b.rep[0], 0, "chown", path);
+	batch_clear(&b);
+	batch_clear(&ob);
+	return r;
 }
 
 /* Close a handle from an OPEN reply (its own round trip). */
@@ -1499,7 +1711,7 @@ sshconn_write_new_many(struct sshconn *c, const struct sshconn_newfile *f,
 			req_end(&b, start);
 		}
 		/* fsync@openssh.com; servers without it keep data cached */
-		if (f[i].len > 0 && c->sftp_fsync) {
+		if (f[i].len > 0 && (c->sf->ext & SFTPW_EXT_FSYNC)) {
 			size_t start = b.out.len;
 
 			k = req_begin(c, &b, FXP_EXTENDED);
@@ -1584,6 +1796,54 @@ sshconn_try_create(struct sshconn *c, const char *path)
 }
 
 int
+sshconn_read_head(struct sshconn *c, const char *path, char *buf, size_t len,
+    size_t *got)
+{
+	const unsigned char *d;
+	struct batch ob, b;
+	size_t start, dl = 0;
+	int r;
+
+	*got = 0;
+	if (len > SFTP_CHUNK)
+		return ERR_INVAL;
+	if ((r = sftp_begin(c)) != 0)
+		return r;
+	batch_init(&ob, 0);
+	req_open(c, &ob, path, FXF_READ, 0);
+	if ((r = batch_run(c, &ob)) == 0)
+		r = rep_check(c, &ob.rep[0], FXP_HANDLE, "open", path);
+	if (r != 0) {
+		batch_clear(&ob);
+		return r;
+	}
+	batch_init(&b, 1);
+	start = b.out.len;
+	req_begin(c, &b, FXP_READ);
+	put_str(&b.out, ob.rep[0].data + 8, ob.rep[0].len - 8);
+	put_u64(&b.out, 0);
+	put_u32(&b.out, (uint32_t)len);
+	req_end(&b, start);
+	req_handle(c, &b, FXP_CLOSE, &ob.rep[0]);
+	if ((r = batch_run(c, &b)) == 0) {
+		if (b.rep[0].type == FXP_STATUS &&
+		    rep_status(&b.rep[0]) == FX_EOF)
+			dl = 0;		/* empty */
+		else if ((r = rep_check(c, &b.rep[0], FXP_DATA, "read",
+		    path)) == 0 && sftpw_data(b.rep[0].type, b.rep[0].data,
+		    b.rep[0].len, len, &d, &dl) != 0)
+			r = bad_reply(c, "read", path);
+		if (r == 0 && dl > 0)
+			memcpy(buf, d, dl);
+	}
+	if (r == 0)
+		*got = dl;
+	batch_clear(&b);
+	batch_clear(&ob);
+	return r;
+}
+
+int
 sshconn_check_readable(struct sshconn *c, const char *path)
 {
 	struct batch b;
@@ -1600,9 +1860,15 @@ sshconn_check_readable(struct sshconn *c, const char *path)
 	return r;
 }
 
-int
-sshconn_rename_many(struct sshconn *c, const char *const *from,
-    const char *const *to, size_t n, int *rcs)
+/*
+ * Requests naming two paths, from[i] and to[i]: RENAME, or the extension
+ * ext ("posix-rename@openssh.com", "hardlink@openssh.com").  Sent
+ * together, done by the server in order, each whether or not the one
+ * before worked; the first failure's message is kept.
+ */
+static int
+two_paths_many(struct sshconn *c, const char *ext, const char *what,
+    const char *const *from, const char *const *to, size_t n, int *rcs)
 {
 	struct batch b;
 	size_t i, start;
@@ -1613,21 +1879,42 @@ sshconn_rename_many(struct sshconn *c, const char *const *from,
 	batch_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		start = b.out.len;
-		req_begin(c, &b, FXP_RENAME);
+		req_begin(c, &b, ext != NULL ? FXP_EXTENDED : FXP_RENAME);
+		if (ext != NULL)
+			put_str(&b.out, ext, strlen(ext));
 		put_str(&b.out, from[i], strlen(from[i]));
 		put_str(&b.out, to[i], strlen(to[i]));
 		req_end(&b, start);
 	}
-	/*
-	 * Plain version 3 RENAME, never replacing (no posix-rename); the
-	 * server does them in order.  Backwards: the first failure's message
-	 * is the one left.
-	 */
 	if ((r = batch_run(c, &b)) == 0)
 		for (i = n; i-- > 0;)
-			rcs[i] = rep_check(c, &b.rep[i], 0, "rename", from[i]);
+			rcs[i] = rep_check(c, &b.rep[i], 0, what, from[i]);
 	batch_clear(&b);
 	return r;
+}
+
+int
+sshconn_rename_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs)
+{
+	/* plain version 3 RENAME, never replacing */
+	return two_paths_many(c, NULL, "rename", from, to, n, rcs);
+}
+
+int
+sshconn_replace_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs)
+{
+	return two_paths_many(c, "posix-rename@openssh.com", "rename", from,
+	    to, n, rcs);
+}
+
+int
+sshconn_link_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs)
+{
+	return two_paths_many(c, "hardlink@openssh.com", "link", from, to, n,
+	    rcs);
 }
 
 int

@@ -96,11 +96,21 @@ int sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
     int timeout_ms, struct sshconn_result *res);
 void sshconn_result_clear(struct sshconn_result *res);
 
+/*
+ * The SFTP server the file functions below use from now on: cmd NULL is
+ * the session's "sftp" subsystem (the login user); otherwise cmd is a
+ * command line (the caller quotes it) that starts an SFTP server on its
+ * stdin and stdout, e.g. as another user.  Each is started on first use
+ * and kept (a few at a time) for the connection's life.
+ */
+int sshconn_sftp_as(struct sshconn *c, const char *cmd);
+
 struct sshconn_stat {
 	unsigned long uid, gid;
 	unsigned long mode;	/* permission bits and file type */
 	unsigned long long size;
-	int is_dir, is_reg;
+	int is_dir, is_reg, is_lnk;
+	int owner_known;	/* uid, gid and mode were all given */
 };
 
 /* stat over SFTP (follows links).  ERR_NOTFOUND if it does not exist. */
@@ -112,6 +122,28 @@ int sshconn_stat(struct sshconn *c, const char *path, struct sshconn_stat *st);
  */
 int sshconn_stat_many(struct sshconn *c, const char *const *paths, size_t n,
     struct sshconn_stat *st, int *rcs);
+
+/* lstat over SFTP (a symbolic link is not followed), one and many. */
+int sshconn_lstat(struct sshconn *c, const char *path,
+    struct sshconn_stat *st);
+int sshconn_lstat_many(struct sshconn *c, const char *const *paths, size_t n,
+    struct sshconn_stat *st, int *rcs);
+/* The target of a symbolic link, as stored (caller frees). */
+int sshconn_readlink(struct sshconn *c, const char *path, char **target);
+/* Make a directory (must not exist) with mode; remove an empty one. */
+int sshconn_mkdir(struct sshconn *c, const char *path, unsigned long mode);
+int sshconn_rmdir(struct sshconn *c, const char *path);
+/*
+ * Set the owner of an existing file on an open handle (OPEN for reading,
+ * FSETSTAT, CLOSE), never through its name.
+ */
+int sshconn_chown_handle(struct sshconn *c, const char *path, long uid,
+    long gid);
+/*
+ * The SFTPW_EXT_* extensions (transport/sftpwire.h) of the current SFTP
+ * server in *ext, starting it if needed.
+ */
+int sshconn_sftp_ext(struct sshconn *c, unsigned *ext);
 
 /*
  * Read a whole regular file of at most max bytes over SFTP into a new
@@ -153,6 +185,14 @@ int sshconn_write_new_many(struct sshconn *c, const struct sshconn_newfile *f,
  */
 int sshconn_try_create(struct sshconn *c, const char *path);
 
+/*
+ * Read at most len (<= 32 KiB) bytes from the start of path into buf; *got
+ * says how many (one READ: fewer than a file holds only at its end).  The
+ * transport wipes its copies (buf may hold a secret's first bytes).
+ */
+int sshconn_read_head(struct sshconn *c, const char *path, char *buf,
+    size_t len, size_t *got);
+
 /* 0 if path can be opened for reading (nothing is read). */
 int sshconn_check_readable(struct sshconn *c, const char *path);
 
@@ -171,6 +211,18 @@ int sshconn_rename(struct sshconn *c, const char *from, const char *to);
  * answered, each result in rcs[i]; the first failure's message kept.
  */
 int sshconn_rename_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs);
+/*
+ * Like sshconn_rename_many with posix-rename@openssh.com: rename(2), which
+ * replaces to[i] atomically and follows no symbolic link at either name.
+ */
+int sshconn_replace_many(struct sshconn *c, const char *const *from,
+    const char *const *to, size_t n, int *rcs);
+/*
+ * Hard link to[i] to the file from[i] (hardlink@openssh.com: link(2),
+ * which follows no symbolic link and fails when to[i] exists).
+ */
+int sshconn_link_many(struct sshconn *c, const char *const *from,
     const char *const *to, size_t n, int *rcs);
 
 /* Close and free; accepts NULL. */

@@ -18,7 +18,7 @@
 #include "transport/sftpwire.h"
 
 static const int types[] = { FXP_STATUS, FXP_HANDLE, FXP_DATA, FXP_ATTRS,
-    FXP_VERSION, 0 };
+    FXP_VERSION, FXP_NAME, 0 };
 
 static void
 one_reply(int type, const unsigned char *d, size_t len, size_t ask)
@@ -40,7 +40,11 @@ one_reply(int type, const unsigned char *d, size_t len, size_t ask)
 	}
 	if (sftpw_attrs(type, d, len, &st) == 0) {
 		CHECK(type == FXP_ATTRS);
-		CHECK(st.is_dir + st.is_reg <= 1);
+		CHECK(st.is_dir + st.is_reg + st.is_lnk <= 1);
+	}
+	if (sftpw_name1(type, d, len, &data, &dl) == 0) {
+		CHECK(type == FXP_NAME);
+		CHECK(data == d + 12 && 12 + dl <= len);
 	}
 }
 
@@ -51,7 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t left = size, plen = 0, ask, i;
 	unsigned char *pkt;
 	uint32_t ver;
-	int first = 1, fs, r;
+	unsigned fs;
+	int first = 1, r;
 
 	if (size < 1)
 		return 0;
@@ -65,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pkt != NULL);
 		memcpy(pkt, p + 4, plen);
 		if (first && sftpw_version(pkt, plen, &ver, &fs) == 0)
-			CHECK(pkt[0] == FXP_VERSION && (fs == 0 || fs == 1));
+			CHECK(pkt[0] == FXP_VERSION && (fs & ~7u) == 0);
 		first = 0;
 		one_reply(pkt[0], pkt + 1, plen - 1, ask);
 		for (i = 0; types[i] != 0; i++)

@@ -154,14 +154,14 @@ test_version(void **state)
 	    's', 'h', '.', 'c', 'o', 'm', 0, 0, 0, 1, '1' };
 	unsigned char *b;
 	uint32_t ver = 0;
-	int fs = 0;
+	unsigned fs = 0;
 	size_t n;
 
 	(void)state;
 	b = exact(v, sizeof(v));
 	assert_int_equal(sftpw_version(b, sizeof(v), &ver, &fs), 0);
 	assert_int_equal(ver, 3);
-	assert_int_equal(fs, 1);
+	assert_int_equal(fs, SFTPW_EXT_FSYNC);
 	free(b);
 	/* cut anywhere inside the extension: no fsync, nothing read past */
 	for (n = 5; n < sizeof(v); n++) {
