@@ -16,7 +16,8 @@
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
-#include "remote.h"
+#include "common/strutil.h"
+#include "transport/sshconn.h"
 
 #define AGENT_SUBJECT_BASE \
 	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN=agent"
@@ -131,8 +132,7 @@ restart_stopped_agents(struct run *r)
 struct agent_files {
 	char *key_pem, *crt_pem;	/* key_pem is secret */
 	size_t key_len, crt_len;
-	char *tmp[2];
-	const char *dst[2];
+	char *host_key;			/* --keygen remote: the key made */
 };
 
 static void
@@ -140,8 +140,7 @@ agent_files_clear(struct agent_files *af)
 {
 	pki_secret_free(af->key_pem, af->key_len);
 	free(af->crt_pem);
-	free(af->tmp[0]);
-	free(af->tmp[1]);
+	free(af->host_key);
 	memset(af, 0, sizeof(*af));
 }
 
@@ -187,105 +186,50 @@ make_agent_pki(struct run *r, struct host *h, struct agent_files *af)
 	return rc;
 }
 
-static void
-agent_paths(struct run *r, struct host *h, struct agent_files *af)
-{
-	int i;
-
-	af->dst[0] = h->key_path;
-	af->dst[1] = h->crt_path;
-	for (i = 0; i < 2; i++)
-		af->tmp[i] = remote_tmp_path(af->dst[i], r->run_id);
-}
-
 /*
- * The key (unless the host made it) and the certificate, uploaded under
- * their temporary names in two round trips; one left by an earlier,
- * killed try of the same run is replaced.
+ * The key (unless the host made it) and the certificate put in place
+ * (rfile_put: written under names nobody can predict, originals kept,
+ * renamed over), then the key exists only in its destination file.
  */
 static int
-upload_agent_files(struct host *h, struct agent_files *af, char **msg)
+install_agent_files(struct host *h, struct agent_files *af, char **msg)
 {
-	struct sshconn_newfile f[2];
-	size_t n = 0;
+	struct rfile_new nf[2] = {
+		{ &h->kf, af->key_pem, af->key_len, af->host_key },
+		{ &h->cf, af->crt_pem, af->crt_len, NULL },
+	};
 	int rc;
 
-	if (af->key_pem != NULL)
-		f[n++] = (struct sshconn_newfile){ af->tmp[0], af->key_pem,
-		    af->key_len, 0600, h->key_uid, h->key_gid, 1 };
-	f[n++] = (struct sshconn_newfile){ af->tmp[1], af->crt_pem,
-	    af->crt_len, 0600, h->crt_uid, h->crt_gid, 1 };
-	if ((rc = sshconn_write_new_many(h->conn, f, n)) != 0)
-		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
-	/* the key now exists only in its destination file */
+	rc = rfile_put(h->conn, nf, 2, msg);
 	pki_secret_free(af->key_pem, af->key_len);
 	af->key_pem = NULL;
+	af->key_len = 0;
+	if (rc == 0 && af->host_key != NULL) {
+		rfile_use(h->conn, &h->kf);
+		sshconn_rmdir(h->conn, h->kf.keydir);
+		sshconn_sftp_as(h->conn, NULL);
+	}
 	return rc;
 }
 
-/*
- * One new file into place over SFTP, without a shell or a process on the
- * host: the original (if any) renamed to its backup name, then the new
- * file renamed to the original's.  Version 3 renames never replace, which
- * every SFTP server does the same way; between the two renames the agent
- * is stopped and the original is safe under its backup name (what
- * restore_agent and resume put back).  A backup already there is from an
- * earlier try of this run and holds the original; whatever an earlier try
- * left at dst is then removed, anything else found there is kept as the
- * backup.
- */
-static int
-install_file(struct run *r, struct host *h, const char *tmp,
-    const char *dst, int existed, char **msg)
+/* --keygen remote: what an earlier or failed try left in the keydir. */
+static void
+drop_keydir(struct host *h)
 {
-	struct sshconn_stat st;
-	char *bak = xasprintf("%s%s", dst, r->suffix);
-	const char *from[2] = { dst, tmp }, *to[2] = { bak, dst };
-	int rc, have_bak, rcs[2] = { 0, 0 };
+	char *key = xasprintf("%s/key", h->kf.keydir);
 
-	/*
-	 * Both renames in one round trip: the second cannot replace dst, so
-	 * when the first fails it fails too, and what follows sorts it out
-	 * as if they had been sent one by one.
-	 */
-	if ((rc = sshconn_rename_many(h->conn, existed ? from : from + 1,
-	    existed ? to : to + 1, existed ? 2 : 1, existed ? rcs :
-	    rcs + 1)) != 0) {
-		*msg = xasprintf("put %s in place: %s", dst,
-		    sshconn_errmsg(h->conn));
-		free(bak);
-		return rc;
-	}
-	if (existed && rcs[0] != 0 && rcs[1] != 0 &&
-	    sshconn_stat(h->conn, bak, &st) != 0) {
-		*msg = xasprintf("back up %s: %s", dst,
-		    sshconn_errmsg(h->conn));
-		free(bak);
-		return ERR_SFTP;
-	}
-	if ((rc = rcs[1]) != 0 && sshconn_stat(h->conn, dst, &st) == 0) {
-		have_bak = sshconn_stat(h->conn, bak, &st) == 0;
-		if ((have_bak ? sshconn_unlink(h->conn, dst) :
-		    sshconn_rename(h->conn, dst, bak)) == 0)
-			rc = sshconn_rename(h->conn, tmp, dst);
-	}
-	if (rc != 0)
-		*msg = xasprintf("put %s in place: %s", dst,
-		    sshconn_errmsg(h->conn));
-	free(bak);
-	return rc;
+	rfile_use(h->conn, &h->kf);
+	sshconn_unlink(h->conn, key);
+	sshconn_rmdir(h->conn, h->kf.keydir);
+	sshconn_sftp_as(h->conn, NULL);
+	free(key);
 }
 
-static int
-install_agent_files(struct run *r, struct host *h, struct agent_files *af,
-    char **msg)
+/* Where --keygen remote makes the key (caller frees). */
+static char *
+af_key_path(const struct host *h)
 {
-	int rc;
-
-	if ((rc = install_file(r, h, af->tmp[0], af->dst[0], h->key_exists,
-	    msg)) != 0)
-		return rc;
-	return install_file(r, h, af->tmp[1], af->dst[1], h->crt_exists, msg);
+	return xasprintf("%s/key", h->kf.keydir);
 }
 
 static void
@@ -303,20 +247,58 @@ genpkey_args(const struct pki_keyspec *ks, char *buf, size_t len)
  * --keygen remote: the host makes the key into its temporary file and
  * answers with a request; pemrotate checks it and certifies the key.
  */
+/*
+ * --keygen remote: the host makes the key, as whoever acts on the key file,
+ * in a new directory of its own next to it (0700, a name nobody can
+ * predict), and answers with a request; pemrotate checks it and certifies
+ * the key.  The key is then renamed into place like any new file.
+ */
+static int
+remote_keygen(struct run *r, struct host *h, char **csr, char **msg)
+{
+	char args[128], *q, *script, *cmd;
+	int rc;
+
+	drop_keydir(h);
+	rfile_use(h->conn, &h->kf);
+	rc = sshconn_mkdir(h->conn, h->kf.keydir, 0700);
+	sshconn_sftp_as(h->conn, NULL);
+	if (rc != 0) {
+		*msg = xasprintf("make %s: %s", h->kf.keydir,
+		    sshconn_errmsg(h->conn));
+		return rc;
+	}
+	genpkey_args(&r->o->keyspec, args, sizeof(args));
+	q = shquote(h->kf.keydir, 1);
+	script = xasprintf("cd %s && umask 077 && openssl genpkey %s -out key "
+	    ">/dev/null && openssl req -new -key key -subj /CN=pemrotate", q,
+	    args);
+	cmd = rfile_sh(&h->kf, script);
+	rc = host_exec_out(r, h, "make the key on the host", cmd,
+	    r->o->agent_timeout_s, msg, csr);
+	free(cmd);
+	free(script);
+	free(q);
+	if (rc != 0)
+		return rc;
+	/* root made it for another owner: the owner set on a handle */
+	if (h->kf.act_uid == 0 && h->kf.uid != 0 && (rc =
+	    sshconn_chown_handle(h->conn, af_key_path(h), h->kf.uid,
+	    h->kf.gid)) != 0)
+		*msg = xasprintf("set the key's owner: %s",
+		    sshconn_errmsg(h->conn));
+	return rc;
+}
+
 static int
 remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
     char **msg)
 {
 	struct pki_key *pub = NULL;
-	char args[128], *script, *csr = NULL, *subj;
+	char *csr = NULL, *subj;
 	int rc;
 
-	genpkey_args(&r->o->keyspec, args, sizeof(args));
-	script = remote_keygen_script(af->tmp[0], args, h->key_uid,
-	    h->key_gid);
-	rc = host_exec_out(r, h, "make the key on the host", script,
-	    r->o->agent_timeout_s, msg, &csr);
-	free(script);
+	rc = remote_keygen(r, h, &csr, msg);
 	if (rc == 0 && (rc = pki_csr_public_key(csr, strlen(csr),
 	    &r->o->keyspec, &pub)) != 0)
 		*msg = xasprintf("the host's certificate request: %s",
@@ -324,6 +306,7 @@ remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
 	free(csr);
 	if (rc != 0)
 		return rc;
+	af->host_key = af_key_path(h);
 	subj = xasprintf("%s%ld", AGENT_SUBJECT_BASE, h->agent_id);
 	rc = agent_cert(r, pub, subj, af);
 	if (rc != 0)
@@ -335,24 +318,18 @@ remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
 
 /* After a failed push: old files back, agent started on them. */
 static void
-restore_agent(struct run *r, struct host *h, struct agent_files *af)
+restore_agent(struct run *r, struct host *h)
 {
-	char *script, *msg = NULL;
+	struct rfile *f[2] = { &h->kf, &h->cf };
+	char *msg = NULL;
 	int rc;
-	int created[2] = { !h->key_exists, !h->crt_exists };
 
-	script = remote_restore_script(af->dst, created, 2, r->suffix, NULL);
-	rc = host_exec(r, h, "restore the old key and certificate", script,
-	    r->o->agent_timeout_s, &msg);
-	free(script);
-	if (rc == 0) {
-		script = remote_rm_script((const char *const *)af->tmp, 2);
-		host_exec(r, h, "remove temporary files", script,
-		    r->o->timeout_s, &msg);
-		free(script);
-	}
+	rc = rfile_restore(h->conn, f, 2, &msg);
+	if (r->o->keygen_remote)
+		drop_keydir(h);
 	if (rc != 0) {
-		log_error("%s: %s", h->label, msg);
+		log_error("%s: restore the old key and certificate: %s",
+		    h->label, msg);
 		free(msg);
 		return;
 	}
@@ -391,7 +368,6 @@ push_agent(struct run *r, struct host *h)
 	char *msg = NULL, *out = NULL;
 	int rc;
 
-	agent_paths(r, h, &af);
 	if (!r->o->keygen_remote && (rc = make_agent_pki(r, h, &af)) != 0) {
 		host_fail(h, "push", "generate key and certificate: %s",
 		    err_str(rc));
@@ -406,8 +382,7 @@ push_agent(struct run *r, struct host *h)
 	}
 	if (r->o->keygen_remote)
 		rc = remote_agent_pki(r, h, &af, &msg);
-	if (rc == 0 && (rc = upload_agent_files(h, &af, &msg)) == 0 &&
-	    (rc = install_agent_files(r, h, &af, &msg)) == 0)
+	if (rc == 0 && (rc = install_agent_files(h, &af, &msg)) == 0)
 		rc = host_exec_out(r, h, "start the agent", h->run_cmd,
 		    r->o->agent_timeout_s, &msg, &out);
 	if (rc == 0) {
@@ -418,7 +393,7 @@ push_agent(struct run *r, struct host *h)
 	}
 	host_fail(h, "push", "%s", msg);
 	count_failure(r);
-	restore_agent(r, h, &af);
+	restore_agent(r, h);
  out:
 	free(msg);
 	free(out);

@@ -63,6 +63,8 @@ lock_acquire(struct run *r)
 		return rc;
 	gethostname(host, sizeof(host) - 1);
 	path = lock_path(r);
+	/* as whoever acts on the data directory's files */
+	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
 	body = xasprintf("run %s\nhost %s\npid %ld\n", r->run_id, host,
 	    (long)getpid());
 	rc = sshconn_write_new(r->server->conn, path, body, strlen(body), 0600,
@@ -87,6 +89,7 @@ lock_acquire(struct run *r)
 		r->error = xasprintf("cannot create %s: %s", path,
 		    sshconn_errmsg(r->server->conn));
 	}
+	sshconn_sftp_as(r->server->conn, NULL);
 	r->locked = (rc == 0);
 	free(body);
 	free(path);
@@ -101,9 +104,11 @@ lock_release(struct run *r)
 	if (!r->locked || host_connect(r, r->server) != 0)
 		return;
 	path = lock_path(r);
+	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
 	if (sshconn_unlink(r->server->conn, path) != 0)
 		log_error("could not remove %s: %s", path,
 		    sshconn_errmsg(r->server->conn));
+	sshconn_sftp_as(r->server->conn, NULL);
 	r->locked = 0;
 	free(path);
 }

@@ -12,6 +12,7 @@ enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
+	O_SHAREDDIRS,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -87,6 +88,12 @@ static const struct optdef optdefs[] = {
 	{ "accept-new-host-keys", O_ACCEPTNEW, NULL,
 	  "Trust the host key of a host that known_hosts does not list yet, "
 	  "and record it there. A changed key is still refused." },
+	{ "allow-shared-dirs", O_SHAREDDIRS, NULL,
+	  "Rotate a file even when a directory on its way can be changed by "
+	  "a user who does not own the file, or by a group or everyone "
+	  "(pemrotate refuses by default, naming the directory). Its "
+	  "operations then run as the file's owner, never as root. See "
+	  "docs/security.md." },
 	{ "state-dir", O_STATEDIR, "DIR",
 	  "Where run journals are kept (default $XDG_STATE_HOME/pemrotate or "
 	  "~/.local/state/pemrotate)." },
@@ -372,6 +379,7 @@ set_opt(struct opts *o, int c, const char *a)
 		return -1;
 	case O_SKIPUNREACH: o->skip_unreachable = 1; return 0;
 	case O_ACCEPTNEW: o->accept_new_host_keys = 1; return 0;
+	case O_SHAREDDIRS: o->allow_shared_dirs = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
 			o->retries = 0;

@@ -118,6 +118,50 @@ origin_of(const struct host *h)
 	return xasprintf("%s:%s", h->label, h->cfg_path);
 }
 
+/*
+ * agent.cfg says which files root replaces: only root or the login user
+ * may be able to change it (the file, and every directory on its way).
+ */
+static int
+check_agent_cfg(struct run *r, struct host *h)
+{
+	struct rfile_ctx x = r->rx;
+	struct sshconn_stat st;
+	struct rfile f;
+	char *why = NULL;
+	int rc;
+
+	/* the SFTP server's process is the login user's */
+	h->login_uid = sshconn_stat(h->conn, "/proc/self", &st) == 0 ?
+	    (long)st.uid : 0;
+	x.allow_shared = 1;	/* judged here */
+	rc = rfile_resolve(h->conn, &x, h->cfg_path, -1, -1, NULL, &f, &why);
+	if (rc == 0 && !f.exists)
+		why = xstrdup("no such file");
+	else if (rc == 0 && f.shared != NULL)
+		why = xstrdup(f.shared);
+	else if (rc == 0 && f.uid != 0 && f.uid != h->login_uid)
+		why = xasprintf("owned by uid %ld, not by root or the login "
+		    "user", f.uid);
+	else if (rc == 0 && (f.mode & 022) != 0)
+		why = xasprintf("writable by %s (mode %04lo)", f.mode & 02 ?
+		    "everyone" : "its group", f.mode & 07777);
+	else if (rc == 0 && f.act_uid != 0 && f.act_uid != h->login_uid)
+		why = xasprintf("a directory on its way can be changed by uid "
+		    "%ld", f.act_uid);
+	if (why != NULL) {
+		host_fail(h, "preflight", "%s: not trusted to name the files "
+		    "root replaces: %s", h->cfg_path, why);
+		rc = rc ? rc : ERR_UNSAFE;
+	} else if (rc == 0) {
+		free(h->cfg_path);
+		h->cfg_path = xstrdup(f.path);
+	}
+	free(why);
+	rfile_clear(&f);
+	return rc;
+}
+
 /* Read and apply agent.cfg unless the inventory names all three. */
 static int
 read_agent_cfg(struct run *r, struct host *h)
@@ -129,6 +173,8 @@ read_agent_cfg(struct run *r, struct host *h)
 
 	if (h->agent_id > 0 && h->key_path != NULL && h->crt_path != NULL)
 		return 0;
+	if ((rc = check_agent_cfg(r, h)) != 0)
+		return rc;
 	rc = sshconn_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
 	    &len);
 	if (rc != 0) {
@@ -158,89 +204,122 @@ read_agent_cfg(struct run *r, struct host *h)
 }
 
 /*
- * Owner of an existing file, or of its directory for a new one; st and rc
- * are the file's stat and its result.
+ * Resolve a target file (rfile.h): who acts on it, its unpredictable
+ * names.  A directory others can write is named and refused here.
  */
 static int
-target_of(struct host *h, const char *path, const struct sshconn_stat *fst,
-    int rc, int *exists, long *uid, long *gid)
+resolve_target(struct run *r, struct host *h, const char *what,
+    const char *path, long def_uid, long def_gid, struct rfile *f)
 {
-	struct sshconn_stat st;
-	char *dir;
+	char *why = NULL;
+	int rc;
 
-	if (rc == 0 && !fst->is_reg) {
-		host_fail(h, "preflight", "%s is not a regular file", path);
-		return ERR_INVAL;
+	rfile_clear(f);
+	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
+	    var(r, h, "pem_sftp_server"), f, &why);
+	if (rc != 0) {
+		host_fail(h, "preflight", "%s: %s", what, why ? why :
+		    err_str(rc));
+		free(why);
+		return rc;
 	}
-	*exists = (rc == 0);
-	if (rc == 0) {
-		*uid = (long)fst->uid;
-		*gid = (long)fst->gid;
-		return 0;
-	}
-	if (rc != ERR_NOTFOUND) {
-		/* asked alone: its own message, not another path's */
-		int again = sshconn_stat(h->conn, path, &st);
-
-		if (again != 0)
-			rc = again;
-		goto fail;
-	}
-	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	rc = sshconn_stat(h->conn, *dir ? dir : "/", &st);
-	free(dir);
-	if (rc == 0 && st.is_dir)
-		return 0;
-	if (rc == 0)
-		rc = ERR_INVAL;
- fail:
-	host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
-	return rc;
+	if (f->shared != NULL)
+		log_warn("%s: %s: %s; --allow-shared-dirs: acting as uid %ld",
+		    h->label, what, f->shared, f->act_uid);
+	return 0;
 }
 
 /*
- * The directory of path accepts a new file: one is created (empty, 0600)
- * and removed, as the rotation will do.  A read-only mount, a full disk
- * or missing permission shows here, before anything is changed.
+ * The directory of each file accepts a new file: one is created (empty,
+ * 0600, a name nobody can predict) and removed, as the rotation will do,
+ * by whoever will.  A read-only mount, a full disk or missing permission
+ * shows here, before anything is changed.  Directories differ: each once.
  */
 static int
-probe_dir(struct run *r, struct host *h, const char *path)
-{
-	char *probe, *dir;
-	int rc;
-
-	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	probe = xasprintf("%s/.pemrotate-probe-%s", dir, r->run_id);
-	rc = sshconn_try_create(h->conn, probe);
-	if (rc != 0 && sshconn_unlink(h->conn, probe) == 0)	/* stale */
-		rc = sshconn_try_create(h->conn, probe);
-	if (rc != 0)
-		host_fail(h, "preflight", "cannot write in %s: %s", *dir ? dir :
-		    "/", sshconn_errmsg(h->conn));
-	free(probe);
-	free(dir);
-	return rc;
-}
-
-/* Directories differ: probe each once. */
-static int
-probe_dirs(struct run *r, struct host *h, const char *const *paths,
-    size_t n)
+probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 {
 	size_t i, j, la, lb;
+	char *why = NULL;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		la = (size_t)(strrchr(paths[i], '/') - paths[i]);
+		la = (size_t)(strrchr(f[i]->path, '/') - f[i]->path);
 		for (j = 0; j < i; j++) {
-			lb = (size_t)(strrchr(paths[j], '/') - paths[j]);
-			if (la == lb && strncmp(paths[i], paths[j], la) == 0)
+			lb = (size_t)(strrchr(f[j]->path, '/') - f[j]->path);
+			if (la == lb && f[i]->act_uid == f[j]->act_uid &&
+			    strncmp(f[i]->path, f[j]->path, la) == 0)
 				break;
 		}
-		if (j == i && (rc = probe_dir(r, h, paths[i])) != 0)
+		if (j < i)
+			continue;
+		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
+			host_fail(h, "preflight", "%s", why);
+			free(why);
+			sshconn_sftp_as(h->conn, NULL);
 			return rc;
+		}
 	}
+	sshconn_sftp_as(h->conn, NULL);
 	return 0;
+}
+
+/* A path of agent.cfg: absolute, no "." or ".." on the way. */
+static int
+plain_path(const char *p)
+{
+	const char *s;
+
+	if (p[0] != '/' || str_has_ctrl(p))
+		return 0;
+	for (s = p; (s = strchr(s, '/')) != NULL; s++)
+		if (strncmp(s, "/./", 3) == 0 || strncmp(s, "/../", 4) == 0 ||
+		    strcmp(s, "/.") == 0 || strcmp(s, "/..") == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * What is there now is what it is said to be: never replace a file that
+ * is not a PEM private key (the first bytes, wiped after) or certificate.
+ */
+static int
+check_agent_contents(struct host *h)
+{
+	char head[64], *buf = NULL, *why = NULL;
+	struct pki_cert *crt = NULL;
+	size_t got = 0, len;
+	int rc;
+
+	if (h->kf.exists) {
+		rc = rfile_read_head(h->conn, &h->kf, head, sizeof(head) - 1,
+		    &got);
+		head[rc == 0 ? got : 0] = '\0';
+		if (rc != 0)
+			why = xasprintf("read %s: %s", h->kf.path,
+			    sshconn_errmsg(h->conn));
+		else if (strncmp(head, "-----BEGIN ", 11) != 0 ||
+		    strstr(head, "PRIVATE KEY-----") == NULL)
+			why = xasprintf("%s (agent_ssl_key) is not a PEM "
+			    "private key: refusing to replace it", h->kf.path);
+		wipe(head, sizeof(head));
+	}
+	if (why == NULL && h->cf.exists) {
+		rc = rfile_read(h->conn, &h->cf, 1024 * 1024, 0, &buf, &len);
+		if (rc != 0)
+			why = xasprintf("read %s: %s", h->cf.path,
+			    sshconn_errmsg(h->conn));
+		else if (pki_cert_from_pem(buf, len, &crt) != 0)
+			why = xasprintf("%s (agent_ssl_crt) holds no PEM "
+			    "certificate: refusing to replace it",
+			    h->cf.path);
+		pki_cert_free(crt);
+		free(buf);
+	}
+	if (why == NULL)
+		return 0;
+	host_fail(h, "preflight", "%s", why);
+	free(why);
+	return ERR_UNSAFE;
 }
 
 static int
@@ -260,10 +339,10 @@ check_agent_paths(struct host *h)
 		    strcmp(what, "agent_id") == 0 ? "agent_id" : what);
 		return ERR_INVAL;
 	}
-	if (h->key_path[0] != '/' || h->crt_path[0] != '/' ||
-	    str_has_ctrl(h->key_path) || str_has_ctrl(h->crt_path)) {
-		host_fail(h, "preflight", "agent key and certificate paths "
-		    "must be absolute and hold no control characters");
+	if (!plain_path(h->key_path) || !plain_path(h->crt_path)) {
+		host_fail(h, "preflight", "%s: agent_ssl_key and agent_ssl_crt "
+		    "must be absolute paths without \".\" or \"..\" and "
+		    "without control characters", h->cfg_path);
 		return ERR_INVAL;
 	}
 	if (strcmp(h->key_path, h->crt_path) == 0) {
@@ -283,22 +362,26 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
-	const char *paths[2] = { h->key_path, h->crt_path };
-	struct sshconn_stat st[2];
-	int rcs[2];
-
-	/* both in one round trip */
-	if ((rc = sshconn_stat_many(h->conn, paths, 2, st, rcs)) != 0) {
-		host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
+	if ((rc = resolve_target(r, h, "agent_ssl_key", h->key_path, -1, -1,
+	    &h->kf)) != 0 || (rc = resolve_target(r, h, "agent_ssl_crt",
+	    h->crt_path, -1, -1, &h->cf)) != 0)
 		return rc;
+	if (strcmp(h->kf.path, h->cf.path) == 0) {
+		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "
+		    "are the same file (%s)", h->kf.path);
+		return ERR_INVAL;
 	}
-	if ((rc = target_of(h, h->key_path, &st[0], rcs[0], &h->key_exists,
-	    &h->key_uid, &h->key_gid)) != 0)
+	free(h->key_path);
+	free(h->crt_path);
+	h->key_path = xstrdup(h->kf.path);
+	h->crt_path = xstrdup(h->cf.path);
+	h->key_exists = h->kf.exists;
+	h->crt_exists = h->cf.exists;
+	if ((rc = check_agent_contents(h)) != 0)
 		return rc;
-	if ((rc = target_of(h, h->crt_path, &st[1], rcs[1], &h->crt_exists,
-	    &h->crt_uid, &h->crt_gid)) != 0)
-		return rc;
-	return probe_dirs(r, h, paths, 2);
+	struct rfile *f[2] = { &h->kf, &h->cf };
+
+	return probe_dirs(r, h, f, 2);
 }
 
 /* ---- the server host ---- */
@@ -339,12 +422,14 @@ server_paths(struct run *r)
 	sf->path[SF_SERVER_CRT] = rebase(r->ssl.cert_file, db, d);
 }
 
+/* A public server file, read as whoever acts on it. */
 static int
-read_public(struct host *h, const char *path, char **buf, size_t *len)
+read_public(struct run *r, struct host *h, enum sfile i, char **buf,
+    size_t *len)
 {
 	int rc;
 
-	rc = sshconn_read_file(h->conn, path, PUBLIC_FILE_MAX, 0, buf, len);
+	rc = rfile_read(h->conn, &r->sf.f[i], PUBLIC_FILE_MAX, 0, buf, len);
 	if (rc != 0)
 		host_fail(h, "preflight", "read %s", sshconn_errmsg(h->conn));
 	return rc;
@@ -358,21 +443,20 @@ read_server_certs(struct run *r, struct host *h)
 	size_t len;
 	int rc;
 
-	if ((rc = read_public(h, sf->path[SF_ROOT_CRT], &sf->old_root_crt,
+	if ((rc = read_public(r, h, SF_ROOT_CRT, &sf->old_root_crt,
 	    &sf->old_root_crt_len)) != 0)
 		return rc;
-	if (sf->exists[SF_ROOT_CRL] && (rc = read_public(h,
-	    sf->path[SF_ROOT_CRL], &sf->old_root_crl,
-	    &sf->old_root_crl_len)) != 0)
+	if (sf->exists[SF_ROOT_CRL] && (rc = read_public(r, h, SF_ROOT_CRL,
+	    &sf->old_root_crl, &sf->old_root_crl_len)) != 0)
 		return rc;
 	if (sf->exists[SF_CA_CRT]) {
-		if ((rc = read_public(h, sf->path[SF_CA_CRT], &buf, &len)))
+		if ((rc = read_public(r, h, SF_CA_CRT, &buf, &len)))
 			return rc;
 		if (pki_cert_from_pem(buf, len, &sf->old_ca) == 0)
 			pki_cert_fingerprint(sf->old_ca, r->old_ca_fp);
 		free(buf);
 	}
-	if ((rc = read_public(h, sf->path[SF_SERVER_CRT], &buf, &len)))
+	if ((rc = read_public(r, h, SF_SERVER_CRT, &buf, &len)))
 		return rc;
 	rc = pki_cert_from_pem(buf, len, &sf->old_server_cert);
 	free(buf);
@@ -401,8 +485,8 @@ static int
 stat_server_files(struct run *r, struct host *h)
 {
 	struct server_files *sf = &r->sf;
-	struct sshconn_stat st, fst[SF_COUNT];
-	int i, rc, rcs[SF_COUNT];
+	struct sshconn_stat st;
+	int i, rc;
 
 	if ((rc = sshconn_stat(h->conn, sf->data_dir, &st)) != 0 ||
 	    !st.is_dir) {
@@ -414,24 +498,21 @@ stat_server_files(struct run *r, struct host *h)
 	sf->data_uid = (long)st.uid;
 	sf->data_gid = (long)st.gid;
 	for (i = 0; i < SF_COUNT; i++) {
-		sf->uid[i] = sf->data_uid;
-		sf->gid[i] = sf->data_gid;
 		if (str_has_ctrl(sf->path[i]) || sf->path[i][0] != '/') {
 			host_fail(h, "preflight", "unusable path for %s",
 			    sfile_name[i]);
 			return ERR_INVAL;
 		}
-	}
-	/* the six in one round trip */
-	if ((rc = sshconn_stat_many(h->conn, (const char *const *)sf->path,
-	    SF_COUNT, fst, rcs)) != 0) {
-		host_fail(h, "preflight", "%s", sshconn_errmsg(h->conn));
-		return rc;
-	}
-	for (i = 0; i < SF_COUNT; i++)
-		if ((rc = target_of(h, sf->path[i], &fst[i], rcs[i],
-		    &sf->exists[i], &sf->uid[i], &sf->gid[i])) != 0)
+		/* a new file gets the data directory's owner */
+		if ((rc = resolve_target(r, h, sfile_name[i], sf->path[i],
+		    sf->data_uid, sf->data_gid, &sf->f[i])) != 0)
 			return rc;
+		free(sf->path[i]);
+		sf->path[i] = xstrdup(sf->f[i].path);
+		sf->exists[i] = sf->f[i].exists;
+		sf->uid[i] = sf->f[i].uid;
+		sf->gid[i] = sf->f[i].gid;
+	}
 	if (!sf->exists[SF_ROOT_CRT] || !sf->exists[SF_SERVER_CRT] ||
 	    !sf->exists[SF_SERVER_KEY]) {
 		host_fail(h, "preflight", "the server's SSL files are missing "
@@ -475,33 +556,38 @@ static int
 check_server_keys(struct run *r, struct host *h)
 {
 	static const int keys[2] = { SF_CA_KEY, SF_SERVER_KEY };
-	int i, rc;
+	int i, rc = 0;
 
 	for (i = 0; i < 2; i++) {
 		if (!r->sf.exists[keys[i]])
 			continue;
+		rfile_use(h->conn, &r->sf.f[keys[i]]);
 		if ((rc = sshconn_check_readable(h->conn,
 		    r->sf.path[keys[i]])) != 0) {
 			host_fail(h, "preflight", "%s",
 			    sshconn_errmsg(h->conn));
-			return rc;
+			break;
 		}
 	}
-	return 0;
+	sshconn_sftp_as(h->conn, NULL);
+	return rc;
 }
 
 static int
 preflight_server(struct run *r, struct host *h)
 {
-	int rc;
+	int i, rc;
 
 	if ((rc = stat_server_files(r, h)) != 0)
 		return rc;
 	if ((rc = read_server_certs(r, h)) != 0 ||
 	    (rc = check_server_keys(r, h)) != 0)
 		return rc;
-	if ((rc = probe_dirs(r, h, (const char *const *)r->sf.path,
-	    SF_COUNT)) != 0)
+	struct rfile *f[SF_COUNT];
+
+	for (i = 0; i < SF_COUNT; i++)
+		f[i] = &r->sf.f[i];
+	if ((rc = probe_dirs(r, h, f, SF_COUNT)) != 0)
 		return rc;
 	return detect_restart(r, h);
 }

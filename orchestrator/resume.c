@@ -59,8 +59,8 @@ load_ca_key(struct run *r)
 	size_t len = 0;
 	int rc;
 
-	rc = sshconn_read_file(r->server->conn, r->sf.path[SF_CA_KEY],
-	    SECRET_MAX, 1, &buf, &len);
+	rc = rfile_read(r->server->conn, &r->sf.f[SF_CA_KEY], SECRET_MAX, 1,
+	    &buf, &len);
 	if (rc != 0) {
 		r->error = xasprintf("resume: read the CA key: %s",
 		    sshconn_errmsg(r->server->conn));

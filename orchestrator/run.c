@@ -97,7 +97,9 @@ setup_subject(struct run *r)
 	else
 		snprintf(r->run_id, sizeof(r->run_id), "%s-%02x%02x", t,
 		    rnd[0], rnd[1]);
-	r->suffix = xasprintf(".pemrotate-%s", r->run_id);
+	r->suffix = xasprintf(".pemrotate-%s-*", r->run_id);
+	r->rx.run_id = r->run_id;
+	r->rx.allow_shared = r->o->allow_shared_dirs;
 	if (r->o->ca_subject != NULL)
 		r->ca_subject = xstrdup(r->o->ca_subject);
 	else
@@ -204,15 +206,62 @@ conninfo_for(const char *addr)
 	return strbuf_steal(&b);
 }
 
+/*
+ * The secret the names of the run's files on the hosts derive from (see
+ * rfile.h): new, or the resumed run's, from its journal.
+ */
+static int
+setup_names(struct run *r)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *v;
+	unsigned char *s = r->rx.secret;
+	size_t i, n = sizeof(r->rx.secret);
+	unsigned hi, lo;
+
+	if (r->resume == NULL) {
+		if (getentropy(s, n) != 0) {
+			r->error = xstrdup("no randomness from the kernel");
+			return ERR_IO;
+		}
+		for (i = 0; i < n; i++) {
+			r->names_hex[2 * i] = hex[s[i] >> 4];
+			r->names_hex[2 * i + 1] = hex[s[i] & 15];
+		}
+		r->names_hex[2 * n] = '\0';
+		return 0;
+	}
+	v = journal_get(r->resume, "names");
+	if (v == NULL || strlen(v) != 2 * n) {
+		r->error = xasprintf("%s: no \"names\" record (a run of an "
+		    "older pemrotate: finish it with that version)",
+		    r->resume->path);
+		return ERR_PARSE;
+	}
+	for (i = 0; i < n; i++) {
+		if (sscanf(v + 2 * i, "%1x%1x", &hi, &lo) != 2) {
+			r->error = xasprintf("%s: bad \"names\" record",
+			    r->resume->path);
+			return ERR_PARSE;
+		}
+		s[i] = (unsigned char)(hi << 4 | lo);
+	}
+	snprintf(r->names_hex, sizeof(r->names_hex), "%s", v);
+	return 0;
+}
+
 static int
 setup(struct run *r)
 {
 	char err[1024];
 	const struct inv_host *s;
 	size_t nkeys;
+	int rc;
 
 	progress_init(r);
 	setup_subject(r);
+	if ((rc = setup_names(r)) != 0)
+		return rc;
 	if (inventory_load(r->o->inventory, &r->inv, err, sizeof(err)) != 0) {
 		r->error = xstrdup(err);
 		return ERR_PARSE;
@@ -404,6 +453,7 @@ journal_begin(struct run *r)
 	redacted = pemdb_conninfo_redact(r->conninfo);
 	pki_keyspec_str(&o->keyspec, ks, sizeof(ks));
 	journal_add(r->journal, "run", r->run_id);
+	journal_add(r->journal, "names", r->names_hex);
 	journal_add(r->journal, "inventory", inv ? inv : o->inventory);
 	journal_add(r->journal, "pem_db", redacted ? redacted : "");
 	journal_add(r->journal, "known_hosts", r->known_hosts);
@@ -528,6 +578,8 @@ free_host(struct host *h)
 	free(h->known_lines);
 	free(h->cfg_path);
 	free(h->key_path);
+	rfile_clear(&h->kf);
+	rfile_clear(&h->cf);
 	free(h->crt_path);
 	free(h->stop_cmd);
 	free(h->start_cmd);
@@ -545,8 +597,10 @@ free_run(struct run *r)
 	for (i = 0; i < r->nhosts; i++)
 		free_host(&r->hosts[i]);
 	free(r->hosts);
-	for (i = 0; i < SF_COUNT; i++)
+	for (i = 0; i < SF_COUNT; i++) {
 		free(r->sf.path[i]);
+		rfile_clear(&r->sf.f[i]);
+	}
 	free(r->sf.data_dir);
 	free(r->sf.old_root_crt);
 	free(r->sf.old_root_crl);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "inventory/pemdb.h"
+#include "rfile.h"
 #include "transport/sshconn.h"
 
 struct opts;
@@ -55,6 +56,8 @@ struct host {
 	char *key_path, *crt_path;
 	long key_uid, key_gid, crt_uid, crt_gid;
 	int key_exists, crt_exists;
+	struct rfile kf, cf;		/* the key and certificate files */
+	long login_uid;			/* whom the SSH login is */
 	char *stop_cmd, *start_cmd;	/* operator's shell text */
 	char *run_cmd;			/* start, then check it runs */
 	char *pem_host;			/* agent.cfg pem_host */
@@ -87,6 +90,7 @@ struct server_files {
 	char *path[SF_COUNT];
 	int exists[SF_COUNT];
 	long uid[SF_COUNT], gid[SF_COUNT];
+	struct rfile f[SF_COUNT];	/* path[i] is f[i].path */
 	char *old_root_crt, *old_root_crl;	/* public, as found */
 	size_t old_root_crt_len, old_root_crl_len;
 	struct pki_cert *old_ca;
@@ -124,7 +128,9 @@ struct run {
 	char *ca_subject;
 	char old_ca_fp[65], new_ca_fp[65];
 	char run_id[32];		/* 20261127T071326Z */
-	char *suffix;			/* ".pemrotate-<run_id>" */
+	char *suffix;			/* ".pemrotate-<run_id>-<token>" */
+	struct rfile_ctx rx;		/* names of the run's files */
+	char names_hex[33];		/* rx.secret, for the journal */
 	time_t started, finished;
 	int exit_code;
 	const char *result;		/* "ok", "partial", "rolled_back", ... */

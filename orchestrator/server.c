@@ -146,34 +146,19 @@ build_contents(struct run *r, struct newfiles *nf, int overlap)
 	return 0;
 }
 
-/* Remove temporary files left by a failed upload (best effort). */
-static void
-remove_tmps(struct run *r, struct host *h, char **tmp, size_t n)
-{
-	char *script = remote_rm_script((const char *const *)tmp, n), *msg;
-
-	if (script != NULL && host_exec(r, h, "remove temporary files",
-	    script, r->o->timeout_s, &msg) != 0) {
-		log_error("%s: %s", h->label, msg);
-		free(msg);
-	}
-	free(script);
-}
-
 /*
- * Write the files which[0..n) to temporary names (0600, owner kept) and
- * install them over the real ones with backups.  *msg on failure.
+ * Put the files which[0..n) in place (rfile_put: new names nobody can
+ * predict, 0600 from creation, owner kept, originals kept by link(2),
+ * rename(2) over the real ones).  *msg on failure.
  */
 static int
 install_server_files(struct run *r, const int *which, size_t n,
     struct newfiles *nf, char **msg)
 {
 	struct host *h = r->server;
-	char *tmp[SF_COUNT] = { 0 }, *script;
-	const char *dst[SF_COUNT];
-	struct sshconn_newfile nfs[SF_COUNT];
-	size_t i, done = 0;
-	int rc = 0, f;
+	struct rfile_new nfs[SF_COUNT];
+	size_t i;
+	int rc, f;
 
 	*msg = NULL;
 	if ((rc = host_connect(r, h)) != 0) {
@@ -182,28 +167,10 @@ install_server_files(struct run *r, const int *which, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		f = which[i];
-		dst[i] = r->sf.path[f];
-		tmp[i] = remote_tmp_path(dst[i], r->run_id);
-		nfs[i] = (struct sshconn_newfile){ tmp[i], nf->data[f],
-		    nf->len[f], 0600, r->sf.uid[f], r->sf.gid[f], 1 };
+		nfs[i] = (struct rfile_new){ &r->sf.f[f], nf->data[f],
+		    nf->len[f], NULL };
 	}
-	/* all at once, two round trips; none is left if one fails */
-	if ((rc = sshconn_write_new_many(h->conn, nfs, n)) != 0)
-		*msg = xasprintf("upload: %s", sshconn_errmsg(h->conn));
-	else
-		done = n;
-	if (rc == 0) {
-		script = remote_install_script((const char *const *)tmp, dst,
-		    n, r->suffix, NULL);
-		rc = script == NULL ? ERR_INVAL : host_exec(r, h,
-		    "install the new files", script, r->o->timeout_s, msg);
-		free(script);
-	}
-	if (rc != 0 && done > 0)
-		remove_tmps(r, h, tmp, done);
-	for (i = 0; i < n; i++)
-		free(tmp[i]);
-	return rc;
+	return rfile_put(h->conn, nfs, n, msg);
 }
 
 /*
@@ -352,16 +319,16 @@ int
 server_restore(struct run *r, int restart)
 {
 	struct host *h = r->server;
-	char *script, *msg = NULL;
-	int created[SF_COUNT], i, rc;
+	struct rfile *f[SF_COUNT];
+	char *msg = NULL;
+	int i, rc;
 
 	for (i = 0; i < SF_COUNT; i++)
-		created[i] = !r->sf.exists[i];
-	script = remote_restore_script((const char *const *)r->sf.path,
-	    created, SF_COUNT, r->suffix, NULL);
-	rc = host_exec(r, h, "restore the original files", script,
-	    r->o->timeout_s, &msg);
-	free(script);
+		f[i] = &r->sf.f[i];
+	if ((rc = host_connect(r, h)) != 0)
+		msg = xstrdup(h->conn_err);
+	else
+		rc = rfile_restore(h->conn, f, SF_COUNT, &msg);
 	/* what is on disk now is the original to expect */
 	if (rc == 0 && (rc = server_reread(r)) != 0)
 		msg = xstrdup(h->error ? h->error : "re-read the files");

@@ -107,6 +107,17 @@ last_run() {
 	ls "$E.state" | sed -n 's/\.journal$//p' | sort | tail -n 1
 }
 
+# bak FILE RUN: the backup run RUN kept of FILE (FILE.pemrotate-RUN-<token>,
+# the token unpredictable); FILE.pemrotate-RUN-none if there is not exactly one.
+bak() {
+	local m=("$1".pemrotate-"$2"-*)
+	if [ "${#m[@]}" -eq 1 ] && [ -e "${m[0]}" ]; then
+		echo "${m[0]}"
+	else
+		echo "$1.pemrotate-$2-none"
+	fi
+}
+
 sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }

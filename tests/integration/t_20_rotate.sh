@@ -13,14 +13,13 @@ old_ca_fp=$(openssl x509 -in "$D/ca_certificate.crt" -noout -fingerprint \
 run_pemrotate -y -j 4 --report "$work/report.json"
 eq "exit status" 0 "$rc"
 run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$work/report.json")
-sfx=".pemrotate-$run_id"
 
 begin "server files replaced, originals kept"
 for f in $server_files; do
 	not "$f replaced" test "${old[$f]}" = "$(sha "$D/$f")"
-	eq "$f backup holds the original" "${old[$f]}" "$(sha "$D/$f$sfx")"
+	eq "$f backup holds the original" "${old[$f]}" "$(sha "$(bak "$D/$f" "$run_id")")"
 	eq "$f mode and owner" "600 postgres" "$(stat -c '%a %U' "$D/$f")"
-	eq "$f backup mode and owner" "600 postgres" "$(stat -c '%a %U' "$D/$f$sfx")"
+	eq "$f backup mode and owner" "600 postgres" "$(stat -c '%a %U' "$(bak "$D/$f" "$run_id")")"
 done
 ok "no temporary files left" test -z "$(find "$D" -name '.*pemrotate*')"
 eq "root.crt is the new CA alone" 1 "$(count_certs "$D/root.crt")"
@@ -52,7 +51,7 @@ for id in $(seq 1 "$ESTATE_N"); do
 	c=$(agent_file "$id" crt)
 	not "agent$id key replaced" test "${old[k$id]}" = "$(sha "$k")"
 	not "agent$id crt replaced" test "${old[c$id]}" = "$(sha "$c")"
-	eq "agent$id key backup" "${old[k$id]}" "$(sha "$k$sfx")"
+	eq "agent$id key backup" "${old[k$id]}" "$(sha "$(bak "$k" "$run_id")")"
 	eq "agent$id key mode" 600 "$(stat -c %a "$k")"
 	ok "agent$id crt verifies with CRL" sh -c "openssl verify -crl_check_all \
 	    -CAfile '$D/root.crt' -CRLfile '$D/root.crl' '$c' | grep -q ': OK'"
@@ -67,7 +66,8 @@ ok "every agent logs in now" all_agents_login
 
 begin "an old agent certificate is refused"
 not "old agent2 certificate" in_ns env PGSSLMODE=require \
-    PGSSLCERT="$(agent_file 2 crt)$sfx" PGSSLKEY="$(agent_file 2 key)$sfx" \
+    PGSSLCERT="$(bak "$(agent_file 2 crt)" "$run_id")" \
+    PGSSLKEY="$(bak "$(agent_file 2 key)" "$run_id")" \
     psql "host=127.0.10.1 dbname=pem user=agent2" -XAtqc 'select 1'
 ok "new agent2 certificate" in_ns env PGSSLMODE=require \
     PGSSLCERT="$(agent_file 2 crt)" PGSSLKEY="$(agent_file 2 key)" \

@@ -124,14 +124,13 @@ INV=$work/hostile.ini run_pemrotate -y --report "$work/hostile.json"
 eq "exit status" 0 "$rc"
 h40_run=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' \
     "$work/hostile.json" 2>/dev/null || echo none)
-h40_sfx=.pemrotate-$h40_run
 for id in 3 4; do
 	for t in key crt; do
 		f=${h40_path[$id$t]}
 		not "agent$id $t replaced at the hostile path" \
 		    test "${h40_old[$id$t]}" = "$(sha "$f")"
 		eq "agent$id $t backup holds the original" "${h40_old[$id$t]}" \
-		    "$(sha "$f$h40_sfx" 2>/dev/null)"
+		    "$(sha "$(bak "$f" "$h40_run")" 2>/dev/null)"
 	done
 	eq "agent$id key mode" 600 "$(stat -c %a "${h40_path[${id}key]}")"
 	ok "agent$id key matches" test \
@@ -151,8 +150,8 @@ eq "no stray file (x, y, z, \$HOME;x, …) anywhere" "$h40_strays_before" \
 h40_tree_want=$( (
 	echo "$h40_tree_before"
 	for id in 3 4; do
-		echo "${h40_path[${id}key]}$h40_sfx"
-		echo "${h40_path[${id}crt]}$h40_sfx"
+		bak "${h40_path[${id}key]}" "$h40_run"
+		bak "${h40_path[${id}crt]}" "$h40_run"
 	done) | sort)
 eq "agent3/4 hosts: only the backups are new" "$h40_tree_want" \
     "$(find "$(agent_dir 3)" "$(agent_dir 4)" | sort)"
