@@ -92,8 +92,8 @@ static const struct optdef optdefs[] = {
 	  "Rotate a file even when a directory on its way can be changed by "
 	  "a user who does not own the file, or by a group or everyone "
 	  "(pemrotate refuses by default, naming the directory). Its "
-	  "operations then run as the file's owner, never as root. See "
-	  "docs/security.md." },
+	  "operations then run as the file's owner: when that is root, root "
+	  "works in a directory others can change. See docs/security.md." },
 	{ "state-dir", O_STATEDIR, "DIR",
 	  "Where run journals are kept (default $XDG_STATE_HOME/pemrotate or "
 	  "~/.local/state/pemrotate)." },
