@@ -62,3 +62,18 @@ eq "subjectAltName" "IPAddress:127.0.10.1,DNS:pemserver" "$(san_of)"
 ok "libpq verify-full works" in_ns sh -c \
     "PGSSLROOTCERT='$D/ca_certificate.crt' psql 'host=127.0.10.1 dbname=pem user=pemadmin sslmode=verify-full' \
     -XAtqc 'select 1'"
+
+# A trailing dot: merged with the same name without it, else left out
+# (never written with the dot).
+begin "pem_host with a trailing dot"
+sed -i "s|^pem_host=.*|pem_host=PEMSERVER.|" "$(agent_dir 2)/etc/agent.cfg"
+sed -i "s|^pem_host=.*|pem_host=pem.example.com.|" \
+    "$(agent_dir 3)/etc/agent.cfg"
+INV=$work/inv-san.ini run_pemrotate -y
+grep "warning: agent" "$E.out" | sed 's/^/  /' || true
+eq "exit status" 0 "$rc"
+not "no warning for the server's own name" grep -q "warning: agent2" \
+    "$E.out"
+ok "warning names agent3" grep -q \
+    'warning: agent3 .*pem_host "pem.example.com." ends with a dot' "$E.out"
+eq "subjectAltName" "IPAddress:127.0.10.1,DNS:pemserver" "$(san_of)"
