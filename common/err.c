@@ -28,6 +28,7 @@ err_str(int code)
 	case ERR_CANCELLED:		return "cancelled";
 	case ERR_MISMATCH:		return "mismatch";
 	case ERR_UNSAFE:		return "unsafe location";
+	case ERR_HOSTKEY_REVOKED:	return "host key revoked";
 	}
 	return "unknown error";
 }

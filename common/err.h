@@ -33,6 +33,7 @@ enum err_code {
 	ERR_CANCELLED = -21,		/* interrupted by the operator */
 	ERR_MISMATCH = -22,		/* two sources of truth disagree */
 	ERR_UNSAFE = -24,		/* others could steer what root does */
+	ERR_HOSTKEY_REVOKED = -25,	/* host key marked @revoked */
 };
 
 /* Static, human-readable text for an err_code; never NULL. */

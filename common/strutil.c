@@ -1,10 +1,13 @@
 #include "strutil.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xmem.h"
 
@@ -111,6 +114,67 @@ str_has_ctrl(const char *s)
 			return 1;
 	}
 	return 0;
+}
+
+/* 1 if s[0..n) is a DNS label: letters, digits, '-' not at either end. */
+static int
+label_ok(const char *s, size_t n)
+{
+	size_t i;
+	char c;
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int
+str_is_hostname(const char *s)
+{
+	size_t n = strlen(s), len;
+	const char *p, *dot;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (p = s;; p = dot + 1) {
+		dot = memchr(p, '.', (size_t)(s + n - p));
+		len = dot != NULL ? (size_t)(dot - p) : (size_t)(s + n - p);
+		if (!label_ok(p, len))
+			return 0;
+		if (dot == NULL)
+			break;
+	}
+	/* "1.2.3" or "300.1.1.1" is a bad address, not a name (RFC 3696) */
+	return strspn(p, "0123456789") < len;
+}
+
+int
+str_is_ip_address(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	    inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int
+str_host_eq(const char *a, const char *b)
+{
+	size_t an = strlen(a), bn = strlen(b);
+
+	if (an > 0 && a[an - 1] == '.')
+		an--;
+	if (bn > 0 && b[bn - 1] == '.')
+		bn--;
+	return an == bn && strncasecmp(a, b, an) == 0;
 }
 
 void

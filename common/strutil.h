@@ -33,6 +33,20 @@ int str_b64val(int c);
 int str_has_ctrl(const char *s);
 
 /*
+ * 1 if s is a DNS host name: dot-separated labels of 1 to 63 letters,
+ * digits and '-', none starting or ending with '-', the last not all
+ * digits, at most 253 bytes, then one optional trailing dot.  No
+ * wildcard, no '_', nothing else.
+ */
+int str_is_hostname(const char *s);
+
+/* 1 if s is an IPv4 or IPv6 address as inet_pton(3) reads them. */
+int str_is_ip_address(const char *s);
+
+/* 1 if host names a and b are equal but for case and one trailing dot. */
+int str_host_eq(const char *a, const char *b);
+
+/*
  * Write "WHERE:LINE: message" into buf (cut to fit); the message is
  * printf-formatted.  For parsers that name the place of an error.
  */

@@ -48,8 +48,11 @@ static const struct optdef optdefs[] = {
 	  "name." },
 	{ "known-hosts", O_KNOWN, "FILE",
 	  "known_hosts to verify host keys against (default "
-	  "~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts). Hashed entries "
-	  "work. An unknown or changed key stops the run before any change." },
+	  "~/.ssh/known_hosts, then /etc/ssh/ssh_known_hosts). Hashed names, "
+	  "patterns and negations work as in OpenSSH. An unknown or changed "
+	  "key stops the run before any change; so does, even with "
+	  "--accept-new-host-keys, a key marked @revoked or a host known only "
+	  "through @cert-authority (host certificates cannot be checked)." },
 	{ "ssh-key", O_SSHKEY, "FILE",
 	  "Private key for SSH when the inventory names none; ssh-agent "
 	  "(SSH_AUTH_SOCK) is tried first." },

@@ -45,29 +45,103 @@ newfiles_clear(struct newfiles *nf)
 	memset(nf, 0, sizeof(*nf));
 }
 
+/*
+ * The i-th name the server may be reached by (NULL if none): the database
+ * host, the server's address and inventory name, then each host's
+ * agent.cfg pem_host.  whose: the host it comes from; what: its setting.
+ */
+static const char *
+name_candidate(const struct run *r, size_t i, const struct host **whose,
+    const char **what)
+{
+	*whose = i < 3 ? r->server : &r->hosts[i - 3];
+	switch (i) {
+	case 0:
+		*what = "PEM database host";
+		return r->pg_host;
+	case 1:
+		*what = "address";
+		return r->server->so.host;
+	case 2:
+		*what = "inventory name";
+		return r->server->inv->name;
+	}
+	*what = "agent.cfg pem_host";
+	return r->hosts[i - 3].pem_host;
+}
+
+static void
+name_left_out(const struct host *h, const char *what, const char *name,
+    const char *why)
+{
+	char *shown = str_printable(name, 128);
+
+	log_warn("%s: %s \"%s\" %s: left out of the server certificate",
+	    h->label, what, shown, why);
+	free(shown);
+}
+
+/*
+ * 1 if name goes in the certificate: an IP address, or a DNS host name
+ * without a trailing dot (a wildcard, or any other text that reached
+ * agent.cfg, must not become a name the server answers for).
+ */
+static int
+name_usable(const struct host *h, const char *what, const char *name)
+{
+	if (str_is_ip_address(name))
+		return 1;
+	if (!str_is_hostname(name)) {
+		name_left_out(h, what, name,
+		    "is not a host name or IP address");
+		return 0;
+	}
+	return name[strlen(name) - 1] != '.';
+}
+
+/* A name "x." is in the certificate only as "x" from another source. */
+static void
+dotted_names_left_out(const struct run *r, const char **names, size_t n)
+{
+	const struct host *h;
+	const char *cand, *what;
+	size_t i, j;
+
+	for (i = 0; i < r->nhosts + 3; i++) {
+		cand = name_candidate(r, i, &h, &what);
+		if (cand == NULL || *cand == '\0' ||
+		    cand[strlen(cand) - 1] != '.' || !str_is_hostname(cand))
+			continue;
+		for (j = 0; j < n && !str_host_eq(names[j], cand); j++)
+			;
+		if (j == n)
+			name_left_out(h, what, cand, "ends with a dot");
+	}
+}
+
 /* Names the server is reached by: its certificate's CN and SANs. */
 static size_t
 server_names(const struct run *r, const char **names, size_t max)
 {
+	const struct host *h;
+	const char *cand, *what;
 	size_t n = 0, i, j;
-	const char *cand;
 
 	for (i = 0; i < r->nhosts + 3 && n < max; i++) {
-		if (i == 0)
-			cand = r->pg_host;
-		else if (i == 1)
-			cand = r->server->so.host;
-		else if (i == 2)
-			cand = r->server->inv->name;
-		else
-			cand = r->hosts[i - 3].pem_host;
-		if (cand == NULL || *cand == '\0' || str_has_ctrl(cand) ||
-		    strchr(cand, '/') != NULL)
+		cand = name_candidate(r, i, &h, &what);
+		if (cand == NULL || *cand == '\0' ||
+		    !name_usable(h, what, cand))
 			continue;
-		for (j = 0; j < n && strcmp(names[j], cand) != 0; j++)
+		for (j = 0; j < n && !str_host_eq(names[j], cand); j++)
 			;
 		if (j == n)
 			names[n++] = cand;
+	}
+	dotted_names_left_out(r, names, n);
+	if (n == 0) {	/* the certificate needs a CN: let pki judge it */
+		log_warn("%s: no usable name for the server certificate",
+		    r->server->label);
+		names[n++] = r->server->so.host;
 	}
 	return n;
 }

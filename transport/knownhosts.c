@@ -1,38 +1,47 @@
+/*
+ * knownhosts.c: known_hosts parsed once and matched per host as OpenSSH
+ * matches it (see knownhosts.h).  Hashed names are checked with OpenSSL's
+ * HMAC-SHA1; the store owns every string it hands out pointers into.
+ */
 #include "knownhosts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#include <immintrin.h>
-#define KH_SHA_NI 1
-#endif
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 
 #define KH_FILE_MAX	(64 * 1024 * 1024)
+#define KH_SALT_MAX	64
+#define KH_HASH_LEN	20	/* HMAC-SHA1 */
 
-struct sha1 {
-	unsigned int h[5];
+enum kh_marker {
+	KH_KEY,			/* a host key line */
+	KH_CA,			/* @cert-authority */
+	KH_REVOKED,		/* @revoked */
 };
-
-/* One SHA-1 compression: the portable one or the SHA-NI one. */
-typedef void (*sha1_block_fn)(struct sha1 *, const unsigned char *);
 
 struct kh_entry {
-	char *names;		/* "a,b,[c]:2222" for plain lines, or NULL */
-	unsigned char hash[20];	/* hashed lines: the name's HMAC, */
-	struct sha1 in, out;	/* and the salt's pad states */
+	enum kh_marker marker;
+	char *names;		/* host field, lower case; NULL if hashed */
+	unsigned char salt[KH_SALT_MAX];	/* hashed: the HMAC key */
+	size_t saltlen;
+	unsigned char hash[KH_HASH_LEN];	/* and the name's HMAC */
 	char *type_key;		/* "ssh-ed25519 AAAA..." */
+	const char *file;	/* one of known_hosts.files */
+	unsigned long line;
 };
 
-/* One name of a plain line, for the index. */
+/* One name of a line without patterns, for the index. */
 struct kh_name {
 	const char *name;	/* into e[entry].names, not terminated */
 	size_t len, entry;
@@ -41,196 +50,21 @@ struct kh_name {
 struct known_hosts {
 	struct kh_entry *e;
 	size_t n, cap;
-	struct kh_name *idx;	/* plain names sorted by name, then entry */
+	char *files[2];
+	struct kh_name *idx;	/* literal names, by name, then entry */
 	size_t nidx;
-	size_t *hashed;		/* indices of hashed entries, in file order */
-	size_t nhashed;
-	sha1_block_fn block;	/* chosen once for this CPU */
+	size_t *scan;		/* hashed and pattern lines, file order */
+	size_t nscan;
+	size_t *revoked;	/* @revoked lines, in file order */
+	size_t nrevoked;
+	EVP_MAC *hmac;		/* fetched if there are hashed lines */
 };
 
-
-/*
- * SHA-1 (FIPS 180-4), just enough for HMAC-SHA1 of host names against
- * known_hosts' hashed entries: the inner and outer states after the key
- * pads are computed once per entry, so each (entry, host) pair costs two
- * compressions instead of a full HMAC through a library.
- */
-static unsigned int
-rol(unsigned int x, int n)
-{
-	return (x << n) | (x >> (32 - n));
-}
-
-static void
-sha1_block(struct sha1 *s, const unsigned char *p)
-{
-	unsigned int w[80], a, b, c, d, e, f, k, t;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (unsigned int)p[4 * i] << 24 |
-		    (unsigned int)p[4 * i + 1] << 16 |
-		    (unsigned int)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3]; e = s->h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d; d = c; c = rol(b, 30); b = a; a = t;
-	}
-	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
-}
-
-#ifdef KH_SHA_NI
-/*
- * The same compression with the x86 SHA extensions (Intel since Goldmont
- * and Ice Lake, AMD since Zen): 20 groups of 4 rounds.  The state lanes
- * hold A..D high to low and E in the top lane; the message words are
- * loaded big-endian with W0 in the top lane, as the instructions expect.
- */
-#define SHA1_GROUP(f) do {						\
-	if (g >= 4)							\
-		w[g & 3] = _mm_sha1msg2_epu32(_mm_xor_si128(		\
-		    _mm_sha1msg1_epu32(w[g & 3], w[(g + 1) & 3]),	\
-		    w[(g + 2) & 3]), w[(g + 3) & 3]);			\
-	e = g == 0 ? _mm_add_epi32(e, w[0]) :				\
-	    _mm_sha1nexte_epu32(prev, w[g & 3]);			\
-	prev = abcd;							\
-	abcd = _mm_sha1rnds4_epu32(abcd, e, f);				\
-	g++;								\
-} while (0)
-
-__attribute__((target("sha,sse4.1,ssse3")))
-static void
-sha1_block_ni(struct sha1 *s, const unsigned char *p)
-{
-	const __m128i bswap = _mm_set_epi64x(0x0001020304050607LL,
-	    0x08090a0b0c0d0e0fLL);
-	__m128i abcd, abcd0, e, e0, prev, w[4];
-	int g = 0, i;
-
-	abcd = _mm_shuffle_epi32(_mm_loadu_si128((const void *)s->h), 0x1b);
-	e = e0 = _mm_set_epi32((int)s->h[4], 0, 0, 0);
-	abcd0 = prev = abcd;
-	for (i = 0; i < 4; i++)
-		w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const void *)(p +
-		    16 * i)), bswap);
-	for (i = 0; i < 5; i++)
-		SHA1_GROUP(0);
-	for (i = 0; i < 5; i++)
-		SHA1_GROUP(1);
-	for (i = 0; i < 5; i++)
-		SHA1_GROUP(2);
-	for (i = 0; i < 5; i++)
-		SHA1_GROUP(3);
-	e = _mm_sha1nexte_epu32(prev, e0);
-	abcd = _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd0), 0x1b);
-	_mm_storeu_si128((void *)s->h, abcd);
-	s->h[4] = (unsigned int)_mm_extract_epi32(e, 3);
-}
-#undef SHA1_GROUP
-#endif
-
-/* The fastest compression this CPU runs. */
-static sha1_block_fn
-sha1_pick(void)
-{
-#ifdef KH_SHA_NI
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) &&
-	    (c & bit_SSSE3) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
-	    (b & bit_SHA))
-		return sha1_block_ni;
-#endif
-	return sha1_block;
-}
-
-static void
-sha1_init(struct sha1 *s)
-{
-	static const unsigned int iv[5] = {
-		0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0,
-	};
-
-	memcpy(s->h, iv, sizeof(iv));
-}
-
-/*
- * Finish a hash whose state s has consumed done bytes (whole blocks) with
- * the last n bytes of msg (n <= 55, so one block), into out.
- */
-static void
-sha1_last(sha1_block_fn block, struct sha1 s, size_t done,
-    const unsigned char *msg, size_t n, unsigned char out[20])
-{
-	unsigned char blk[64];
-	unsigned long long bits = (unsigned long long)(done + n) * 8;
-	int i;
-
-	memset(blk, 0, sizeof(blk));
-	memcpy(blk, msg, n);
-	blk[n] = 0x80;
-	for (i = 0; i < 8; i++)
-		blk[63 - i] = (unsigned char)(bits >> (8 * i));
-	block(&s, blk);
-	for (i = 0; i < 20; i++)
-		out[i] = (unsigned char)(s.h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-/* The states after the key's inner and outer pad blocks. */
-static void
-hmac_pads(sha1_block_fn block, const unsigned char *key, size_t keylen,
-    struct sha1 *in, struct sha1 *outer)
-{
-	unsigned char ipad[64], opad[64], k[20];
-	struct sha1 t;
-	size_t i;
-
-	if (keylen > 64) {	/* never for OpenSSH's 20-byte salts */
-		sha1_init(&t);
-		for (i = 0; i + 64 <= keylen; i += 64)
-			block(&t, key + i);
-		sha1_last(block, t, i, key + i, keylen - i, k);
-		key = k;
-		keylen = 20;
-	}
-	memset(ipad, 0x36, sizeof(ipad));
-	memset(opad, 0x5c, sizeof(opad));
-	for (i = 0; i < keylen; i++) {
-		ipad[i] ^= key[i];
-		opad[i] ^= key[i];
-	}
-	sha1_init(in);
-	block(in, ipad);
-	sha1_init(outer);
-	block(outer, opad);
-}
-
-/* HMAC-SHA1 of a name of at most 55 bytes from precomputed pads. */
-static void
-hmac_name(sha1_block_fn block, const struct sha1 *in,
-    const struct sha1 *outer, const char *name, size_t n,
-    unsigned char out[20])
-{
-	unsigned char inner[20];
-
-	sha1_last(block, *in, 64, (const unsigned char *)name, n, inner);
-	sha1_last(block, *outer, 64, inner, sizeof(inner), out);
-}
+/* Matched entries of one lookup. */
+struct kh_hits {
+	size_t *v;
+	size_t n, cap;
+};
 
 /* Decode base64 s[0..n) into out (at most max bytes); -1 if malformed. */
 static long
@@ -254,56 +88,191 @@ b64dec(const char *s, size_t n, unsigned char *out, size_t max)
 	return (long)o;
 }
 
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/*
+ * OpenSSH's match_pattern: '*' matches any run of bytes, '?' any one
+ * byte; the pattern is p[0..pn).
+ */
+static int
+glob_match(const char *s, const char *p, size_t pn)
+{
+	const char *pe = p + pn, *star = NULL, *retry = NULL;
+
+	while (*s != '\0') {
+		if (p < pe && *p == '*') {
+			star = ++p;
+			retry = s;
+		} else if (p < pe && (*p == '?' || *p == *s)) {
+			p++;
+			s++;
+		} else if (star != NULL) {
+			p = star;
+			s = ++retry;
+		} else {
+			return 0;
+		}
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+/*
+ * OpenSSH's match_hostname: 1 if a pattern of the comma-separated list
+ * matches name and no negated ("!pattern") one does.
+ */
+static int
+match_list(const char *name, const char *list)
+{
+	const char *p, *end;
+	int neg, hit = 0;
+
+	for (p = list;; p = end + 1) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		neg = *p == '!';
+		if (glob_match(name, p + neg, (size_t)(end - p - neg))) {
+			if (neg)
+				return 0;
+			hit = 1;
+		}
+		if (*end == '\0')
+			return hit;
+	}
+}
+
+/* A context computing HMAC-SHA1; NULL if OpenSSL cannot. */
+static EVP_MAC_CTX *
+hmac_sha1_new(EVP_MAC *mac)
+{
+	char digest[] = "SHA1";
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+	    EVP_MAC_CTX_set_params(ctx, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* 1 if e's hash is the HMAC-SHA1 of name under e's salt. */
+static int
+hash_match(EVP_MAC_CTX *ctx, const struct kh_entry *e, const char *name)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	size_t len = 0;
+
+	return EVP_MAC_init(ctx, e->salt, e->saltlen, NULL) == 1 &&
+	    EVP_MAC_update(ctx, (const unsigned char *)name,
+	    strlen(name)) == 1 &&
+	    EVP_MAC_final(ctx, md, &len, sizeof(md)) == 1 &&
+	    len == KH_HASH_LEN && memcmp(md, e->hash, KH_HASH_LEN) == 0;
+}
+
 /* "|1|salt|hash" into e; 0 or -1. */
 static int
-parse_hashed(const struct known_hosts *kh, struct kh_entry *e, const char *h,
-    size_t n)
+parse_hashed(struct kh_entry *e, const char *h)
 {
-	unsigned char salt[64];
 	const char *bar;
+	size_t n = strlen(h);
 	long sl, hl;
 
 	if (n < 4 || (bar = memchr(h + 3, '|', n - 3)) == NULL)
 		return -1;
-	sl = b64dec(h + 3, (size_t)(bar - h - 3), salt, sizeof(salt));
+	sl = b64dec(h + 3, (size_t)(bar - h - 3), e->salt, sizeof(e->salt));
 	hl = b64dec(bar + 1, n - (size_t)(bar + 1 - h), e->hash,
 	    sizeof(e->hash));
-	if (sl <= 0 || hl != 20)
+	if (sl <= 0 || hl != KH_HASH_LEN)
 		return -1;
-	hmac_pads(kh->block, salt, (size_t)sl, &e->in, &e->out);
+	e->saltlen = (size_t)sl;
 	return 0;
 }
 
-/* One line: "names type key [comment]"; markers and junk are skipped. */
-static void
-parse_line(struct known_hosts *kh, char *line)
+/* Split s at blanks into at most max fields; the number found. */
+static size_t
+split(char *s, char **f, size_t max)
 {
-	char *names, *type, *key, *save = NULL;
-	struct kh_entry e;
+	char *save = NULL, *t;
+	size_t n;
 
-	memset(&e, 0, sizeof(e));
-	line += strspn(line, " \t");
-	if (*line == '#' || *line == '@' || *line == '\0')
-		return;
-	names = strtok_r(line, " \t", &save);
-	type = strtok_r(NULL, " \t", &save);
-	key = strtok_r(NULL, " \t\r\n", &save);
-	if (names == NULL || type == NULL || key == NULL)
-		return;
-	if (strncmp(names, "|1|", 3) == 0) {
-		if (parse_hashed(kh, &e, names, strlen(names)) != 0)
-			return;
-	} else if (strpbrk(names, "*?!") == NULL) {
-		e.names = xstrdup(names);
-	} else {
-		return;
+	for (n = 0; n < max; n++) {
+		t = strtok_r(n == 0 ? s : NULL, " \t\r\n", &save);
+		if (t == NULL)
+			break;
+		f[n] = t;
 	}
-	e.type_key = xasprintf("%s %s", type, key);
+	return n;
+}
+
+/* The marker of field f (@...), or -1 for one OpenSSH does not know. */
+static int
+marker_of(const char *f)
+{
+	if (strcmp(f, "@revoked") == 0)
+		return KH_REVOKED;
+	if (strcmp(f, "@cert-authority") == 0)
+		return KH_CA;
+	return -1;
+}
+
+static void
+add_entry(struct known_hosts *kh, const struct kh_entry *e)
+{
 	if (kh->n == kh->cap) {
 		kh->cap = kh->cap ? kh->cap * 2 : 64;
 		kh->e = xrealloc(kh->e, kh->cap * sizeof(*kh->e));
 	}
-	kh->e[kh->n++] = e;
+	kh->e[kh->n++] = *e;
+}
+
+/*
+ * One line: "[@marker] names type key [comment]"; comments, unknown
+ * markers and malformed lines are skipped, as by OpenSSH.  The host field
+ * of a @revoked line is not looked at: the key is refused for any host.
+ */
+static void
+parse_line(struct known_hosts *kh, char *line, const char *file,
+    unsigned long lineno)
+{
+	struct kh_entry e;
+	char *f[4];
+	size_t nf, k = 0;
+	int m = KH_KEY;
+
+	memset(&e, 0, sizeof(e));
+	nf = split(line, f, 4);
+	if (nf == 0 || f[0][0] == '#')
+		return;
+	if (f[0][0] == '@') {
+		if ((m = marker_of(f[0])) < 0)
+			return;
+		k = 1;
+	}
+	if (nf < k + 3)
+		return;
+	e.marker = (enum kh_marker)m;
+	if (m != KH_REVOKED && strncmp(f[k], "|1|", 3) == 0) {
+		if (parse_hashed(&e, f[k]) != 0)
+			return;
+	} else if (m != KH_REVOKED) {
+		e.names = xstrdup(f[k]);
+		lower(e.names);
+	}
+	e.type_key = xasprintf("%s %s", f[k + 1], f[k + 2]);
+	e.file = file;
+	e.line = lineno;
+	add_entry(kh, &e);
 }
 
 static int
@@ -312,6 +281,7 @@ load_file(struct known_hosts *kh, const char *path, char *err,
 {
 	char *line = NULL;
 	size_t cap = 0, total = 0;
+	unsigned long lineno = 0;
 	ssize_t n;
 	FILE *f;
 
@@ -322,7 +292,7 @@ load_file(struct known_hosts *kh, const char *path, char *err,
 	}
 	while ((n = getline(&line, &cap, f)) > 0 &&
 	    (total += (size_t)n) <= KH_FILE_MAX)
-		parse_line(kh, line);
+		parse_line(kh, line, path, ++lineno);
 	free(line);
 	fclose(f);
 	return 0;
@@ -345,10 +315,24 @@ idx_cmp(const void *pa, const void *pb)
 	return c != 0 ? c : a->entry < b->entry ? -1 : a->entry > b->entry;
 }
 
+static void
+idx_add(struct known_hosts *kh, size_t *cap, const char *p, size_t len,
+    size_t entry)
+{
+	if (kh->nidx == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		kh->idx = xrealloc(kh->idx, *cap * sizeof(*kh->idx));
+	}
+	kh->idx[kh->nidx].name = p;
+	kh->idx[kh->nidx].len = len;
+	kh->idx[kh->nidx++].entry = entry;
+}
+
 /*
- * Index the names of plain lines and list the hashed lines, so a lookup
- * costs a binary search plus one HMAC per hashed line instead of a pass
- * over every name of the file (1000 hosts x 2000 lines in a big fleet).
+ * Index the names of lines without patterns and list the others, so a
+ * lookup costs a binary search plus one HMAC or pattern match per listed
+ * line instead of a pass over every name of the file (1000 hosts x 2000
+ * lines in a big fleet).
  */
 static void
 build_index(struct known_hosts *kh)
@@ -356,28 +340,51 @@ build_index(struct known_hosts *kh)
 	size_t i, cap = 0;
 	const char *p, *comma;
 
-	kh->hashed = xcalloc(kh->n ? kh->n : 1, sizeof(*kh->hashed));
+	kh->scan = xcalloc(kh->n ? kh->n : 1, sizeof(*kh->scan));
+	kh->revoked = xcalloc(kh->n ? kh->n : 1, sizeof(*kh->revoked));
 	for (i = 0; i < kh->n; i++) {
-		if (kh->e[i].names == NULL) {
-			kh->hashed[kh->nhashed++] = i;
+		if (kh->e[i].marker == KH_REVOKED) {
+			kh->revoked[kh->nrevoked++] = i;
+			continue;
+		}
+		if (kh->e[i].names == NULL ||
+		    strpbrk(kh->e[i].names, "*?!") != NULL) {
+			kh->scan[kh->nscan++] = i;
 			continue;
 		}
 		for (p = kh->e[i].names; p != NULL; p = comma ? comma + 1 :
 		    NULL) {
 			comma = strchr(p, ',');
-			if (kh->nidx == cap) {
-				cap = cap ? cap * 2 : 64;
-				kh->idx = xrealloc(kh->idx, cap *
-				    sizeof(*kh->idx));
-			}
-			kh->idx[kh->nidx].name = p;
-			kh->idx[kh->nidx].len = comma ? (size_t)(comma - p) :
-			    strlen(p);
-			kh->idx[kh->nidx++].entry = i;
+			idx_add(kh, &cap, p, comma ? (size_t)(comma - p) :
+			    strlen(p), i);
 		}
 	}
 	if (kh->nidx > 1)
 		qsort(kh->idx, kh->nidx, sizeof(*kh->idx), idx_cmp);
+}
+
+/* Hashed lines need HMAC-SHA1: fetch it once and make sure it works. */
+static int
+setup_hmac(struct known_hosts *kh, char *err, size_t errlen)
+{
+	static const unsigned char key[1];
+	EVP_MAC_CTX *ctx = NULL;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < kh->nscan && kh->e[kh->scan[i]].names != NULL; i++)
+		;
+	if (i == kh->nscan)
+		return 0;
+	ok = (kh->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (ctx = hmac_sha1_new(kh->hmac)) != NULL &&
+	    EVP_MAC_init(ctx, key, sizeof(key), NULL) == 1;
+	EVP_MAC_CTX_free(ctx);
+	if (ok)
+		return 0;
+	snprintf(err, errlen, "known_hosts %s: hashed names need HMAC-SHA1, "
+	    "which OpenSSL does not offer here", kh->e[kh->scan[i]].file);
+	return ERR_CRYPTO;
 }
 
 int
@@ -387,15 +394,20 @@ known_hosts_load(const char *path, const char *path2,
 	struct known_hosts *kh = xcalloc(1, sizeof(*kh));
 	int rc;
 
-	kh->block = sha1_pick();
-	if ((rc = load_file(kh, path, err, errlen)) == 0 && path2 != NULL &&
-	    access(path2, F_OK) == 0)
-		rc = load_file(kh, path2, err, errlen);
+	kh->files[0] = xstrdup(path);
+	if ((rc = load_file(kh, kh->files[0], err, errlen)) == 0 &&
+	    path2 != NULL && access(path2, F_OK) == 0) {
+		kh->files[1] = xstrdup(path2);
+		rc = load_file(kh, kh->files[1], err, errlen);
+	}
+	if (rc == 0) {
+		build_index(kh);
+		rc = setup_hmac(kh, err, errlen);
+	}
 	if (rc != 0) {
 		known_hosts_free(kh);
 		return rc;
 	}
-	build_index(kh);
 	*out = kh;
 	return 0;
 }
@@ -416,40 +428,170 @@ idx_lower(const struct known_hosts *kh, const char *name, size_t n)
 	return lo;
 }
 
+static void
+hits_add(struct kh_hits *h, size_t entry)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->v = xrealloc(h->v, h->cap * sizeof(*h->v));
+	}
+	h->v[h->n++] = entry;
+}
+
+static int
+size_cmp(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The lines that apply to name (lower case), in file order, once each. */
+static void
+find(const struct known_hosts *kh, const char *name, struct kh_hits *h)
+{
+	EVP_MAC_CTX *ctx = NULL;
+	const struct kh_entry *e;
+	size_t i, j, n = strlen(name);
+
+	for (i = idx_lower(kh, name, n); i < kh->nidx &&
+	    name_cmp(kh->idx[i].name, kh->idx[i].len, name, n) == 0; i++)
+		hits_add(h, kh->idx[i].entry);
+	for (i = 0; i < kh->nscan; i++) {
+		e = &kh->e[kh->scan[i]];
+		if (e->names == NULL && ctx == NULL &&
+		    (ctx = hmac_sha1_new(kh->hmac)) == NULL)
+			fatal_nomem();	/* it worked at load time */
+		if (e->names != NULL ? match_list(name, e->names) :
+		    hash_match(ctx, e, name))
+			hits_add(h, kh->scan[i]);
+	}
+	EVP_MAC_CTX_free(ctx);
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), size_cmp);
+	for (i = j = 0; i < h->n; i++)	/* "a,a" on one line */
+		if (j == 0 || h->v[j - 1] != h->v[i])
+			h->v[j++] = h->v[i];
+	h->n = j;
+}
+
+static void
+add_marker(struct strbuf *b, const char *marker, const struct kh_entry *e)
+{
+	strbuf_addf(b, "%s * %s %s line %lu\n", marker, e->type_key, e->file,
+	    e->line);
+}
+
 char *
 known_hosts_for(const struct known_hosts *kh, const char *host, int port)
 {
-	unsigned char h[20];
+	struct kh_hits h = { NULL, 0, 0 };
+	const struct kh_entry *e;
 	struct strbuf b;
-	char *name;
-	size_t n, p, q, e, last = (size_t)-1;
-	int hashed_hit;
+	char *shown, *name;
+	size_t i;
 
-	name = port == 22 ? xstrdup(host) : xasprintf("[%s]:%d", host, port);
-	n = strlen(name);
+	shown = port == 22 ? xstrdup(host) : xasprintf("[%s]:%d", host, port);
+	name = xstrdup(shown);
+	lower(name);
+	find(kh, name, &h);
 	strbuf_init(&b);
-	/* merge the plain hits (index order = file order) with the hashed */
-	p = idx_lower(kh, name, n);
-	for (q = 0; q <= kh->nhashed; q++) {
-		e = q < kh->nhashed ? kh->hashed[q] : kh->n;
-		for (; p < kh->nidx && kh->idx[p].len == n &&
-		    memcmp(kh->idx[p].name, name, n) == 0 &&
-		    kh->idx[p].entry < e; p++) {
-			if (kh->idx[p].entry == last)
-				continue;	/* "a,a" on one line */
-			last = kh->idx[p].entry;
-			strbuf_addf(&b, "%s %s\n", name,
-			    kh->e[last].type_key);
-		}
-		if (q == kh->nhashed || n > 55)	/* no host name is that long */
-			continue;
-		hmac_name(kh->block, &kh->e[e].in, &kh->e[e].out, name, n, h);
-		hashed_hit = memcmp(h, kh->e[e].hash, sizeof(h)) == 0;
-		if (hashed_hit)
-			strbuf_addf(&b, "%s %s\n", name, kh->e[e].type_key);
+	for (i = 0; i < h.n; i++) {
+		e = &kh->e[h.v[i]];
+		if (e->marker == KH_KEY)
+			strbuf_addf(&b, "%s %s\n", shown, e->type_key);
 	}
+	for (i = 0; i < h.n; i++) {
+		e = &kh->e[h.v[i]];
+		if (e->marker == KH_CA)
+			add_marker(&b, "@cert-authority", e);
+	}
+	for (i = 0; i < kh->nrevoked; i++)
+		add_marker(&b, "@revoked", &kh->e[kh->revoked[i]]);
+	free(h.v);
 	free(name);
+	free(shown);
 	return strbuf_steal(&b);
+}
+
+/*
+ * If s[0..n) is a line "MARKER * TYPE KEY FILE line N" (as add_marker
+ * writes it), point key and at at its key and its place; 1, else 0.
+ */
+static int
+marker_fields(const char *s, size_t n, const char *marker,
+    const char **key, size_t *klen, const char **at, size_t *alen)
+{
+	const char *p = s, *end = s + n, *f = s;
+	size_t ml = strlen(marker);
+	int i;
+
+	if (n <= ml || memcmp(s, marker, ml) != 0 || s[ml] != ' ')
+		return 0;
+	for (i = 0; i < 4; i++) {	/* marker, "*", type, key */
+		f = p;
+		if ((p = memchr(p, ' ', (size_t)(end - p))) == NULL)
+			return 0;
+		p++;
+	}
+	*key = f;
+	*klen = (size_t)(p - 1 - f);
+	*at = p;
+	*alen = (size_t)(end - p);
+	return 1;
+}
+
+static void
+copy_place(char *where, size_t wherelen, const char *at, size_t alen)
+{
+	if (wherelen == 0)
+		return;
+	if (alen >= wherelen)
+		alen = wherelen - 1;
+	memcpy(where, at, alen);
+	where[alen] = '\0';
+}
+
+/*
+ * The first line of lines that is a marker line of this kind and, when
+ * blob is not NULL, holds that key; 1 with its place in where, else 0.
+ */
+static int
+find_marker(const char *lines, const char *marker, const unsigned char *blob,
+    size_t len, char *where, size_t wherelen)
+{
+	const char *s, *nl, *key, *at;
+	unsigned char *buf = xmalloc(len + 1);
+	size_t klen, alen;
+	int found = 0;
+
+	for (s = lines; !found && *s != '\0'; s = *nl ? nl + 1 : nl) {
+		nl = s + strcspn(s, "\n");
+		if (!marker_fields(s, (size_t)(nl - s), marker, &key, &klen,
+		    &at, &alen))
+			continue;
+		found = blob == NULL || (b64dec(key, klen, buf, len + 1) ==
+		    (long)len && memcmp(buf, blob, len) == 0);
+		if (found)
+			copy_place(where, wherelen, at, alen);
+	}
+	free(buf);
+	return found;
+}
+
+int
+known_hosts_revoked(const char *lines, const unsigned char *blob,
+    size_t len, char *where, size_t wherelen)
+{
+	return blob != NULL && find_marker(lines, "@revoked", blob, len,
+	    where, wherelen);
+}
+
+int
+known_hosts_cert_authority(const char *lines, char *where, size_t wherelen)
+{
+	return find_marker(lines, "@cert-authority", NULL, 0, where,
+	    wherelen);
 }
 
 size_t
@@ -471,6 +613,10 @@ known_hosts_free(struct known_hosts *kh)
 	}
 	free(kh->e);
 	free(kh->idx);
-	free(kh->hashed);
+	free(kh->scan);
+	free(kh->revoked);
+	free(kh->files[0]);
+	free(kh->files[1]);
+	EVP_MAC_free(kh->hmac);
 	free(kh);
 }

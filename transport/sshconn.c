@@ -24,6 +24,7 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/knownhosts.h"
 #include "transport/sftpwire.h"
 
 #define SSHCONN_DEFAULT_TIMEOUT	30000
@@ -413,7 +414,10 @@ read_known_hosts(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh, const char *path,
 	return 0;
 }
 
-/* This host's entries, handed over as plain lines. */
+/*
+ * This host's entries, handed over as plain lines; the marker lines
+ * (knownhosts.h) are left to check_host_key.
+ */
 static int
 read_known_lines(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh, const char *s)
 {
@@ -422,6 +426,8 @@ read_known_lines(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh, const char *s)
 	for (; *s != '\0'; s = nl + 1) {
 		if ((nl = strchr(s, '\n')) == NULL)
 			nl = s + strlen(s) - 1;
+		if (*s == '@')
+			continue;
 		if (libssh2_knownhost_readline(kh, s, (size_t)(nl - s + 1),
 		    LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
 			return seterr_lib(c, ERR_PARSE, "known_hosts entry");
@@ -523,6 +529,40 @@ record_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
 	return 0;
 }
 
+/* A key marked @revoked is refused whatever else known_hosts says. */
+static int
+check_revoked(struct sshconn *c, const struct sshconn_opts *o,
+    const char *key, size_t keylen, int type)
+{
+	char where[512];
+
+	if (o->known_lines == NULL || !known_hosts_revoked(o->known_lines,
+	    (const unsigned char *)key, keylen, where, sizeof(where)))
+		return 0;
+	seterr(c, "%s: host key %s %s is marked @revoked in %s; refusing to "
+	    "connect", c->label, hk_name(type), c->fp, where);
+	return ERR_HOSTKEY_REVOKED;
+}
+
+/*
+ * A host known only through @cert-authority is refused, never trusted on
+ * first use: libssh2 cannot verify host certificates.
+ */
+static int
+check_cert_authority(struct sshconn *c, const struct sshconn_opts *o)
+{
+	char where[512];
+
+	if (o->known_lines == NULL || !known_hosts_cert_authority(
+	    o->known_lines, where, sizeof(where)))
+		return 0;
+	seterr(c, "%s: %s is trusted through @cert-authority in %s, which "
+	    "pemrotate cannot verify; add its host key to known_hosts "
+	    "(ssh-keyscan -p %d %s)", c->label, o->host, where, o->port,
+	    o->host);
+	return ERR_HOSTKEY_UNKNOWN;
+}
+
 /* After the handshake: the server's key must match known_hosts. */
 static int
 check_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
@@ -538,6 +578,8 @@ check_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
 	hash = libssh2_hostkey_hash(c->s, LIBSSH2_HOSTKEY_HASH_SHA256);
 	if (hash != NULL)
 		fp_base64(c, (const unsigned char *)hash, 32);
+	if ((r = check_revoked(c, o, key, keylen, type)) != 0)
+		return r;
 	for (i = 0; i < N_HK_TYPES; i++)
 		if (hk_types[i].hk_type == type)
 			mask = hk_types[i].kh_type;
@@ -555,6 +597,8 @@ check_host_key(struct sshconn *c, LIBSSH2_KNOWNHOSTS *kh,
 		    o->known_hosts);
 		return ERR_HOSTKEY_CHANGED;
 	}
+	if ((r = check_cert_authority(c, o)) != 0)
+		return r;
 	if (o->accept_new)
 		return record_host_key(c, kh, o, key, keylen, mask);
 	seterr(c, "%s: host key unknown: %s key %s is not in %s", c->label,

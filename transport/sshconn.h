@@ -64,8 +64,9 @@ void sshconn_global_cleanup(void);
  * Connect, verify the host key against known_hosts (host key algorithms
  * are offered in the order of what known_hosts holds for this host, so a
  * host is never asked for a key type we cannot check), authenticate.
- * Returns 0, or ERR_NET, ERR_TIMEOUT, ERR_HOSTKEY_UNKNOWN,
- * ERR_HOSTKEY_CHANGED, ERR_AUTH, ERR_SSH.  *out is set whenever memory
+ * Returns 0, or ERR_NET, ERR_TIMEOUT, ERR_HOSTKEY_UNKNOWN (also for a
+ * host known only through @cert-authority), ERR_HOSTKEY_CHANGED,
+ * ERR_HOSTKEY_REVOKED, ERR_AUTH, ERR_SSH.  *out is set whenever memory
  * allows, also on failure, so the caller can read sshconn_errmsg(); the
  * caller frees it with sshconn_close().
  */

@@ -135,6 +135,7 @@ test_err_str(void **state)
 {
 	(void)state;
 	assert_string_equal(err_str(ERR_HOSTKEY_CHANGED), "host key changed");
+	assert_string_equal(err_str(ERR_HOSTKEY_REVOKED), "host key revoked");
 	assert_string_equal(err_str(12345), "unknown error");
 }
 
