@@ -198,7 +198,15 @@ ok "the original certificate is served" test "$t60_served" = \
     "$(openssl x509 -in "$D/server.crt" -noout -fingerprint -sha256)"
 t60_server=$(server_snapshot)
 t60_before=$(snapshot)
-run_pemrotate -y --report "$work/noload.json"
+# root's file in postgres's directory: refused, unless the operator says so
+run_pemrotate -y
+eq "root's server.key in postgres's directory: exit status" 2 "$rc"
+ok "names the file, the directory's owner and the override" grep -q \
+    "server.key.*uid $(id -u postgres).*--allow-shared-dirs" "$E.out"
+eq "nothing changed" "$t60_before" "$(snapshot)"
+run_pemrotate -y --allow-shared-dirs --report "$work/noload.json"
+ok "warns that root works in postgres's directory" grep -q \
+    "server.key.*--allow-shared-dirs: acting as uid 0" "$E.out"
 eq "exit status" 3 "$rc"
 eq "PostgreSQL was never restarted" "$t60_pm" "$(head -n 1 "$D/postmaster.pid")"
 eq "the original certificate is still served" "$t60_served" "$(served_fp)"
