@@ -554,7 +554,7 @@ db_connect(struct run *r, struct pemdb **db)
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
-		rc = pemdb_connect(r->conninfo, r->o->timeout_s, db);
+		rc = pemdb_connect(r->conninfo, NULL, r->o->timeout_s, db);
 		if (rc == 0 || attempt >= r->o->retries ||
 		    atomic_load(&r->stop) != STOP_NONE)
 			return rc;
