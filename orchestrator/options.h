@@ -36,6 +36,7 @@ struct opts {
 	int max_failures;		/* -1: no limit */
 	int max_failures_pct;		/* 1 if max_failures is a percentage */
 	int accept_new_host_keys;
+	int allow_unverified_db;	/* a weak sslmode is not refused */
 	int keygen_remote;		/* --keygen remote */
 	int max_open;			/* SSH sessions kept between phases;
 					   0: 600 + hosts/25 */

@@ -48,17 +48,4 @@ char *remote_keygen_script(const char *tmp, const char *genpkey_args,
 /* Remove the temporary files (cleanup after a failed upload). */
 char *remote_rm_script(const char *const *paths, size_t n);
 
-/*
- * Print how to restart the PostgreSQL whose data directory is data_dir,
- * one field a line: "systemd", UNIT when a systemd service owns the
- * postmaster; else "pg_ctl", the data directory's owner, the postmaster's
- * bin directory, and the file its stderr goes to ("-" if none).  Exit 3 if
- * there is no postmaster.pid.
- */
-char *remote_detect_restart_script(const char *data_dir);
-
-/* Build the restart command from the detection's output line. */
-char *remote_restart_cmd(const char *detected, const char *data_dir,
-    int timeout_s);
-
 #endif
