@@ -100,10 +100,10 @@ set_errf(struct pemdb *db, const char *fmt, ...)
 }
 
 int
-pemdb_connect(const char *conninfo, int connect_timeout_s,
-    struct pemdb **out)
+pemdb_connect(const char *conninfo, const struct pemdb_tls *tls,
+    int connect_timeout_s, struct pemdb **out)
 {
-	const char *keys[4], *vals[4];
+	const char *keys[6], *vals[6];
 	char timeout[16];
 	struct pemdb *db;
 	int n = 0;
@@ -118,6 +118,15 @@ pemdb_connect(const char *conninfo, int connect_timeout_s,
 		snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s);
 		keys[n] = "connect_timeout";
 		vals[n++] = timeout;
+	}
+	/* After dbname: these win over the conninfo string. */
+	if (tls != NULL && tls->sslmode != NULL) {
+		keys[n] = "sslmode";
+		vals[n++] = tls->sslmode;
+	}
+	if (tls != NULL && tls->sslrootcert != NULL) {
+		keys[n] = "sslrootcert";
+		vals[n++] = tls->sslrootcert;
 	}
 	keys[n] = vals[n] = NULL;
 	db = xcalloc(1, sizeof(*db));
@@ -522,4 +531,132 @@ pemdb_ready(const char *conninfo)
 	rc = PQpingParams(keys, vals, 1) == PQPING_OK ? 0 : ERR_NET;
 	free(bare);
 	return rc;
+}
+
+/* ---- what a conninfo asks for ---- */
+
+static const PQconninfoOption *
+opt_find(const PQconninfoOption *o, const char *keyword)
+{
+	for (; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			return o;
+	return NULL;
+}
+
+/* The string's value, else libpq's default (its PG* variable first). */
+static const char *
+opt_value(const PQconninfoOption *opts, const PQconninfoOption *defs,
+    const char *keyword)
+{
+	const PQconninfoOption *o = opt_find(opts, keyword);
+
+	if (o != NULL && o->val != NULL && *o->val != '\0')
+		return o->val;
+	o = opt_find(defs, keyword);
+	return o != NULL && o->val != NULL && *o->val != '\0' ? o->val : NULL;
+}
+
+/* The string's value, else its PG* variable's; NULL if neither. */
+static char *
+opt_explicit(const PQconninfoOption *opts, const PQconninfoOption *defs,
+    const char *keyword)
+{
+	const PQconninfoOption *o = opt_find(opts, keyword);
+	const char *v;
+
+	if (o != NULL && o->val != NULL && *o->val != '\0')
+		return xstrdup(o->val);
+	o = opt_find(defs, keyword);
+	if (o == NULL || o->envvar == NULL ||
+	    (v = getenv(o->envvar)) == NULL || *v == '\0')
+		return NULL;
+	return xstrdup(v);
+}
+
+/* Every comma-separated host a socket directory (or libpq's default). */
+static int
+all_sockets(const char *hosts)
+{
+	const char *h = hosts;
+
+	if (h == NULL)
+		return 1;
+	for (;;) {
+		if (*h != '/' && *h != '@' && *h != ',' && *h != '\0')
+			return 0;
+		if ((h = strchr(h, ',')) == NULL)
+			return 1;
+		h++;
+	}
+}
+
+/* The first of a comma-separated port list, checked to be a port. */
+static int
+first_port(const char *ports, char **out)
+{
+	size_t n = ports != NULL ? strcspn(ports, ",") : 0;
+	char *p;
+	long v;
+
+	p = n > 0 ? xstrndup(ports, n) : xstrdup("5432");
+	if (!str_to_posint(p, 65535, &v)) {
+		free(p);
+		return ERR_PARSE;
+	}
+	*out = p;
+	return 0;
+}
+
+int
+pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
+    size_t errlen)
+{
+	PQconninfoOption *opts, *defs;
+	const char *addr;
+	char *perr = NULL;
+	int r = 0;
+
+	memset(t, 0, sizeof(*t));
+	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+		snprintf(err, errlen, "%s", perr != NULL ? perr :
+		    "out of memory");
+		err[strcspn(err, "\n")] = '\0';
+		PQfreemem(perr);
+		return ERR_PARSE;
+	}
+	if ((defs = PQconndefaults()) == NULL)
+		fatal_nomem();
+	addr = opt_value(opts, defs, "hostaddr");
+	t->socket = addr == NULL && all_sockets(opt_value(opts, defs, "host"));
+	if (first_port(opt_value(opts, defs, "port"), &t->port) != 0) {
+		snprintf(err, errlen, "port \"%s\" is not a port number",
+		    opt_value(opts, defs, "port"));
+		r = ERR_PARSE;
+	}
+	t->sslmode = opt_explicit(opts, defs, "sslmode");
+	t->sslrootcert = opt_explicit(opts, defs, "sslrootcert");
+	PQconninfoFree(opts);
+	PQconninfoFree(defs);
+	if (r != 0)
+		pemdb_target_clear(t);
+	return r;
+}
+
+void
+pemdb_target_clear(struct pemdb_target *t)
+{
+	if (t == NULL)
+		return;
+	free(t->port);
+	free(t->sslmode);
+	free(t->sslrootcert);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+pemdb_sslmode_verifies(const char *sslmode)
+{
+	return sslmode != NULL && (strcmp(sslmode, "verify-ca") == 0 ||
+	    strcmp(sslmode, "verify-full") == 0);
 }

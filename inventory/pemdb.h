@@ -12,13 +12,45 @@
 struct pemdb;
 
 /*
- * Connect with a libpq conninfo string (libpq defaults and PG* variables
- * apply).  connect_timeout_s bounds the attempt (0: libpq default).
- * Always sets *out (so pemdb_errmsg can be read) unless out of memory;
- * returns 0 or ERR_DB.
+ * TLS settings given with a connection, after the conninfo string, so
+ * they win over it (NULL: the conninfo's, PG* variables', libpq's).
  */
-int pemdb_connect(const char *conninfo, int connect_timeout_s,
-    struct pemdb **out);
+struct pemdb_tls {
+	const char *sslmode;
+	const char *sslrootcert;
+};
+
+/*
+ * Connect with a libpq conninfo string (libpq defaults and PG* variables
+ * apply) and tls (may be NULL).  connect_timeout_s bounds the attempt (0:
+ * libpq default).  Always sets *out (so pemdb_errmsg can be read) unless
+ * out of memory; returns 0 or ERR_DB.
+ */
+int pemdb_connect(const char *conninfo, const struct pemdb_tls *tls,
+    int connect_timeout_s, struct pemdb **out);
+
+/*
+ * Where a conninfo string leads and what it asks of TLS, as libpq will
+ * see it: the string, then the PG* variables, then libpq's defaults
+ * (service files are not read).
+ */
+struct pemdb_target {
+	char *port;		/* the first port, "5432" by default */
+	int socket;		/* every host a Unix socket, no hostaddr */
+	char *sslmode;		/* the string's or PGSSLMODE; NULL: neither */
+	char *sslrootcert;	/* from the string or PGSSLROOTCERT, likewise */
+};
+
+/*
+ * Fill *t (cleared with pemdb_target_clear).  ERR_PARSE with the reason in
+ * err when the string does not parse or its port is not a port number.
+ */
+int pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
+    size_t errlen);
+void pemdb_target_clear(struct pemdb_target *t);
+/* 1 if libpq's sslmode verifies the server's certificate (verify-ca,
+ * verify-full), else 0. */
+int pemdb_sslmode_verifies(const char *sslmode);
 /* Last error text for this connection (never holds a password). */
 const char *pemdb_errmsg(const struct pemdb *db);
 /*

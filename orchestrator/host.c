@@ -219,7 +219,8 @@ run_db(struct run *r, char **msg)
 		return r->db;
 	pemdb_free(r->db);
 	r->db = NULL;
-	if (pemdb_connect(r->conninfo, r->o->timeout_s, &r->db) == 0)
+	if (pemdb_connect(r->conninfo, &r->db_tls, r->o->timeout_s,
+	    &r->db) == 0)
 		return r->db;
 	if (msg != NULL)
 		*msg = xasprintf("PEM database: %s", pemdb_errmsg(r->db));

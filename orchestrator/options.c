@@ -12,7 +12,7 @@ enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
-	O_SHAREDDIRS,
+	O_SHAREDDIRS, O_UNVERIFIEDDB,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -30,7 +30,17 @@ static const struct optdef optdefs[] = {
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
-	  "dbname=pem\"." },
+	  "dbname=pem\". The server's certificate is verified "
+	  "(sslmode=verify-ca, or verify-full if asked for) against the PEM "
+	  "CA, read over SSH from the data directory of the PostgreSQL "
+	  "listening on its port on the PEM server host (or against the "
+	  "sslrootcert it names)." },
+	{ "allow-unverified-db", O_UNVERIFIEDDB, NULL,
+	  "Accept a --pem-db or PGSSLMODE whose sslmode (disable, allow, "
+	  "prefer, require) does not verify the server's certificate. "
+	  "Without it such a TCP connection is refused, since what the "
+	  "database answers chooses the files root overwrites; its answer "
+	  "is still checked against the server host." },
 	{ "parallel", 'j', "N", "Hosts worked on at once (default 16)." },
 	{ "key-type", O_KEYTYPE, "T",
 	  "Key type of the new keys: rsa:2048, rsa:3072, rsa:4096, ec:P-256 "
@@ -383,6 +393,7 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_SKIPUNREACH: o->skip_unreachable = 1; return 0;
 	case O_ACCEPTNEW: o->accept_new_host_keys = 1; return 0;
 	case O_SHAREDDIRS: o->allow_shared_dirs = 1; return 0;
+	case O_UNVERIFIEDDB: o->allow_unverified_db = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
 			o->retries = 0;

@@ -37,6 +37,7 @@ struct opts {
 	int max_failures_pct;		/* 1 if max_failures is a percentage */
 	int accept_new_host_keys;
 	int allow_shared_dirs;		/* --allow-shared-dirs */
+	int allow_unverified_db;	/* a weak sslmode is not refused */
 	int keygen_remote;		/* --keygen remote */
 	int max_open;			/* SSH sessions kept between phases;
 					   0: 600 + hosts/25 */

@@ -14,11 +14,12 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "dbtrust.h"
 #include "inventory/agentcfg.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "options.h"
-#include "remote.h"
+#include "postmaster.h"
 #include "transport/knownhosts.h"
 
 #define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
@@ -403,16 +404,18 @@ rebase(const char *path, const char *db_dir, const char *dir)
 	return xstrdup(path);
 }
 
+/*
+ * The six paths: in the data directory found on the server host
+ * (dbtrust_look), the database's ssl_*_file settings (checked by
+ * dbtrust_check_answer) seen from there.
+ */
 static void
 server_paths(struct run *r)
 {
 	struct server_files *sf = &r->sf;
 	const char *db = r->ssl.data_directory;
-	const char *d = var(r, r->server, "pem_data_dir");
+	const char *d = sf->data_dir;
 
-	if (d == NULL || *d == '\0')
-		d = db;
-	sf->data_dir = xstrdup(d);
 	sf->path[SF_CA_KEY] = xasprintf("%s/ca_key.key", d);
 	sf->path[SF_CA_CRT] = xasprintf("%s/ca_certificate.crt", d);
 	sf->path[SF_ROOT_CRT] = rebase(r->ssl.ca_file, db, d);
@@ -523,31 +526,26 @@ stat_server_files(struct run *r, struct host *h)
 	return 0;
 }
 
+/*
+ * pem_server_restart_cmd, else from the postmaster the kernel showed
+ * (never from postmaster.pid, which its owner can write).
+ */
 static int
 detect_restart(struct run *r, struct host *h)
 {
-	char *script, *msg = NULL;
-	struct sshconn_result res;
+	char err[512];
 	int rc;
 
 	if ((r->sf.restart_cmd = dupvar(r, h, "pem_server_restart_cmd",
 	    NULL)) != NULL)
 		return 0;
-	script = remote_detect_restart_script(r->sf.data_dir);
-	rc = sshconn_exec(h->conn, script, 4096, 0, &res);
-	free(script);
-	if (rc == 0 && res.exit_status == 0)
-		r->sf.restart_cmd = remote_restart_cmd(res.out, r->sf.data_dir,
-		    r->o->restart_timeout_s);
-	if (r->sf.restart_cmd == NULL) {
-		msg = rc ? xstrdup(sshconn_errmsg(h->conn)) :
-		    str_printable(res.err_len ? res.err : res.out, 200);
+	if (r->pm == NULL)
+		return ERR_INTERNAL;	/* dbtrust_look saw to it */
+	rc = postmaster_restart_cmd(h->conn, r->pm, r->o->restart_timeout_s,
+	    &r->sf.restart_cmd, err, sizeof(err));
+	if (rc != 0)
 		host_fail(h, "preflight", "cannot tell how to restart "
-		    "PostgreSQL (%s); set pem_server_restart_cmd", msg);
-		free(msg);
-		rc = ERR_NOTFOUND;
-	}
-	sshconn_result_clear(&res);
+		    "PostgreSQL: %s; set pem_server_restart_cmd", err);
 	return rc;
 }
 
@@ -602,8 +600,11 @@ preflight_host(void *ctx, size_t i)
 	h->t0 = now_s();
 	if (h->status == HS_FAILED)
 		goto out;
-	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
-	h->so.known_lines = h->known_lines;
+	if (h->known_lines == NULL) {	/* the server host's: dbtrust_look */
+		h->known_lines = known_hosts_for(r->kh, h->so.host,
+		    h->so.port);
+		h->so.known_lines = h->known_lines;
+	}
 	if ((rc = host_connect(r, h)) != 0) {
 		if (r->o->skip_unreachable && !h->is_server &&
 		    (rc == ERR_NET || rc == ERR_TIMEOUT)) {
@@ -640,7 +641,8 @@ db_connect(struct run *r, struct pemdb **db)
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
-		rc = pemdb_connect(r->conninfo, r->o->timeout_s, db);
+		rc = pemdb_connect(r->conninfo, &r->db_tls, r->o->timeout_s,
+		    db);
 		if (rc == 0 || attempt >= r->o->retries ||
 		    atomic_load(&r->stop) != STOP_NONE)
 			return rc;
@@ -655,7 +657,8 @@ static int
 read_database(struct run *r, long **ids, size_t *nids)
 {
 	struct pemdb *db = NULL;
-	int rc;
+	const char *msg;
+	int rc, tls;
 
 	rc = db_connect(r, &db);
 	if (rc == 0)
@@ -663,8 +666,11 @@ read_database(struct run *r, long **ids, size_t *nids)
 	if (rc == 0)
 		rc = pemdb_ssl_settings(db, &r->ssl);
 	if (rc != 0) {
-		r->error = xasprintf("PEM database: %s", db != NULL ?
-		    pemdb_errmsg(db) : "out of memory");
+		msg = db != NULL ? pemdb_errmsg(db) : "out of memory";
+		tls = r->db_verify && strstr(msg, "certificate") != NULL;
+		r->error = xasprintf("PEM database: %s%s%s%s", msg, tls ?
+		    " (its certificate was checked against the PEM CA from " :
+		    "", tls ? dbtrust_what(r) : "", tls ? ")" : "");
 		goto out;
 	}
 	r->pg_host = xstrdup(pemdb_host(db));
@@ -675,6 +681,11 @@ read_database(struct run *r, long **ids, size_t *nids)
 		free(r->pg_host);
 		r->pg_host = xstrdup(r->server->so.host);
 	}
+	if (r->db_verify && pemdb_tls(r->db) != NULL)
+		log_info("PEM database at %s:%s: certificate verified "
+		    "(sslmode %s) against %s", r->pg_host, r->pg_port,
+		    r->db_tls.sslmode ? r->db_tls.sslmode : "as given",
+		    dbtrust_what(r));
 	if (!r->ssl.ssl_on || r->ssl.ca_file == NULL) {
 		r->error = xasprintf("PEM database: ssl is %s and "
 		    "ssl_ca_file is %s: agents cannot be logging in with "
@@ -802,9 +813,16 @@ preflight(struct run *r)
 
 	for (i = 0; i < r->nhosts; i++)
 		host_settings(r, &r->hosts[i]);
+	/* the server host first: it says how far to believe the database */
+	if (dbtrust_conninfo(r) != 0 || dbtrust_look(r) != 0)
+		return ERR_UNSAFE;
 	if (read_database(r, &ids, &nids) != 0) {
 		free(ids);
 		return ERR_DB;
+	}
+	if (dbtrust_check_answer(r) != 0) {
+		free(ids);
+		return ERR_UNSAFE;
 	}
 	run_cpu_mark("the database's rows");
 	server_paths(r);

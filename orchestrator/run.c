@@ -20,6 +20,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "dbtrust.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "journal.h"
@@ -628,6 +629,7 @@ free_run(struct run *r)
 	free(r->error);
 	pemdb_free(r->db);
 	pemdb_ssl_clear(&r->ssl);
+	dbtrust_free(r);
 	inventory_free(r->inv);
 	free(r->state_dir);
 	free(r->jobs);

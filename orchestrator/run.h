@@ -28,6 +28,7 @@ struct journal_state;
 struct known_hosts;
 struct pki_key;
 struct pki_cert;
+struct postmaster;
 
 enum host_status { HS_PENDING = 0, HS_OK, HS_FAILED, HS_SKIPPED };
 
@@ -118,6 +119,15 @@ struct run {
 	char *user;			/* local user: default ansible_user */
 	struct pemdb_ssl ssl;
 	char *pg_host, *pg_port;	/* where the server's TLS is probed */
+	/* how far the database is believed (dbtrust.c) */
+	int db_port;			/* the PEM port, from the conninfo */
+	struct postmaster *pm;		/* the server's, from its kernel */
+	struct pemdb_tls db_tls;	/* given to every connection */
+	int db_verify;			/* it verifies the server's cert */
+	char *op_rootcert;		/* the operator's sslrootcert */
+	char *rootcert;			/* our sslrootcert file, or NULL */
+	char *rootcert_pem;		/* the CAs trusted, PEM */
+	char *ca_origin;		/* "host:path" of the PEM CA read */
 	struct server_files sf;
 	struct keygen *kg;		/* CA, server, then agents' keys */
 	long ca_slot, server_slot;	/* -1 when not made (resume) */

@@ -15,12 +15,12 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "crypto/tlsprobe.h"
+#include "dbtrust.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
-#include "remote.h"
 
 #define SERVER_SUBJECT_BASE \
 	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN="
@@ -492,7 +492,9 @@ phase_server(struct run *r)
 		    "certificate: %s", why);
 	} else {
 		run_cpu_mark("the server's new keys and certificates");
-		rc = rotate_server_files(r, &msg);
+		/* the reload below serves a certificate of the new CA */
+		if ((rc = dbtrust_follow_ca(r, r->ca_pem, &msg)) == 0)
+			rc = rotate_server_files(r, &msg);
 	}
 	if (rc != 0) {
 		host_fail(h, "server", "%s", msg ? msg : err_str(rc));

@@ -122,8 +122,10 @@ write_env() {
 		printf 'export ESTATE_NS=%q\n' "$NS"
 		printf 'export ESTATE_N=%q\n' "$N"
 		printf 'export PGPASSFILE=%q\n' "$d/pgpass"
+		# no sslmode: pemrotate verifies the server (verify-ca) with
+		# the PEM CA it reads over SSH; psql falls back to prefer
 		printf "export PEMDB='%s'\n" \
-		    "host=$SERVER_ADDR port=$PG_PORT dbname=pem user=pemadmin sslmode=require"
+		    "host=$SERVER_ADDR port=$PG_PORT dbname=pem user=pemadmin"
 		printf 'export ESTATE_INVENTORY=%q\n' "$d/inventory.ini"
 		printf 'export ESTATE_KNOWN_HOSTS=%q\n' "$d/known_hosts"
 		printf 'export ESTATE_SSH_KEY=%q\n' "$d/id_ed25519"

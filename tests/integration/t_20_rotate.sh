@@ -100,12 +100,13 @@ not "no key material in report or output" grep -q "PRIVATE KEY" \
 ok "table on stdout" grep -q "^pemserver (127.0.10.1) *server *1 *ok" "$E.out"
 
 begin "a second rotation, --no-overlap, restart and database found alone"
-# no pem_server_restart_cmd: detected (pg_ctl as the data directory's
-# owner, the postmaster's stderr kept); no --pem-db: the [pem_server] host
+# no pem_server_restart_cmd: detected (pg_ctl as the postmaster's uid,
+# the postmaster's stderr kept); no --pem-db: the [pem_server] host,
+# verified with the PEM CA
 pid0=$(head -n 1 "$D/postmaster.pid")
 grep -v '^pem_server_restart_cmd' "$ESTATE_INVENTORY" >"$work/detect.ini"
 set +e
-in_ns env PGUSER=pemadmin PGSSLMODE=require "$PEMROTATE" rotate \
+in_ns env PGUSER=pemadmin "$PEMROTATE" rotate \
     -i "$work/detect.ini" --known-hosts "$ESTATE_KNOWN_HOSTS" \
     --key-type ec:P-256 --state-dir "$E.state" -y --no-overlap >"$E.out" 2>&1
 rc=$?

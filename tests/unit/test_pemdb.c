@@ -1,0 +1,143 @@
+/*
+ * test_pemdb.c: what a conninfo string asks of TLS, as libpq will see it
+ * (the string first, then PGSSLMODE and friends), without a server.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "inventory/pemdb.h"
+
+static int
+clear_env(void **state)
+{
+	(void)state;
+	unsetenv("PGSSLMODE");
+	unsetenv("PGSSLROOTCERT");
+	unsetenv("PGHOST");
+	unsetenv("PGHOSTADDR");
+	unsetenv("PGPORT");
+	return 0;
+}
+
+static void
+test_target_string(void **state)
+{
+	struct pemdb_target t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pemdb_target("host=pem.example.com dbname=pem", &t,
+	    err, sizeof(err)), 0);
+	assert_string_equal(t.port, "5432");
+	assert_false(t.socket);
+	assert_null(t.sslmode);
+	assert_null(t.sslrootcert);
+	pemdb_target_clear(&t);
+	assert_int_equal(pemdb_target("host=a,b port=5444,5445 "
+	    "sslmode=require sslrootcert=/r.pem", &t, err, sizeof(err)), 0);
+	assert_string_equal(t.port, "5444");
+	assert_string_equal(t.sslmode, "require");
+	assert_string_equal(t.sslrootcert, "/r.pem");
+	assert_false(pemdb_sslmode_verifies(t.sslmode));
+	pemdb_target_clear(&t);
+	/* a URI */
+	assert_int_equal(pemdb_target("postgresql://u@h:6000/pem?sslmode="
+	    "verify-full", &t, err, sizeof(err)), 0);
+	assert_string_equal(t.port, "6000");
+	assert_string_equal(t.sslmode, "verify-full");
+	assert_true(pemdb_sslmode_verifies(t.sslmode));
+	pemdb_target_clear(&t);
+}
+
+static void
+test_target_socket(void **state)
+{
+	struct pemdb_target t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pemdb_target("dbname=pem sslmode=disable", &t, err,
+	    sizeof(err)), 0);
+	assert_true(t.socket);		/* libpq's default socket */
+	pemdb_target_clear(&t);
+	assert_int_equal(pemdb_target("host=/run/postgresql,/tmp", &t, err,
+	    sizeof(err)), 0);
+	assert_true(t.socket);
+	pemdb_target_clear(&t);
+	/* one TCP host among them, or a hostaddr: TCP */
+	assert_int_equal(pemdb_target("host=/tmp,db1", &t, err, sizeof(err)),
+	    0);
+	assert_false(t.socket);
+	pemdb_target_clear(&t);
+	assert_int_equal(pemdb_target("hostaddr=10.0.0.1", &t, err,
+	    sizeof(err)), 0);
+	assert_false(t.socket);
+	pemdb_target_clear(&t);
+}
+
+static void
+test_target_env(void **state)
+{
+	struct pemdb_target t;
+	char err[256];
+
+	(void)state;
+	setenv("PGSSLMODE", "prefer", 1);
+	setenv("PGPORT", "5499", 1);
+	setenv("PGHOST", "db.example.com", 1);
+	assert_int_equal(pemdb_target("dbname=pem", &t, err, sizeof(err)), 0);
+	assert_string_equal(t.sslmode, "prefer");
+	assert_string_equal(t.port, "5499");
+	assert_false(t.socket);
+	pemdb_target_clear(&t);
+	/* the string wins over the environment */
+	assert_int_equal(pemdb_target("sslmode=verify-ca port=1", &t, err,
+	    sizeof(err)), 0);
+	assert_string_equal(t.sslmode, "verify-ca");
+	assert_string_equal(t.port, "1");
+	pemdb_target_clear(&t);
+	setenv("PGSSLROOTCERT", "/env/root.crt", 1);
+	assert_int_equal(pemdb_target("", &t, err, sizeof(err)), 0);
+	assert_string_equal(t.sslrootcert, "/env/root.crt");
+	pemdb_target_clear(&t);
+	clear_env(NULL);
+}
+
+static void
+test_target_bad(void **state)
+{
+	struct pemdb_target t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pemdb_target("host=x frobnicate=1", &t, err,
+	    sizeof(err)), ERR_PARSE);
+	assert_non_null(strstr(err, "frobnicate"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(pemdb_target("port=54x2", &t, err, sizeof(err)),
+	    ERR_PARSE);
+	assert_int_equal(pemdb_target("port=70000", &t, err, sizeof(err)),
+	    ERR_PARSE);
+	assert_false(pemdb_sslmode_verifies(NULL));
+	assert_false(pemdb_sslmode_verifies("allow"));
+	assert_true(pemdb_sslmode_verifies("verify-ca"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_target_string, clear_env),
+		cmocka_unit_test_setup(test_target_socket, clear_env),
+		cmocka_unit_test_setup(test_target_env, clear_env),
+		cmocka_unit_test_setup(test_target_bad, clear_env),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
