@@ -9,19 +9,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libssh2.h>
 
+#include "common/clock.h"
 #include "common/err.h"
+#include "common/netconn.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "transport/knownhosts.h"
@@ -60,15 +60,6 @@ struct sshconn {
 	unsigned short rb_off, rb_len;	/* small reads served from rb */
 	unsigned char rb[256];
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 set_deadline(struct sshconn *c, int timeout_ms)
@@ -267,67 +258,19 @@ sshconn_recorded_new_key(const struct sshconn *c)
 /* ---- connecting ---- */
 
 static int
-connect_one(struct sshconn *c, const struct addrinfo *ai)
-{
-	struct pollfd pfd;
-	int fd, left, soerr = 0;
-	socklen_t sl = sizeof(soerr);
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd < 0)
-		return -errno;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		goto ok;
-	if (errno != EINPROGRESS)
-		goto fail;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	left = (int)(c->deadline - now_ms());
-	if (left <= 0 || poll(&pfd, 1, left) <= 0) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
-	    soerr != 0) {
-		errno = soerr ? soerr : EIO;
-		goto fail;
-	}
- ok:
-	c->sock = fd;
-	return 0;
- fail:
-	soerr = errno;
-	close(fd);
-	return -soerr;
-}
-
-static int
 tcp_connect(struct sshconn *c, const char *host, int port)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char portstr[16];
-	int r, e = ECONNREFUSED;
+	char portstr[16], msg[256];
+	int fd;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
 	snprintf(portstr, sizeof(portstr), "%d", port);
-	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		seterr(c, "resolve %s: %s", c->label, gai_strerror(r));
-		return ERR_NET;
+	fd = netconn_connect(host, portstr, c->deadline, msg, sizeof(msg));
+	if (fd < 0) {
+		seterr(c, "%s: %s", c->label, msg);
+		return fd;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((r = connect_one(c, ai)) == 0)
-			break;
-		e = -r;
-	}
-	freeaddrinfo(res);
-	if (ai != NULL)
-		return 0;
-	seterr(c, "connect to %s: %s", c->label, strerror(e));
-	return e == ETIMEDOUT ? ERR_TIMEOUT : ERR_NET;
+	c->sock = fd;
+	return 0;
 }
 
 /*
