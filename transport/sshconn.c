@@ -127,16 +127,16 @@ wait_socket(struct sshconn *c)
 
 /*
  * libssh2's reads.  While a reply is on its way libssh2 tries to read
- * again and again, each try a recv() answering EAGAIN (~120 per agent, a
- * third of pemrotate's syscalls).  Once the socket is known to be drained
- * (recv said EAGAIN, or returned less than asked: the kernel hands over
- * everything queued) the next tries are answered here, without a
- * syscall, until poll() (wait_socket) says the socket is readable;
- * nothing is ever read late, at worst polled once more.
+ * again and again, each try a recv() answering EAGAIN.  Once the socket
+ * is known to be drained (recv said EAGAIN, or returned less than asked:
+ * the kernel hands over everything queued) the next tries are answered
+ * here, without a syscall, until poll() (wait_socket) says the socket is
+ * readable; nothing is ever read late, at worst polled once more.
  *
- * libssh2 1.10 reads the server's banner one byte per recv() (~40 calls
- * per login): small reads are served from a 256-byte buffer filled by one
- * recv(); a large read gets what that buffer still holds first.
+ * libssh2 1.10 reads the server's banner one byte per recv(): small
+ * reads are served from a 256-byte buffer filled by one recv(); a large
+ * read gets what that buffer still holds first.  docs/performance.md has
+ * the system calls this saves.
  */
 static ssize_t
 recv_sock(struct sshconn *c, libssh2_socket_t fd, void *buf, size_t len,
@@ -275,9 +275,9 @@ tcp_connect(struct sshconn *c, const char *host, int port)
 
 /*
  * Key exchange, best first: ECDH on P-256 (FIPS-approved; libssh2 does it
- * with OpenSSL's P-256 code, about half the instructions of its X25519 path
- * per login), then what libssh2 offers by default.  Names this libssh2 does
- * not know are skipped by libssh2_session_method_pref().
+ * with OpenSSL's P-256 code, cheaper than its X25519 path: see
+ * docs/performance.md), then what libssh2 offers by default.  Names this
+ * libssh2 does not know are skipped by libssh2_session_method_pref().
  */
 #define KEX_METHODS "ecdh-sha2-nistp256,curve25519-sha256," \
 	"curve25519-sha256@libssh.org,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
@@ -287,8 +287,8 @@ tcp_connect(struct sshconn *c, const char *host, int port)
 /*
  * Host key types libssh2 can check, best first among those known_hosts
  * holds for the host: ECDSA P-256 before Ed25519 because OpenSSL 3.0
- * verifies it with about a fifth of the instructions (one verification per
- * login).
+ * verifies it at a fraction of the cost (one verification per login; see
+ * docs/performance.md).
  */
 static const struct {
 	int kh_type;		/* LIBSSH2_KNOWNHOST_KEY_* */
@@ -1064,8 +1064,8 @@ chan_packet(struct sshconn *c, size_t *plen)
 
 /*
  * Nothing left over (the server answers only what was asked): the input
- * buffer goes, so a session kept between phases holds none (1000 sessions
- * would hold 32 MB).
+ * buffer goes, so a session kept between phases holds none (the memory
+ * this saves at scale is in docs/performance.md).
  */
 static void
 in_release(struct sshconn *c, int secret)
