@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "inventory/pemdb.h"
 #include "rfile.h"
+#include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 struct opts;
