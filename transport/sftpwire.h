@@ -49,8 +49,6 @@ struct sftp_stat {
 	int is_dir, is_reg, is_lnk;
 	int owner_known;	/* uid, gid and mode were all given */
 };
-/* The old name, until the callers are renamed (sftp-rename.sed). */
-#define sshconn_stat	sftp_stat
 
 #define SFTP_MAX_PACKET	(256 * 1024)	/* a reply larger is an error */
 #define SFTP_MAX_HANDLE	256		/* the protocol's own bound */

@@ -98,34 +98,6 @@ int sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
     int timeout_ms, struct sshconn_result *res);
 void sshconn_result_clear(struct sshconn_result *res);
 
-/*
- * Files (SFTP) are in transport/sftp.h.  Until the callers use its names
- * (scripts/dev/sftp-rename.sed), the old ones still work:
- */
-#include "transport/sftp.h"
-#define sshconn_sftp_as	sftp_as
-#define sshconn_stat	sftp_stat
-#define sshconn_stat_many	sftp_stat_many
-#define sshconn_lstat	sftp_lstat
-#define sshconn_lstat_many	sftp_lstat_many
-#define sshconn_readlink	sftp_readlink
-#define sshconn_mkdir	sftp_mkdir
-#define sshconn_rmdir	sftp_rmdir
-#define sshconn_chown_handle	sftp_chown_handle
-#define sshconn_sftp_ext	sftp_ext
-#define sshconn_read_file	sftp_read_file
-#define sshconn_write_new	sftp_write_new
-#define sshconn_newfile	sftp_newfile
-#define sshconn_write_new_many	sftp_write_new_many
-#define sshconn_try_create	sftp_try_create
-#define sshconn_read_head	sftp_read_head
-#define sshconn_check_readable	sftp_check_readable
-#define sshconn_unlink	sftp_unlink
-#define sshconn_rename	sftp_rename
-#define sshconn_rename_many	sftp_rename_many
-#define sshconn_replace_many	sftp_replace_many
-#define sshconn_link_many	sftp_link_many
-
 /* Close and free; accepts NULL. */
 void sshconn_close(struct sshconn *c);
 
