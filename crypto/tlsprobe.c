@@ -8,7 +8,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netdb.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +25,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/clock.h"
 #include "common/err.h"
+#include "common/netconn.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "crypto/pki_internal.h"
@@ -42,15 +43,6 @@ struct probe {
 	char *err;
 	size_t errlen;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Record "host:port: what: detail" in the caller's buffer; return r. */
 static int
@@ -99,61 +91,16 @@ wait_fd(struct probe *p, short events)
 	}
 }
 
-/* One address: 0 with p->fd open, ERR_TIMEOUT, or ERR_NET with *eno. */
-static int
-connect_one(struct probe *p, const struct addrinfo *ai, int *eno)
-{
-	socklen_t sl = sizeof(*eno);
-	int r = ERR_NET;
-
-	*eno = 0;
-	if ((p->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol)) == -1) {
-		*eno = errno;
-		goto out;
-	}
-	if (connect(p->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return 0;
-	if (errno != EINPROGRESS) {
-		*eno = errno;
-		goto out;
-	}
-	if ((r = wait_fd(p, POLLOUT)) != 0) {
-		*eno = errno;
-		goto out;
-	}
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, eno, &sl) == -1)
-		*eno = errno;
-	r = *eno == 0 ? 0 : ERR_NET;
- out:
-	if (r != 0 && p->fd != -1) {
-		close(p->fd);
-		p->fd = -1;
-	}
-	return r;
-}
-
 static int
 tcp_connect(struct probe *p)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	int gai, eno = 0, r = ERR_NET;
+	char msg[256];
+	int fd;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(p->host, p->port, &hints, &res)) != 0)
-		return fail(p, ERR_NET, "resolve", gai_strerror(gai));
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((r = connect_one(p, ai, &eno)) != ERR_NET)
-			break;
-	freeaddrinfo(res);
-	if (r == ERR_TIMEOUT)
-		return fail(p, r, "connect", "timed out");
-	if (r != 0 && eno == 0)
-		return fail(p, r, "connect", "no usable address");
-	if (r != 0)
-		return fail_errno(p, r, "connect", eno);
+	if ((fd = netconn_connect(p->host, p->port, p->deadline, msg,
+	    sizeof(msg))) < 0)
+		return fail(p, fd, msg, NULL);
+	p->fd = fd;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "pool.h"
 #include "common/strutil.h"
+#include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 #define AGENT_SUBJECT_BASE \
@@ -206,8 +207,8 @@ install_agent_files(struct host *h, struct agent_files *af, char **msg)
 	af->key_len = 0;
 	if (rc == 0 && af->host_key != NULL) {
 		rfile_use(h->conn, &h->kf);
-		sshconn_rmdir(h->conn, h->kf.keydir);
-		sshconn_sftp_as(h->conn, NULL);
+		sftp_rmdir(h->conn, h->kf.keydir);
+		sftp_as(h->conn, NULL);
 	}
 	return rc;
 }
@@ -219,9 +220,9 @@ drop_keydir(struct host *h)
 	char *key = xasprintf("%s/key", h->kf.keydir);
 
 	rfile_use(h->conn, &h->kf);
-	sshconn_unlink(h->conn, key);
-	sshconn_rmdir(h->conn, h->kf.keydir);
-	sshconn_sftp_as(h->conn, NULL);
+	sftp_unlink(h->conn, key);
+	sftp_rmdir(h->conn, h->kf.keydir);
+	sftp_as(h->conn, NULL);
 	free(key);
 }
 
@@ -261,8 +262,8 @@ remote_keygen(struct run *r, struct host *h, char **csr, char **msg)
 
 	drop_keydir(h);
 	rfile_use(h->conn, &h->kf);
-	rc = sshconn_mkdir(h->conn, h->kf.keydir, 0700);
-	sshconn_sftp_as(h->conn, NULL);
+	rc = sftp_mkdir(h->conn, h->kf.keydir, 0700);
+	sftp_as(h->conn, NULL);
 	if (rc != 0) {
 		*msg = xasprintf("make %s: %s", h->kf.keydir,
 		    sshconn_errmsg(h->conn));
@@ -283,7 +284,7 @@ remote_keygen(struct run *r, struct host *h, char **csr, char **msg)
 		return rc;
 	/* root made it for another owner: the owner set on a handle */
 	if (h->kf.act_uid == 0 && h->kf.uid != 0 && (rc =
-	    sshconn_chown_handle(h->conn, af_key_path(h), h->kf.uid,
+	    sftp_chown_handle(h->conn, af_key_path(h), h->kf.uid,
 	    h->kf.gid)) != 0)
 		*msg = xasprintf("set the key's owner: %s",
 		    sshconn_errmsg(h->conn));

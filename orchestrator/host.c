@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -18,15 +17,6 @@
 #include "crypto/pki.h"
 #include "options.h"
 #include "pool.h"
-
-double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void
 host_fail(struct host *h, const char *phase, const char *fmt, ...)

@@ -39,7 +39,7 @@ lock_holder(struct run *r, const char *path, char **text)
 	size_t len;
 
 	*text = NULL;
-	if (sshconn_read_file(r->server->conn, path, 4096, 0, &buf, &len))
+	if (sftp_read_file(r->server->conn, path, 4096, 0, &buf, &len))
 		return NULL;
 	for (p = buf; *p != '\0'; p++)
 		if (*p == '\n' && p[1] != '\0')
@@ -56,7 +56,7 @@ int
 lock_acquire(struct run *r)
 {
 	char host[256] = "?", *path, *body, *holder, *text;
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	int rc;
 
 	if ((rc = host_connect(r, r->server)) != 0)
@@ -67,10 +67,10 @@ lock_acquire(struct run *r)
 	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
 	body = xasprintf("run %s\nhost %s\npid %ld\n", r->run_id, host,
 	    (long)getpid());
-	rc = sshconn_write_new(r->server->conn, path, body, strlen(body), 0600,
+	rc = sftp_write_new(r->server->conn, path, body, strlen(body), 0600,
 	    -1, -1);
 	/* SFTP v3 servers answer a plain failure when the file exists */
-	if (rc != 0 && sshconn_stat(r->server->conn, path, &st) == 0)
+	if (rc != 0 && sftp_stat(r->server->conn, path, &st) == 0)
 		rc = ERR_EXISTS;
 	if (rc == ERR_EXISTS) {
 		holder = lock_holder(r, path, &text);
@@ -89,7 +89,7 @@ lock_acquire(struct run *r)
 		r->error = xasprintf("cannot create %s: %s", path,
 		    sshconn_errmsg(r->server->conn));
 	}
-	sshconn_sftp_as(r->server->conn, NULL);
+	sftp_as(r->server->conn, NULL);
 	r->locked = (rc == 0);
 	free(body);
 	free(path);
@@ -105,10 +105,10 @@ lock_release(struct run *r)
 		return;
 	path = lock_path(r);
 	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
-	if (sshconn_unlink(r->server->conn, path) != 0)
+	if (sftp_unlink(r->server->conn, path) != 0)
 		log_error("could not remove %s: %s", path,
 		    sshconn_errmsg(r->server->conn));
-	sshconn_sftp_as(r->server->conn, NULL);
+	sftp_as(r->server->conn, NULL);
 	r->locked = 0;
 	free(path);
 }

@@ -127,13 +127,13 @@ static int
 check_agent_cfg(struct run *r, struct host *h)
 {
 	struct rfile_ctx x = r->rx;
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	struct rfile f;
 	char *why = NULL;
 	int rc;
 
 	/* the SFTP server's process is the login user's */
-	h->login_uid = sshconn_stat(h->conn, "/proc/self", &st) == 0 ?
+	h->login_uid = sftp_stat(h->conn, "/proc/self", &st) == 0 ?
 	    (long)st.uid : 0;
 	x.allow_shared = 1;	/* judged here */
 	rc = rfile_resolve(h->conn, &x, h->cfg_path, -1, -1, NULL, &f, &why);
@@ -176,7 +176,7 @@ read_agent_cfg(struct run *r, struct host *h)
 		return 0;
 	if ((rc = check_agent_cfg(r, h)) != 0)
 		return rc;
-	rc = sshconn_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
+	rc = sftp_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
 	    &len);
 	if (rc != 0) {
 		host_fail(h, "preflight", "read agent.cfg: %s",
@@ -256,11 +256,11 @@ probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
 			host_fail(h, "preflight", "%s", why);
 			free(why);
-			sshconn_sftp_as(h->conn, NULL);
+			sftp_as(h->conn, NULL);
 			return rc;
 		}
 	}
-	sshconn_sftp_as(h->conn, NULL);
+	sftp_as(h->conn, NULL);
 	return 0;
 }
 
@@ -488,10 +488,10 @@ static int
 stat_server_files(struct run *r, struct host *h)
 {
 	struct server_files *sf = &r->sf;
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	int i, rc;
 
-	if ((rc = sshconn_stat(h->conn, sf->data_dir, &st)) != 0 ||
+	if ((rc = sftp_stat(h->conn, sf->data_dir, &st)) != 0 ||
 	    !st.is_dir) {
 		host_fail(h, "preflight", "data directory %s: %s",
 		    sf->data_dir, rc ? sshconn_errmsg(h->conn) :
@@ -560,14 +560,14 @@ check_server_keys(struct run *r, struct host *h)
 		if (!r->sf.exists[keys[i]])
 			continue;
 		rfile_use(h->conn, &r->sf.f[keys[i]]);
-		if ((rc = sshconn_check_readable(h->conn,
+		if ((rc = sftp_check_readable(h->conn,
 		    r->sf.path[keys[i]])) != 0) {
 			host_fail(h, "preflight", "%s",
 			    sshconn_errmsg(h->conn));
 			break;
 		}
 	}
-	sshconn_sftp_as(h->conn, NULL);
+	sftp_as(h->conn, NULL);
 	return rc;
 }
 

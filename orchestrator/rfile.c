@@ -13,6 +13,7 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "transport/sftpwire.h"
+#include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 #define MAX_HOPS	32	/* symbolic links followed, as the kernel's 40 */
@@ -83,7 +84,7 @@ make_names(const struct rfile_ctx *x, struct rfile *f)
 struct walk {
 	struct sshconn *c;
 	char *name[MAX_DEPTH];		/* the directories so far */
-	struct sshconn_stat st[MAX_DEPTH + 1];	/* st[0]: "/" */
+	struct sftp_stat st[MAX_DEPTH + 1];	/* st[0]: "/" */
 	size_t depth;
 	char **queue;			/* what is left, in order */
 	size_t nq, qcap;
@@ -167,8 +168,8 @@ add_writer(struct walk *w, unsigned long uid)
  * bit does not help (anyone could take a name first).
  */
 static void
-lookup(struct walk *w, const struct sshconn_stat *dir, const char *dpath,
-    const struct sshconn_stat *ent, int final)
+lookup(struct walk *w, const struct sftp_stat *dir, const char *dpath,
+    const struct sftp_stat *ent, int final)
 {
 	if (!dir->owner_known) {
 		if (w->unsafe == NULL)
@@ -200,7 +201,7 @@ follow(struct walk *w, const char *path, int *hops)
 		w->why = xasprintf("%s: too many symbolic links", path);
 		return ERR_INVAL;
 	}
-	if ((rc = sshconn_readlink(w->c, path, &target)) != 0) {
+	if ((rc = sftp_readlink(w->c, path, &target)) != 0) {
 		w->why = xstrdup(sshconn_errmsg(w->c));
 		return rc;
 	}
@@ -226,10 +227,10 @@ follow(struct walk *w, const char *path, int *hops)
  * 2 to look again (a link was followed), or an ERR_*.
  */
 static int
-step(struct walk *w, const char *path, const struct sshconn_stat *st,
+step(struct walk *w, const char *path, const struct sftp_stat *st,
     int rc, int *hops, int *exists)
 {
-	const struct sshconn_stat *dir = &w->st[w->depth];
+	const struct sftp_stat *dir = &w->st[w->depth];
 	char *dpath = walk_path(w, w->depth, NULL);
 	int last = w->nq == 1, ret = 0;
 
@@ -282,7 +283,7 @@ static int
 walk(struct walk *w, int *exists)
 {
 	char *paths[MAX_DEPTH];
-	struct sshconn_stat st[MAX_DEPTH];
+	struct sftp_stat st[MAX_DEPTH];
 	int rcs[MAX_DEPTH], rc = 0, hops = 0;
 	size_t i, k;
 
@@ -308,7 +309,7 @@ walk(struct walk *w, int *exists)
 			if (k == 0)
 				free(prev);
 		}
-		if ((rc = sshconn_lstat_many(w->c, (const char *const *)paths,
+		if ((rc = sftp_lstat_many(w->c, (const char *const *)paths,
 		    k, st, rcs)) != 0)
 			w->why = xstrdup(sshconn_errmsg(w->c));
 		for (i = 0; i < k && rc == 0; i++) {
@@ -412,16 +413,16 @@ decide(const struct walk *w, const struct rfile_ctx *x, struct rfile *f,
 static int
 check_via(struct sshconn *c, struct rfile *f, char **why)
 {
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	char *dir = dir_of(f->path);
 	int rc;
 
 	rfile_use(c, f);
-	rc = sshconn_lstat(c, dir, &st);
+	rc = sftp_lstat(c, dir, &st);
 	if (rc != 0)
 		*why = xasprintf("%s: acting as its owner (uid %ld): %s",
 		    f->path, f->act_uid, sshconn_errmsg(c));
-	sshconn_sftp_as(c, NULL);
+	sftp_as(c, NULL);
 	free(dir);
 	return rc;
 }
@@ -432,7 +433,7 @@ rfile_resolve(struct sshconn *c, const struct rfile_ctx *x, const char *path,
     char **why)
 {
 	struct walk w;
-	const struct sshconn_stat *fst;
+	const struct sftp_stat *fst;
 	int rc, exists = 0;
 
 	memset(f, 0, sizeof(*f));
@@ -443,8 +444,8 @@ rfile_resolve(struct sshconn *c, const struct rfile_ctx *x, const char *path,
 		return ERR_INVAL;
 	}
 	w.c = c;
-	sshconn_sftp_as(c, NULL);
-	if ((rc = sshconn_lstat(c, "/", &w.st[0])) != 0) {
+	sftp_as(c, NULL);
+	if ((rc = sftp_lstat(c, "/", &w.st[0])) != 0) {
 		*why = xstrdup(sshconn_errmsg(c));
 		return rc;
 	}
@@ -491,7 +492,7 @@ rfile_clear(struct rfile *f)
 void
 rfile_use(struct sshconn *c, const struct rfile *f)
 {
-	sshconn_sftp_as(c, f->via);
+	sftp_as(c, f->via);
 }
 
 char *
@@ -518,9 +519,9 @@ rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
 
 	probe = rfile_dir_name(x, dir, "probe");
 	rfile_use(c, f);
-	rc = sshconn_try_create(c, probe);
-	if (rc != 0 && sshconn_unlink(c, probe) == 0)	/* stale */
-		rc = sshconn_try_create(c, probe);
+	rc = sftp_try_create(c, probe);
+	if (rc != 0 && sftp_unlink(c, probe) == 0)	/* stale */
+		rc = sftp_try_create(c, probe);
 	if (rc != 0)
 		*why = xasprintf("cannot write in %s: %s", dir,
 		    sshconn_errmsg(c));
@@ -542,7 +543,7 @@ static int
 write_tmps(struct sshconn *c, const struct rfile_new *nf, size_t n,
     char **why)
 {
-	struct sshconn_newfile *w = xcalloc(n + 1, sizeof(*w));
+	struct sftp_newfile *w = xcalloc(n + 1, sizeof(*w));
 	size_t i, k = 0;
 	int rc = 0;
 
@@ -552,11 +553,11 @@ write_tmps(struct sshconn *c, const struct rfile_new *nf, size_t n,
 		if (nf[i].from != NULL)
 			continue;
 		/* root acting sets the owner, on the handle */
-		w[k++] = (struct sshconn_newfile){ f->tmp, nf[i].buf,
+		w[k++] = (struct sftp_newfile){ f->tmp, nf[i].buf,
 		    nf[i].len, 0600, f->act_uid == 0 && f->uid != 0 ?
 		    f->uid : -1, f->gid, 1 };
 	}
-	if (k > 0 && (rc = sshconn_write_new_many(c, w, k)) != 0)
+	if (k > 0 && (rc = sftp_write_new_many(c, w, k)) != 0)
 		*why = xasprintf("upload: %s", sshconn_errmsg(c));
 	free(w);
 	return rc;
@@ -574,7 +575,7 @@ keep_originals(struct sshconn *c, const struct rfile_new *nf, size_t n,
 	const char **from = xcalloc(n + 1, sizeof(*from));
 	const char **to = xcalloc(n + 1, sizeof(*to));
 	int *rcs = xcalloc(n + 1, sizeof(*rcs)), rc = 0;
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
@@ -583,13 +584,13 @@ keep_originals(struct sshconn *c, const struct rfile_new *nf, size_t n,
 			to[k++] = nf[i].f->bak;
 		}
 	if (k > 0 && (ext & SFTPW_EXT_HARDLINK))
-		rc = sshconn_link_many(c, from, to, k, rcs);
+		rc = sftp_link_many(c, from, to, k, rcs);
 	else if (k > 0)		/* no link: the original renamed away */
-		rc = sshconn_rename_many(c, from, to, k, rcs);
+		rc = sftp_rename_many(c, from, to, k, rcs);
 	for (i = 0; i < k && rc == 0; i++) {
 		if (rcs[i] == 0)
 			continue;
-		if (sshconn_lstat(c, to[i], &st) != 0 || !st.is_reg) {
+		if (sftp_lstat(c, to[i], &st) != 0 || !st.is_reg) {
 			*why = xasprintf("back up %s: %s", from[i],
 			    sshconn_errmsg(c));
 			rc = ERR_SFTP;
@@ -618,13 +619,13 @@ replace_all(struct sshconn *c, const struct rfile_new *nf, size_t n,
 		to[i] = nf[i].f->path;
 	}
 	if (ext & SFTPW_EXT_POSIX_RENAME) {
-		rc = sshconn_replace_many(c, from, to, n, rcs);
+		rc = sftp_replace_many(c, from, to, n, rcs);
 	} else {
 		/* the original is safe as its backup; then the name is free */
 		for (i = 0; i < n; i++)
 			if (ext & SFTPW_EXT_HARDLINK)
-				sshconn_unlink(c, to[i]);
-		rc = sshconn_rename_many(c, from, to, n, rcs);
+				sftp_unlink(c, to[i]);
+		rc = sftp_rename_many(c, from, to, n, rcs);
 	}
 	for (i = 0; i < n && rc == 0; i++)
 		if (rcs[i] != 0)
@@ -643,7 +644,7 @@ drop_new_tmps(struct sshconn *c, const struct rfile_new *nf, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		sshconn_unlink(c, nf[i].from != NULL ? nf[i].from :
+		sftp_unlink(c, nf[i].from != NULL ? nf[i].from :
 		    nf[i].f->tmp);
 }
 
@@ -656,7 +657,7 @@ put_group(struct sshconn *c, const struct rfile_new *nf, size_t n,
 	int rc;
 
 	rfile_use(c, nf[0].f);
-	if ((rc = sshconn_sftp_ext(c, &ext)) != 0) {
+	if ((rc = sftp_ext(c, &ext)) != 0) {
 		*why = xasprintf("start SFTP: %s", sshconn_errmsg(c));
 		return rc;
 	}
@@ -689,7 +690,7 @@ rfile_put(struct sshconn *c, const struct rfile_new *nf, size_t n,
 			}
 		rc = put_group(c, g, k, why);
 	}
-	sshconn_sftp_as(c, NULL);
+	sftp_as(c, NULL);
 	free(g);
 	free(done);
 	return rc;
@@ -699,27 +700,27 @@ rfile_put(struct sshconn *c, const struct rfile_new *nf, size_t n,
 static int
 restore_one(struct sshconn *c, struct rfile *f, unsigned ext, char **why)
 {
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	const char *from[1] = { f->rtmp }, *to[1] = { f->path };
 	int rc, rcs[1];
 
 	if (!f->exists) {
-		rc = sshconn_unlink(c, f->path);
+		rc = sftp_unlink(c, f->path);
 		return rc == ERR_NOTFOUND ? 0 : rc;
 	}
-	if (sshconn_lstat(c, f->bak, &st) != 0)
+	if (sftp_lstat(c, f->bak, &st) != 0)
 		return 0;	/* never replaced */
-	sshconn_unlink(c, f->rtmp);
+	sftp_unlink(c, f->rtmp);
 	if (!(ext & SFTPW_EXT_HARDLINK) || !(ext & SFTPW_EXT_POSIX_RENAME)) {
 		/* the old way: the backup itself goes back */
-		sshconn_unlink(c, f->path);
-		rc = sshconn_rename(c, f->bak, f->path);
+		sftp_unlink(c, f->path);
+		rc = sftp_rename(c, f->bak, f->path);
 	} else {
 		const char *bak[1] = { f->bak };
 
-		rc = sshconn_link_many(c, bak, from, 1, rcs);
+		rc = sftp_link_many(c, bak, from, 1, rcs);
 		if (rc == 0 && (rc = rcs[0]) == 0 &&
-		    (rc = sshconn_replace_many(c, from, to, 1, rcs)) == 0)
+		    (rc = sftp_replace_many(c, from, to, 1, rcs)) == 0)
 			rc = rcs[0];
 	}
 	if (rc != 0)
@@ -739,7 +740,7 @@ rfile_restore(struct sshconn *c, struct rfile *const *f, size_t n,
 	*why = NULL;
 	for (i = 0; i < n; i++) {
 		rfile_use(c, f[i]);
-		if ((r = sshconn_sftp_ext(c, &ext)) == 0)
+		if ((r = sftp_ext(c, &ext)) == 0)
 			r = restore_one(c, f[i], ext, why);
 		else if (*why == NULL)
 			*why = xasprintf("start SFTP: %s", sshconn_errmsg(c));
@@ -757,10 +758,10 @@ rfile_drop_tmps(struct sshconn *c, struct rfile *const *f, size_t n)
 
 	for (i = 0; i < n; i++) {
 		rfile_use(c, f[i]);
-		sshconn_unlink(c, f[i]->tmp);
-		sshconn_unlink(c, f[i]->rtmp);
+		sftp_unlink(c, f[i]->tmp);
+		sftp_unlink(c, f[i]->rtmp);
 	}
-	sshconn_sftp_as(c, NULL);
+	sftp_as(c, NULL);
 }
 
 int
@@ -770,8 +771,8 @@ rfile_read_head(struct sshconn *c, const struct rfile *f, char *buf,
 	int rc;
 
 	rfile_use(c, f);
-	rc = sshconn_read_head(c, f->path, buf, len, got);
-	sshconn_sftp_as(c, NULL);
+	rc = sftp_read_head(c, f->path, buf, len, got);
+	sftp_as(c, NULL);
 	return rc;
 }
 
@@ -782,7 +783,7 @@ rfile_read(struct sshconn *c, const struct rfile *f, size_t max, int secret,
 	int rc;
 
 	rfile_use(c, f);
-	rc = sshconn_read_file(c, f->path, max, secret, buf, len);
-	sshconn_sftp_as(c, NULL);
+	rc = sftp_read_file(c, f->path, max, secret, buf, len);
+	sftp_as(c, NULL);
 	return rc;
 }

@@ -119,7 +119,7 @@ int rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
     const struct rfile *f, char **why);
 
 /*
- * Read a whole file of at most max bytes as f's user (sshconn_read_file:
+ * Read a whole file of at most max bytes as f's user (sftp_read_file:
  * with secret set the caller wipes *buf).
  */
 int rfile_read(struct sshconn *c, const struct rfile *f, size_t max,

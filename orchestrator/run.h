@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "inventory/pemdb.h"
 #include "rfile.h"
+#include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 struct opts;
@@ -210,7 +212,6 @@ void progress_begin(struct run *r, const char *phase, size_t n);
 void progress_step(struct run *r);
 void progress_end(struct run *r);
 
-double now_s(void);
 /* Run fn(r, i) for every host index, -j at a time, until r->stop. */
 void par_for_hosts(struct run *r, void (*fn)(void *, size_t));
 /* File name of a server file ("root.crt"). */

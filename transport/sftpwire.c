@@ -97,7 +97,7 @@ sftpw_data(int type, const unsigned char *d, size_t len, size_t ask,
 
 int
 sftpw_attrs(int type, const unsigned char *d, size_t len,
-    struct sshconn_stat *st)
+    struct sftp_stat *st)
 {
 	const unsigned char *p = d + 4;
 	size_t n;

@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "transport/sshconn.h"
 
 enum {
 	FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4,
@@ -36,6 +35,19 @@ enum {
 enum {
 	FX_OK = 0, FX_EOF = 1, FX_NO_SUCH_FILE = 2, FX_PERMISSION_DENIED = 3,
 	FX_FAILURE = 4,
+};
+
+/*
+ * A file's attributes as an ATTRS reply gives them: the type of
+ * transport/sftp.h's stat functions, defined here, at the bottom, so the
+ * parser fills it.
+ */
+struct sftp_stat {
+	unsigned long uid, gid;
+	unsigned long mode;	/* permission bits and file type */
+	unsigned long long size;
+	int is_dir, is_reg, is_lnk;
+	int owner_known;	/* uid, gid and mode were all given */
 };
 
 #define SFTP_MAX_PACKET	(256 * 1024)	/* a reply larger is an error */
@@ -78,7 +90,7 @@ int sftpw_data(int type, const unsigned char *d, size_t len, size_t ask,
 /* 0 if an ATTRS reply is whole for the fields its flags announce (then
  * *st; size, owner and mode as given, 0 when absent), else -1. */
 int sftpw_attrs(int type, const unsigned char *d, size_t len,
-    struct sshconn_stat *st);
+    struct sftp_stat *st);
 
 /*
  * A VERSION packet body (type onwards): 0 with the server's version and

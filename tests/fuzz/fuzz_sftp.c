@@ -24,7 +24,7 @@ static void
 one_reply(int type, const unsigned char *d, size_t len, size_t ask)
 {
 	const unsigned char *h, *data;
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	size_t hl, dl;
 	long s;
 

@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "crypto/pki.h"
 #include "crypto/tlsprobe.h"
@@ -54,15 +55,6 @@ struct server {
 static const unsigned char sslrequest[8] = {
 	0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f,
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 read_full(int fd, unsigned char *buf, size_t n)

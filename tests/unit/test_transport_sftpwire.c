@@ -117,7 +117,7 @@ test_status_attrs(void **state)
 	    0, 0, 0, 0, 0, 0, 0x10, 0,		/* size 4096 */
 	    0, 0, 0, 0, 0, 0, 0, 26,		/* uid 0, gid 26 */
 	    0, 0, 0x81, 0x80 };			/* 0100600 */
-	struct sshconn_stat s;
+	struct sftp_stat s;
 	unsigned char *b;
 	size_t n;
 

@@ -1,0 +1,25 @@
+/*
+ * netconn.h: a TCP connection set up within a deadline, for the layers
+ * that speak a protocol over a socket of their own (transport/sshconn.c,
+ * crypto/tlsprobe.c).
+ *
+ * No state: safe from any thread.  The socket returned belongs to the
+ * caller.
+ */
+#ifndef PEMROTATE_NETCONN_H
+#define PEMROTATE_NETCONN_H
+
+#include <stddef.h>
+
+/*
+ * Connect to host (a name or an address) and port (a number or a service
+ * name), trying each address getaddrinfo(3) gives in turn, all before
+ * deadline (a now_ms() value, common/clock.h).  Returns the connected
+ * socket, non-blocking and close-on-exec, or ERR_NET or ERR_TIMEOUT with
+ * what failed in msg: "resolve: <reason>", "connect: <strerror>",
+ * "connect: timed out" (the caller adds which host).
+ */
+int netconn_connect(const char *host, const char *port, long long deadline,
+    char *msg, size_t msglen);
+
+#endif
