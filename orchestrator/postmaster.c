@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 #define PROC_TEXT_MAX	(16 * 1024 * 1024)	/* tcp of a busy host */
@@ -324,7 +325,7 @@ proc_text(struct sshconn *c, const char *path, size_t max, char **text,
 	int rc;
 
 	*text = NULL;
-	if ((rc = sshconn_read_file(c, path, max, 0, text, &len)) != 0)
+	if ((rc = sftp_read_file(c, path, max, 0, text, &len)) != 0)
 		return fail(err, errlen, rc, "read %s: %s", path,
 		    sshconn_errmsg(c));
 	if (strlen(*text) != len) {
@@ -345,7 +346,7 @@ proc_link(struct sshconn *c, long pid, const char *name, char **out,
 	size_t n;
 	int rc;
 
-	rc = sshconn_readlink(c, path, out);
+	rc = sftp_readlink(c, path, out);
 	free(path);
 	*deleted = 0;
 	if (rc != 0)
@@ -547,13 +548,13 @@ static int
 check_owner(struct sshconn *c, const struct postmaster *pm, char *err,
     size_t errlen)
 {
-	struct sshconn_stat st;
+	struct sftp_stat st;
 	int rc;
 
 	if (pm->uid == 0)
 		return fail(err, errlen, ERR_UNSAFE, "the postmaster (pid %ld) "
 		    "runs as root", pm->pid);
-	if ((rc = sshconn_stat(c, pm->data_dir, &st)) != 0)
+	if ((rc = sftp_stat(c, pm->data_dir, &st)) != 0)
 		return fail(err, errlen, rc, "the postmaster's directory: %s",
 		    sshconn_errmsg(c));
 	if (!st.is_dir || !st.owner_known || (long)st.uid != pm->uid)
