@@ -83,8 +83,6 @@ pki_init(void)
 	if (pki_sha256 == NULL &&
 	    (pki_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
 		return ERR_CRYPTO;
-	(void)pki_hmac_fetch_count();	/* fetch before the threads start */
-	(void)pki_randbuf_left();	/* and link crypto/randbuf.c in */
 	return 0;
 }
 

@@ -32,21 +32,6 @@ void pki_keyspec_str(const struct pki_keyspec *spec, char *buf, size_t len);
 
 /* Call once from main before any thread uses this module. */
 int pki_init(void);
-/*
- * How many HMAC_Init_ex calls of this thread (ours, libssh2's, libpq's) were
- * given a digest fetched once instead of OpenSSL's built-in one
- * (crypto/hmacfetch.c); 0 when built without it.
- */
-unsigned long pki_hmac_fetch_count(void);
-/* How many of them only reset a context still holding the same key. */
-unsigned long pki_hmac_reuse_count(void);
-/* How many of them keyed or reset an HMAC-SHA256 computed by the shim. */
-unsigned long pki_hmac_fast_count(void);
-/*
- * Random bytes this thread's RAND_bytes buffer still holds
- * (crypto/randbuf.c); 0 when built without it.
- */
-size_t pki_randbuf_left(void);
 
 /* ---- keys ---- */
 
