@@ -576,6 +576,68 @@ test_leafmaker(void **state)
 	pki_key_free(k384);
 }
 
+/* A file of the source tree (ctest sets SOURCE_DIR), NUL-terminated. */
+static char *
+source_file(const char *rel, size_t *len)
+{
+	const char *dir = getenv("SOURCE_DIR");
+	char *path, *buf;
+	FILE *fp;
+	long n;
+
+	path = xasprintf("%s/%s", dir != NULL ? dir : ".", rel);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((n = ftell(fp)) > 0);
+	rewind(fp);
+	buf = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	free(path);
+	*len = (size_t)n;
+	return buf;
+}
+
+/*
+ * crypto/leafcert.c with a CA whose signature fills the old stack buffer
+ * exactly: an RSA-8192 CA signs 1024 bytes, which the template once wrote
+ * after the BIT STRING's first byte into 1024 bytes (one past the end,
+ * then refused the result).  The certificate must be whole and verify.
+ * The CA key is a fixture (tests/unit/data/: making one takes seconds).
+ */
+static void
+test_leafmaker_rsa8192_ca(void **state)
+{
+	struct fix *f = *state;
+	struct pki_key *ca_key = NULL;
+	struct pki_cert *ca, *leaf = NULL;
+	struct pki_leafmaker *m = NULL;
+	char *pem = NULL, *text;
+	size_t len = 0;
+	X509 *x;
+
+	text = source_file("tests/unit/data/rsa8192-ca.key", &len);
+	assert_int_equal(pki_key_from_pem(text, len, &ca_key), 0);
+	free(text);
+	ca = mkca(ca_key, "/CN=Big CA");
+	assert_int_equal(pki_leafmaker_new(ca, ca_key, 365, &m), 0);
+	assert_int_equal(pki_leafmaker_pem(m, f->leaf_key, "/CN=agent8192",
+	    &pem, &len), 0);
+	assert_int_equal(pki_cert_from_pem(pem, len, &leaf), 0);
+	assert_int_equal(pki_cert_verify(leaf, ca, NULL, 0, NULL, NULL, 0), 0);
+	x = x509_of(leaf);
+	assert_int_equal(X509_get_signature_nid(x),
+	    NID_sha256WithRSAEncryption);
+	X509_free(x);
+	free(pem);
+	pki_cert_free(leaf);
+	pki_leafmaker_free(m);
+	pki_cert_free(ca);
+	pki_key_free(ca_key);
+}
+
 static void
 check_client_verify(const struct fix *f, const struct pki_cert *leaf)
 {
@@ -1137,6 +1199,7 @@ main(void)
 		cmocka_unit_test(test_ed25519_sign),
 		cmocka_unit_test(test_ec_key_pem_matches_encoder),
 		cmocka_unit_test(test_leafmaker),
+		cmocka_unit_test(test_leafmaker_rsa8192_ca),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
