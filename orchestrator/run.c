@@ -241,13 +241,12 @@ setup(struct run *r)
 		r->conninfo = conninfo_for(s->address);
 	raise_fd_limit();
 	/*
-	 * RSA keys take long to make: make them all from the start, behind
-	 * the network work (a few KB each).  EC keys take 0.1 ms: keep only
-	 * enough ahead of the pushes, so memory does not grow with the fleet.
+	 * Keys are made just ahead of their use, at most two per CPU made
+	 * and not yet taken: private keys do not pile up in memory, and the
+	 * threads stay busy as long as the pushes take keys.
 	 */
 	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count(),
-	    r->o->keyspec.alg == PKI_ALG_RSA ? 0 :
-	    (size_t)(r->o->parallel > 16 ? 4 * r->o->parallel : 64));
+	    2 * (size_t)cpu_count());
 	return 0;
 }
 
