@@ -187,6 +187,39 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * OpenSSL's secure heap for the private keys, sized for what can be alive
+ * at once: for each host worked on at once and each key thread, a key
+ * being made (at its peak RSA-4096 takes ~16 KB, EC ~2 KB), the key a push
+ * holds with its PEM, an SSH key exchange; 128 KB besides (CA, server
+ * key, TLS).  Locked memory counts in the resident size from the start,
+ * hence a size that follows -j and the key type.
+ */
+static void
+secure_heap(const struct opts *o)
+{
+	size_t per = o->keyspec.alg == PKI_ALG_RSA ? 32 * 1024 : 8 * 1024;
+	size_t want = 128 * 1024 + per * ((size_t)o->parallel +
+	    (size_t)cpu_count()), size = 1;
+
+	while (size < want)
+		size *= 2;
+	switch (pki_secure_heap(size)) {
+	case 0:
+		log_debug("secure heap for keys: %zu KB, locked in memory",
+		    size / 1024);
+		break;
+	case ERR_PERM:
+		log_debug("secure heap for keys: %zu KB, not locked in memory "
+		    "(RLIMIT_MEMLOCK)", size / 1024);
+		break;
+	default:
+		log_debug("no secure heap for keys (%zu KB refused): they are "
+		    "on the ordinary heap, wiped when freed", size / 1024);
+		break;
+	}
+}
+
 /* "host='ADDR' dbname=pem", the value escaped as libpq wants. */
 static char *
 conninfo_for(const char *addr)
@@ -211,6 +244,7 @@ setup(struct run *r)
 	const struct inv_host *s;
 	size_t nkeys;
 
+	secure_heap(r->o);	/* the key type is known; no key exists yet */
 	progress_init(r);
 	setup_subject(r);
 	if (inventory_load(r->o->inventory, &r->inv, err, sizeof(err)) != 0) {

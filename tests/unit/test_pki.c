@@ -15,6 +15,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -224,6 +225,9 @@ group_setup(void **state)
 
 	if (f == NULL || pki_init() != 0)
 		return -1;
+	/* keys in a secure heap, as pemrotate runs (locked or not) */
+	if (pki_secure_heap(1024 * 1024) == ERR_NOMEM)
+		return -1;
 	f->ca_key = gen("rsa:2048");
 	f->ca2_key = gen("ec:P-256");
 	f->leaf_key = gen("ec:P-256");
@@ -360,6 +364,62 @@ traditional_pem(const struct pki_key *k, const EVP_CIPHER *enc)
 	BIO_free(b);
 	EVP_PKEY_free(pk);
 	return out;
+}
+
+/* The VmFlags of the mapping holding p (/proc/self/smaps); caller frees. */
+static char *
+vmflags_of(const void *p)
+{
+	unsigned long lo, hi, a = (unsigned long)p;
+	char line[512], *flags = NULL;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	while (flags == NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			flags = xstrdup(line + 8);
+	}
+	fclose(f);
+	assert_non_null(flags);
+	return flags;
+}
+
+/*
+ * Private keys live in OpenSSL's secure heap (generated or read from
+ * PEM), and freeing them gives it back; a key's PEM is on pages of its
+ * own left out of core dumps.
+ */
+static void
+test_key_secure_memory(void **state)
+{
+	static const char *const specs[] = { "ec:P-256", "rsa:2048" };
+	struct pki_key *k, *back;
+	struct pki_cert *c;
+	size_t used, len, i;
+	char *pem, *flags;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		used = CRYPTO_secure_used();
+		k = gen(specs[i]);
+		assert_true(CRYPTO_secure_used() > used);
+		assert_int_equal(pki_key_to_pem(k, &pem, &len), 0);
+		flags = vmflags_of(pem);
+		assert_non_null(strstr(flags, " dd"));
+		free(flags);
+		assert_int_equal(pki_key_from_pem(pem, len, &back), 0);
+		pki_secret_free(pem, len);
+		c = mkca(k, "/CN=secure");
+		assert_int_equal(pki_key_matches_cert(back, c), 1);
+		pki_cert_free(c);
+		pki_key_free(back);
+		pki_key_free(k);
+		assert_int_equal(CRYPTO_secure_used(), used);
+	}
 }
 
 static void
@@ -1182,6 +1242,7 @@ main(void)
 		cmocka_unit_test(test_keygen_rsa),
 		cmocka_unit_test(test_keygen_ec),
 		cmocka_unit_test(test_key_pem_roundtrip),
+		cmocka_unit_test(test_key_secure_memory),
 		cmocka_unit_test(test_ca_cert),
 		cmocka_unit_test(test_leaf_client),
 		cmocka_unit_test(test_leaf_rsa_key_usage),
