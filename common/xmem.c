@@ -1,9 +1,13 @@
 #include "xmem.h"
 
+#include <sys/mman.h>
+
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 fatal_nomem(void)
@@ -95,4 +99,51 @@ freezero(void *p, size_t n)
 		return;
 	wipe(p, n);
 	free(p);
+}
+
+/* Before the bytes secret_alloc() returns: what secret_free() unmaps. */
+struct secret_hdr {
+	size_t map_len;
+	int locked;
+	char pad[16 - sizeof(size_t) - sizeof(int)];
+};
+
+void *
+secret_alloc(size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096, len;
+	struct secret_hdr *h;
+
+	if (n > SIZE_MAX - sizeof(*h) - page)
+		fatal_nomem();
+	len = (n + sizeof(*h) + page - 1) / page * page;
+	h = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h == MAP_FAILED)
+		fatal_nomem();
+#ifdef MADV_DONTDUMP
+	(void)madvise(h, len, MADV_DONTDUMP);
+#endif
+	h->map_len = len;
+	h->locked = mlock(h, len) == 0;
+	return h + 1;
+}
+
+void
+secret_free(void *p)
+{
+	struct secret_hdr *h;
+	size_t len;
+	int locked;
+
+	if (p == NULL)
+		return;
+	h = (struct secret_hdr *)p - 1;
+	len = h->map_len;
+	locked = h->locked;
+	wipe(h, len);
+	if (locked)
+		(void)munlock(h, len);
+	(void)munmap(h, len);
 }

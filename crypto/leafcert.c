@@ -298,11 +298,11 @@ pki_leafmaker_pem(const struct pki_leafmaker *m,
 {
 	struct der tbs = { 0 }, body = { 0 }, cert = { 0 }, sk = { 0 };
 	struct der ext = { 0 };
-	unsigned char pt[97], md[SHA256_DIGEST_LENGTH], sig[1024];
+	unsigned char pt[97], md[SHA256_DIGEST_LENGTH], *sig = NULL;
 	unsigned char kid[LEAF_KEYID_LEN + 2];
 	X509_NAME *name = NULL;
 	EVP_PKEY_CTX *pc = NULL;
-	size_t ptlen = 0, siglen = sizeof(sig);
+	size_t ptlen = 0, siglen = 0;
 	int r;
 
 	*pem = NULL;
@@ -343,10 +343,13 @@ pki_leafmaker_pem(const struct pki_leafmaker *m,
 	    EVP_PKEY_CTX_set_signature_md(pc, pki_md_sha256()) <= 0 ||
 	    (EVP_PKEY_get_base_id(m->ca_pk) == EVP_PKEY_RSA &&
 	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) <= 0) ||
-	    EVP_PKEY_sign(pc, sig + 1, &siglen, md, sizeof(md)) <= 0 ||
-	    siglen + 1 > sizeof(sig))
+	    EVP_PKEY_sign(pc, NULL, &siglen, md, sizeof(md)) <= 0)
 		goto out;
-	sig[0] = 0x00;			/* the BIT STRING's unused bits */
+	/* the BIT STRING's unused-bits byte, then room for siglen bytes */
+	sig = xmalloc(1 + siglen);
+	if (EVP_PKEY_sign(pc, sig + 1, &siglen, md, sizeof(md)) <= 0)
+		goto out;
+	sig[0] = 0x00;
 	der_put(&cert, tbs.p, tbs.len);
 	der_put(&cert, m->sigalg, m->sigalg_len);
 	der_tlv(&cert, 0x03, sig, siglen + 1);
@@ -359,6 +362,7 @@ pki_leafmaker_pem(const struct pki_leafmaker *m,
  out:
 	EVP_PKEY_CTX_free(pc);
 	X509_NAME_free(name);
+	free(sig);
 	free(tbs.p);
 	free(body.p);
 	free(cert.p);

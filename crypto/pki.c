@@ -83,9 +83,21 @@ pki_init(void)
 	if (pki_sha256 == NULL &&
 	    (pki_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL)
 		return ERR_CRYPTO;
-	(void)pki_hmac_fetch_count();	/* fetch before the threads start */
-	(void)pki_randbuf_left();	/* and link crypto/randbuf.c in */
 	return 0;
+}
+
+int
+pki_secure_heap(size_t size)
+{
+	/* 32 bytes at least: a P-256 scalar, without waste for smaller */
+	switch (CRYPTO_secure_malloc_init(size, 32)) {
+	case 1:
+		return 0;
+	case 2:
+		return ERR_PERM;	/* in use; mlock or madvise failed */
+	default:
+		return ERR_NOMEM;
+	}
 }
 
 /* ---- key specs ---- */
@@ -206,16 +218,19 @@ pki_key_from_pem(const char *pem, size_t len, struct pki_key **out)
 	return 0;
 }
 
-/* Copy what memory BIO b holds into a new NUL-terminated buffer. */
+/*
+ * Copy what memory BIO b holds into a new NUL-terminated buffer, from
+ * secret_alloc() if secret (else malloc).
+ */
 static int
-bio_copy(BIO *b, char **out, size_t *outlen)
+bio_copy(BIO *b, int secret, char **out, size_t *outlen)
 {
 	char *data = NULL;
 	long n;
 
 	if ((n = BIO_get_mem_data(b, &data)) <= 0 || data == NULL)
 		return ERR_CRYPTO;
-	*out = xmalloc((size_t)n + 1);
+	*out = secret ? secret_alloc((size_t)n + 1) : xmalloc((size_t)n + 1);
 	memcpy(*out, data, (size_t)n);
 	(*out)[n] = '\0';
 	*outlen = (size_t)n;
@@ -297,7 +312,9 @@ ec_pkcs8_der(EVP_PKEY *pk, unsigned char der[EC_PKCS8_MAX], size_t *len)
 	if ((r = pki_ec_point(pk, &oid, &oidlen, &fl, pub, &publen)) != 0)
 		return r;
 	r = ERR_CRYPTO;
-	if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
+	/* the scalar into a secure-heap BIGNUM, not the ordinary heap */
+	if ((d = BN_secure_new()) == NULL ||
+	    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
 	    BN_bn2binpad(d, priv, (int)fl) != (int)fl)
 		goto out;
 	/* ECPrivateKey: version, privateKey, [1] { BIT STRING publicKey } */
@@ -323,18 +340,24 @@ ec_pkcs8_der(EVP_PKEY *pk, unsigned char der[EC_PKCS8_MAX], size_t *len)
 	*len = o;
 	r = 0;
  out:
-	OPENSSL_cleanse(priv, sizeof(priv));
+	wipe(priv, sizeof(priv));
 	BN_clear_free(d);
 	return r;
 }
 
-/* PEM armour around der: base64 in lines of 64, as PEM_write_bio does. */
-char *
-pki_pem_armour(const char *label, const unsigned char *der, size_t n,
-    size_t *len)
+/* The size of a buffer that armour() fills for label and n bytes. */
+static size_t
+armour_cap(const char *label, size_t n)
 {
-	size_t cap = strlen(label) * 2 + 32 + (n + 2) / 3 * 4 + n / 48 + 2;
-	char *p = xmalloc(cap), *q = p;
+	return strlen(label) * 2 + 32 + (n + 2) / 3 * 4 + n / 48 + 2;
+}
+
+/* PEM armour around der into p (armour_cap bytes); its length. */
+static size_t
+armour(char *p, size_t cap, const char *label, const unsigned char *der,
+    size_t n)
+{
+	char *q = p;
 	size_t i, k;
 
 	q += snprintf(q, cap, "-----BEGIN %s-----\n", label);
@@ -344,7 +367,18 @@ pki_pem_armour(const char *label, const unsigned char *der, size_t n,
 		*q++ = '\n';
 	}
 	q += snprintf(q, cap - (size_t)(q - p), "-----END %s-----\n", label);
-	*len = (size_t)(q - p);
+	return (size_t)(q - p);
+}
+
+/* PEM armour around der: base64 in lines of 64, as PEM_write_bio does. */
+char *
+pki_pem_armour(const char *label, const unsigned char *der, size_t n,
+    size_t *len)
+{
+	size_t cap = armour_cap(label, n);
+	char *p = xmalloc(cap);
+
+	*len = armour(p, cap, label, der, n);
 	return p;
 }
 
@@ -359,19 +393,25 @@ pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len)
 	*pem = NULL;
 	*len = 0;
 	r = ec_pkcs8_der(key->pk, der, &dlen);
-	if (r == 0)
-		*pem = pki_pem_armour("PRIVATE KEY", der, dlen, len);
-	OPENSSL_cleanse(der, sizeof(der));
+	if (r == 0) {
+		*pem = secret_alloc(armour_cap("PRIVATE KEY", dlen));
+		*len = armour(*pem, armour_cap("PRIVATE KEY", dlen),
+		    "PRIVATE KEY", der, dlen);
+	}
+	wipe(der, sizeof(der));
 	if (r <= 0)
 		return r;
 	r = ERR_CRYPTO;
-	/* A secure-heap BIO; its buffer is cleansed when grown and freed. */
+	/*
+	 * A secure-heap BIO (ordinary heap if pki_secure_heap() was not
+	 * called): its buffer is cleansed when grown and freed.
+	 */
 	if ((b = BIO_new(BIO_s_secmem())) == NULL)
 		goto out;
 	if (!PEM_write_bio_PKCS8PrivateKey(b, key->pk, NULL, NULL, 0,
 	    NULL, NULL))
 		goto out;
-	r = bio_copy(b, pem, len);
+	r = bio_copy(b, 1, pem, len);
  out:
 	BIO_free(b);
 	return r;
@@ -380,10 +420,8 @@ pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len)
 void
 pki_secret_free(char *p, size_t len)
 {
-	if (p == NULL)
-		return;
-	OPENSSL_cleanse(p, len);
-	free(p);
+	(void)len;	/* the buffer knows its size */
+	secret_free(p);
 }
 
 /*
@@ -980,7 +1018,7 @@ pki_cert_to_pem(const struct pki_cert *cert, char **pem, size_t *len)
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return ERR_CRYPTO;
 	if (PEM_write_bio_X509(b, cert->x))
-		r = bio_copy(b, pem, len);
+		r = bio_copy(b, 0, pem, len);
 	BIO_free(b);
 	return r;
 }
@@ -1340,7 +1378,7 @@ crl_to_pem(X509_CRL *crl, char **pem, size_t *len)
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return ERR_CRYPTO;
 	if (PEM_write_bio_X509_CRL(b, crl))
-		r = bio_copy(b, pem, len);
+		r = bio_copy(b, 0, pem, len);
 	BIO_free(b);
 	return r;
 }
@@ -1410,7 +1448,7 @@ pki_crl_select(const char *pem, size_t len, const struct pki_cert *ca,
 			goto out;
 		n++;
 	}
-	r = n > 0 ? bio_copy(b, out, outlen) : ERR_NOTFOUND;
+	r = n > 0 ? bio_copy(b, 0, out, outlen) : ERR_NOTFOUND;
  out:
 	BIO_free(b);
 	sk_X509_CRL_pop_free(sk, X509_CRL_free);

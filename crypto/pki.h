@@ -2,8 +2,10 @@
  * pki.h: keys, certificates and CRLs for a PEM estate, made in memory.
  *
  * Only crypto/ includes OpenSSL.  Every object is opaque.  Private keys
- * exist only inside struct pki_key and in buffers returned by
- * pki_key_to_pem(), which the caller must release with pki_secret_free().
+ * exist only inside struct pki_key (OpenSSL's secure heap, see
+ * pki_secure_heap) and in buffers returned by pki_key_to_pem() (pages of
+ * their own, see secret_alloc), which the caller must release with
+ * pki_secret_free().
  * All functions are safe to call from several threads at once on distinct
  * objects; a const object (a CA key and certificate) may be shared by many
  * signing threads.
@@ -33,20 +35,15 @@ void pki_keyspec_str(const struct pki_keyspec *spec, char *buf, size_t len);
 /* Call once from main before any thread uses this module. */
 int pki_init(void);
 /*
- * How many HMAC_Init_ex calls of this thread (ours, libssh2's, libpq's) were
- * given a digest fetched once instead of OpenSSL's built-in one
- * (crypto/hmacfetch.c); 0 when built without it.
+ * Give OpenSSL a secure heap of size bytes (a power of two) for private
+ * keys (CRYPTO_secure_malloc_init): locked in memory and left out of core
+ * dumps.  Call once, before any key exists and before other threads use
+ * OpenSSL.  0; ERR_PERM if the heap works but could not be locked
+ * (RLIMIT_MEMLOCK) or kept out of dumps; ERR_NOMEM if there is none (keys
+ * then live on the ordinary heap, cleansed when freed).  Once the heap is
+ * full, making a key fails: size it for every key alive at once.
  */
-unsigned long pki_hmac_fetch_count(void);
-/* How many of them only reset a context still holding the same key. */
-unsigned long pki_hmac_reuse_count(void);
-/* How many of them keyed or reset an HMAC-SHA256 computed by the shim. */
-unsigned long pki_hmac_fast_count(void);
-/*
- * Random bytes this thread's RAND_bytes buffer still holds
- * (crypto/randbuf.c); 0 when built without it.
- */
-size_t pki_randbuf_left(void);
+int pki_secure_heap(size_t size);
 
 /* ---- keys ---- */
 
@@ -56,11 +53,12 @@ int pki_key_generate(const struct pki_keyspec *spec, struct pki_key **out);
 int pki_key_from_pem(const char *pem, size_t len, struct pki_key **out);
 /*
  * Encode as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY").  *pem is a
- * NUL-terminated secret of *len bytes (NUL not counted): release it with
- * pki_secret_free(*pem, *len).
+ * NUL-terminated secret of *len bytes (NUL not counted) from
+ * secret_alloc(): release it with pki_secret_free(*pem, *len), never
+ * free().
  */
 int pki_key_to_pem(const struct pki_key *key, char **pem, size_t *len);
-/* Wipe and free a secret buffer; accepts NULL. */
+/* Wipe and free a buffer from pki_key_to_pem(); accepts NULL. */
 void pki_secret_free(char *p, size_t len);
 /* 1 if cert's public key is key's public half, else 0. */
 int pki_key_matches_cert(const struct pki_key *key,

@@ -23,6 +23,45 @@ struct journal {
 	char *path;
 };
 
+/*
+ * Records a resume relies on to skip work: synced as they are written, so
+ * a crash of this machine right after an agent's push cannot make the
+ * resume push that agent again.  The others wait for journal_sync().
+ */
+static const char *const durable_keys[] = { "pushed" };
+
+/* fsync a directory: an entry just made in it survives a crash. */
+static void
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+/* mkdir p (0700); when it is new, sync the directory that holds it. */
+static int
+mkdir_synced(char *p)
+{
+	char *slash;
+
+	if (mkdir(p, 0700) != 0)
+		return errno == EEXIST ? 0 : -1;
+	if ((slash = strrchr(p, '/')) == NULL) {
+		sync_dir(".");
+	} else if (slash == p) {
+		sync_dir("/");
+	} else {
+		*slash = '\0';
+		sync_dir(p);
+		*slash = '/';
+	}
+	return 0;
+}
+
 static int
 mkdirs(const char *dir)
 {
@@ -33,12 +72,11 @@ mkdirs(const char *dir)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
+		rc = mkdir_synced(p);
 		*s = '/';
 	}
-	if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-		rc = -1;
+	if (rc == 0)
+		rc = mkdir_synced(p);
 	free(p);
 	return rc;
 }
@@ -74,9 +112,11 @@ journal_create(const char *dir, const char *run_id, struct journal **out,
 	path = xasprintf("%s/%s.journal", dir, run_id);
 	rc = journal_open(path, O_CREAT | O_EXCL, out, err, errlen);
 	free(path);
-	if (rc == 0)
-		journal_add(*out, "pemrotate-journal", "1");
-	return rc;
+	if (rc != 0)
+		return rc;
+	sync_dir(dir);		/* the journal's name survives a crash */
+	journal_add(*out, "pemrotate-journal", "1");
+	return 0;
 }
 
 int
@@ -84,6 +124,17 @@ journal_reopen(const char *path, struct journal **out, char *err,
     size_t errlen)
 {
 	return journal_open(path, 0, out, err, errlen);
+}
+
+static int
+is_durable(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(durable_keys) / sizeof(durable_keys[0]); i++)
+		if (strcmp(key, durable_keys[i]) == 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -98,6 +149,8 @@ journal_add(struct journal *j, const char *key, const char *value)
 	line = xasprintf("%s\t%.*s\n", key, (int)n, value);
 	if (write(j->fd, line, strlen(line)) < 0) {
 		/* a full disk: the run goes on, resume knows less */
+	} else if (is_durable(key)) {
+		fdatasync(j->fd);
 	}
 	free(line);
 }

@@ -4,9 +4,11 @@
  *
  * One text file per run, <state dir>/<run id>.journal, one record a line:
  * "KEY<TAB>VALUE".  Appended with write(2) (a SIGKILL loses nothing
- * written), synced at phase boundaries.  It holds no secret: options (the
- * connection string without its password), host names, fingerprints of
- * public certificates, phases reached.
+ * written), synced at phase boundaries and after each "pushed" record (a
+ * crash of the machine loses no agent's push); its directory is synced
+ * when it is created.  It holds no secret: options (the connection string
+ * without its password), host names, fingerprints of public certificates,
+ * phases reached.
  */
 #ifndef PEMROTATE_JOURNAL_H
 #define PEMROTATE_JOURNAL_H

@@ -1,6 +1,9 @@
 /*
  * pemrotate: rotate every SSL certificate of a PEM estate.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +17,16 @@
 int
 main(int argc, char **argv)
 {
+	struct rlimit no_core = { 0, 0 };
 	struct opts o;
 	int rc;
 
+	/*
+	 * First: this process will hold private keys and the CA's key, so
+	 * no core dump, and no ptrace or /proc/PID/mem for the same user.
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &no_core);
 	switch (opts_parse(argc, argv, &o)) {
 	case OPTS_EXIT_OK:
 		return 0;

@@ -88,7 +88,7 @@ struct keygen {
 	struct pki_keyspec spec;
 	struct keyslot *slots;
 	size_t n, next;
-	size_t ahead;		/* bound on held, 0 = none */
+	size_t ahead;		/* bound on held */
 	size_t held;		/* worker keys being made or not yet taken */
 	size_t made;
 	int cancel;
@@ -135,7 +135,9 @@ keygen_worker(void *arg)
 
 	pthread_mutex_lock(&kg->mu);
 	while (!kg->cancel && kg->next < kg->n) {
-		if (kg->ahead > 0 && kg->held >= kg->ahead) {
+		if (kg->held >= kg->ahead) {
+			/* a taker waiting for a later key makes it itself */
+			pthread_cond_broadcast(&kg->done);
 			pthread_cond_wait(&kg->room, &kg->mu);
 			continue;
 		}
@@ -161,7 +163,8 @@ keygen_start(const struct pki_keyspec *spec, size_t nkeys, int nthreads,
 	pthread_cond_init(&kg->room, NULL);
 	kg->spec = *spec;
 	kg->n = nkeys;
-	kg->ahead = ahead;
+	kg->ahead = ahead > 0 ? ahead : 2 * (size_t)(nthreads > 0 ?
+	    nthreads : 1);
 	kg->slots = xcalloc(nkeys ? nkeys : 1, sizeof(*kg->slots));
 	kg->threads = xcalloc((size_t)nthreads, sizeof(*kg->threads));
 	for (i = 0; i < nthreads; i++) {
@@ -184,13 +187,21 @@ keygen_take(struct keygen *kg, size_t i, struct pki_key **out)
 	pthread_mutex_lock(&kg->mu);
 	sl = &kg->slots[i];
 	/*
-	 * Not started (no thread, or the workers wait for room while keys
-	 * of hosts that will never be pushed fill the look-ahead): make it
-	 * here rather than wait.
+	 * Not started: the threads will come to it, unless there are none
+	 * or they wait for room (keys of hosts that will never be pushed
+	 * fill the look-ahead); then it is made here rather than waited for.
+	 * So at most nthreads keys are being made at once while the pool
+	 * works, and memory holds no more keys than the look-ahead.
 	 */
-	by_worker = sl->state != SLOT_FREE;
-	if (sl->state == SLOT_FREE && !kg->cancel)
-		make_slot(kg, i);
+	by_worker = 1;
+	while (sl->state == SLOT_FREE && !kg->cancel) {
+		if (kg->nthreads == 0 || kg->held >= kg->ahead) {
+			by_worker = 0;
+			make_slot(kg, i);
+			break;
+		}
+		pthread_cond_wait(&kg->done, &kg->mu);
+	}
 	while (sl->state == SLOT_MAKING && !kg->cancel)
 		pthread_cond_wait(&kg->done, &kg->mu);
 	if (sl->state != SLOT_READY) {

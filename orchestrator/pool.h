@@ -27,10 +27,10 @@ struct keygen;
 
 /*
  * Start nthreads threads generating nkeys keys of spec.  Slot 0 is made
- * first, then 1, ...  With ahead > 0 the threads hold at most that many
- * keys made and not yet taken (memory stays bounded where keys are cheap
- * to make); 0 makes every key as fast as it can.  The caller owns the
- * returned pool.
+ * first, then 1, ...  The threads hold at most ahead keys made (or being
+ * made) and not yet taken, 0 for two per thread: private keys are made
+ * just ahead of their use, never all at once, and the threads stay busy
+ * as long as keys are taken.  The caller owns the returned pool.
  */
 struct keygen *keygen_start(const struct pki_keyspec *spec, size_t nkeys,
     int nthreads, size_t ahead);

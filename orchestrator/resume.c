@@ -23,7 +23,7 @@
 #include "journal.h"
 #include "options.h"
 
-#define SECRET_MAX	(1024 * 1024)
+#define SECRET_MAX	(64 * 1024)	/* a CA key: RSA-4096 is 3.3 KB */
 
 /* Hosts the earlier run pushed; jobs it disabled and did not enable. */
 static void
@@ -67,7 +67,7 @@ load_ca_key(struct run *r)
 		return rc;
 	}
 	rc = pki_key_from_pem(buf, len, &r->ca_key);
-	freezero(buf, len + 1);
+	secret_free(buf);
 	if (rc == 0 && !pki_key_matches_cert(r->ca_key, r->sf.old_ca))
 		rc = ERR_MISMATCH;
 	if (rc != 0)

@@ -120,7 +120,7 @@ int rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
 
 /*
  * Read a whole file of at most max bytes as f's user (sftp_read_file:
- * with secret set the caller wipes *buf).
+ * with secret set the caller releases *buf with secret_free).
  */
 int rfile_read(struct sshconn *c, const struct rfile *f, size_t max,
     int secret, char **buf, size_t *len);

@@ -190,6 +190,39 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * OpenSSL's secure heap for the private keys, sized for what can be alive
+ * at once: for each host worked on at once and each key thread, a key
+ * being made (at its peak RSA-4096 takes ~16 KB, EC ~2 KB), the key a push
+ * holds with its PEM, an SSH key exchange; 128 KB besides (CA, server
+ * key, TLS).  Locked memory counts in the resident size from the start,
+ * hence a size that follows -j and the key type.
+ */
+static void
+secure_heap(const struct opts *o)
+{
+	size_t per = o->keyspec.alg == PKI_ALG_RSA ? 32 * 1024 : 8 * 1024;
+	size_t want = 128 * 1024 + per * ((size_t)o->parallel +
+	    (size_t)cpu_count()), size = 1;
+
+	while (size < want)
+		size *= 2;
+	switch (pki_secure_heap(size)) {
+	case 0:
+		log_debug("secure heap for keys: %zu KB, locked in memory",
+		    size / 1024);
+		break;
+	case ERR_PERM:
+		log_debug("secure heap for keys: %zu KB, not locked in memory "
+		    "(RLIMIT_MEMLOCK)", size / 1024);
+		break;
+	default:
+		log_debug("no secure heap for keys (%zu KB refused): they are "
+		    "on the ordinary heap, wiped when freed", size / 1024);
+		break;
+	}
+}
+
 /* "host='ADDR' dbname=pem", the value escaped as libpq wants. */
 static char *
 conninfo_for(const char *addr)
@@ -259,6 +292,7 @@ setup(struct run *r)
 	size_t nkeys;
 	int rc;
 
+	secure_heap(r->o);	/* the key type is known; no key exists yet */
 	progress_init(r);
 	setup_subject(r);
 	if ((rc = setup_names(r)) != 0)
@@ -291,13 +325,12 @@ setup(struct run *r)
 		r->conninfo = conninfo_for(s->address);
 	raise_fd_limit();
 	/*
-	 * RSA keys take long to make: make them all from the start, behind
-	 * the network work (a few KB each).  EC keys take 0.1 ms: keep only
-	 * enough ahead of the pushes, so memory does not grow with the fleet.
+	 * Keys are made just ahead of their use, at most two per CPU made
+	 * and not yet taken: private keys do not pile up in memory, and the
+	 * threads stay busy as long as the pushes take keys.
 	 */
 	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count(),
-	    r->o->keyspec.alg == PKI_ALG_RSA ? 0 :
-	    (size_t)(r->o->parallel > 16 ? 4 * r->o->parallel : 64));
+	    2 * (size_t)cpu_count());
 	return 0;
 }
 

@@ -267,9 +267,10 @@ sftp_read_file(struct sshconn *c, const char *path, size_t max,
 	if ((r = open_read(c, &ob, path)) != 0)
 		return r;
 	strbuf_init(&out);
-	/* a secret is read into one buffer sized for it: no copies left */
-	if (secret && max < 1024 * 1024) {
-		out.s = xrealloc(out.s, max + 1);
+	/* a secret: one buffer of max + 1 bytes, never moved (no copies) */
+	if (secret) {
+		free(out.s);
+		out.s = secret_alloc(max + 1);
 		out.cap = max + 1;
 	}
 	/*
@@ -343,7 +344,10 @@ sftp_read_file(struct sshconn *c, const char *path, size_t max,
 	if (r == ERR_TOOBIG)
 		sshconn_seterr(c, "%s: larger than %zu bytes", path, max);
 	if (r != 0) {
-		freezero(out.s, out.cap);
+		if (secret)
+			secret_free(out.s);
+		else
+			freezero(out.s, out.cap);
 		return r;
 	}
 	*len = out.len;

@@ -63,8 +63,9 @@ int sftp_ext(struct sshconn *c, unsigned *ext);
 /*
  * Read a whole regular file of at most max bytes over SFTP into a new
  * NUL-terminated buffer.  ERR_TOOBIG if larger.  If secret is non-zero the
- * caller must wipe the buffer (freezero(*buf, *len + 1)); the transport
- * wipes its own intermediate buffers either way.
+ * buffer is secret_alloc(max + 1) (never grown, so never copied), which
+ * the caller releases with secret_free(*buf); the transport wipes its own
+ * intermediate buffers either way.
  */
 int sftp_read_file(struct sshconn *c, const char *path, size_t max,
     int secret, char **buf, size_t *len);

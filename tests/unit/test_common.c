@@ -1,6 +1,6 @@
 /*
  * test_common.c: shell quoting (checked by a real /bin/sh), escaping of
- * untrusted text, numbers, JSON strings.
+ * untrusted text, numbers, JSON strings, memory for secrets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +130,58 @@ test_strbuf_grows(void **state)
 	strbuf_free(&b);
 }
 
+/* The VmFlags of the mapping holding p (/proc/self/smaps); caller frees. */
+static char *
+vmflags_of(const void *p)
+{
+	unsigned long lo, hi, a = (unsigned long)p;
+	char line[512], *flags = NULL;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	while (flags == NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			flags = xstrdup(line + 8);
+	}
+	fclose(f);
+	assert_non_null(flags);
+	return flags;
+}
+
+/*
+ * secret_alloc: zero-filled, on pages of its own left out of core dumps
+ * ("dd" in smaps) and locked where the limit allows; secret_free gives
+ * them back.  A buffer of several pages holds all its bytes.
+ */
+static void
+test_secret_alloc(void **state)
+{
+	static const size_t sizes[] = { 1, 100, 4096 - 16, 4096, 70000 };
+	unsigned char *p;
+	char *flags;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = secret_alloc(sizes[i]);
+		for (j = 0; j < sizes[i]; j++)
+			assert_int_equal(p[j], 0);
+		memset(p, 0xa5, sizes[i]);
+		flags = vmflags_of(p);
+		assert_non_null(strstr(flags, " dd"));
+		free(flags);
+		flags = vmflags_of(p + sizes[i] - 1);
+		assert_non_null(strstr(flags, " dd"));
+		free(flags);
+		secret_free(p);
+	}
+	secret_free(NULL);
+}
+
 static void
 test_err_str(void **state)
 {
@@ -149,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_posint),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_strbuf_grows),
+		cmocka_unit_test(test_secret_alloc),
 		cmocka_unit_test(test_err_str),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,8 +122,8 @@ test_keygen_all_distinct(void **state)
 
 /*
  * A bounded look-ahead: the threads stop at that many keys made and not
- * taken; a key nobody has started is made by the taker; keys of hosts that
- * are never pushed (never taken) do not block the others.
+ * taken; then a key nobody has started is made by its taker, so keys of
+ * hosts that are never pushed (never taken) do not block the others.
  */
 static void
 test_keygen_ahead(void **state)
@@ -153,6 +153,37 @@ test_keygen_ahead(void **state)
 	}
 }
 
+/*
+ * No pool makes every key at once: ahead 0 holds at most two keys per
+ * thread, and each key taken lets one more be made.
+ */
+static void
+test_keygen_default_ahead(void **state)
+{
+	struct pki_keyspec spec;
+	struct pki_key *k[10] = { 0 };
+	struct keygen *kg;
+	int i, waited;
+
+	(void)state;
+	assert_int_equal(pki_keyspec_parse("ec:P-256", &spec), 0);
+	kg = keygen_start(&spec, 10, 2, 0);
+	for (waited = 0; stats(kg).held < 4 && waited < 2000; waited++)
+		usleep(1000);
+	usleep(20000);
+	assert_int_equal(stats(kg).held, 4);
+	assert_int_equal(stats(kg).made, 4);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(keygen_take(kg, (size_t)i, &k[i]), 0);
+		assert_true(stats(kg).held <= 4);
+	}
+	keygen_free(kg);
+	for (i = 0; i < 10; i++) {
+		assert_non_null(k[i]);
+		pki_key_free(k[i]);
+	}
+}
+
 static void
 test_keygen_bad_slot(void **state)
 {
@@ -177,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_par_for_each_index_once),
 		cmocka_unit_test(test_par_for_stops),
 		cmocka_unit_test(test_keygen_ahead),
+		cmocka_unit_test(test_keygen_default_ahead),
 		cmocka_unit_test(test_par_for_edge_sizes),
 		cmocka_unit_test(test_keygen_all_distinct),
 		cmocka_unit_test(test_keygen_bad_slot),
