@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 /*
- * Process-wide logging state: set once by main before threads start (the
- * level and hook), then only read; the mutex orders whole lines.
+ * Process-wide logging state: the level, set once by main before threads
+ * start, then only read; the hook, set and read under the mutex, which
+ * also orders whole lines.
  */
 static enum log_level log_level = LOG_INFO;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -31,9 +32,11 @@ log_get_level(void)
 void
 log_set_hook(void (*before)(void *), void (*after)(void *), void *arg)
 {
+	pthread_mutex_lock(&log_mu);
 	log_before = before;
 	log_after = after;
 	log_hook_arg = arg;
+	pthread_mutex_unlock(&log_mu);
 }
 
 static void __attribute__((format(printf, 3, 0)))

@@ -13,8 +13,10 @@ enum log_level { LOG_QUIET = 0, LOG_ERROR = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /*
- * Hook called before and after each message (e.g. to erase and redraw a
- * progress line).  Set once by main; NULL to clear.
+ * Hook called before and after each message, under the lock that orders
+ * them (the orchestrator's run uses it to erase and redraw its progress
+ * line on a terminal, and clears it when the run ends).  NULL to clear;
+ * may be called while other threads log.
  */
 void log_set_hook(void (*before)(void *), void (*after)(void *), void *arg);
 

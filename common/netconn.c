@@ -18,9 +18,8 @@
 #include "common/clock.h"
 #include "common/err.h"
 
-/* Wait for fd to be writable: 0, or ERR_TIMEOUT, or ERR_NET (errno). */
-static int
-wait_writable(int fd, long long deadline)
+int
+netconn_wait(int fd, short events, long long deadline)
 {
 	struct pollfd pfd;
 	long long left;
@@ -30,7 +29,7 @@ wait_writable(int fd, long long deadline)
 		if ((left = deadline - now_ms()) <= 0)
 			return ERR_TIMEOUT;
 		pfd.fd = fd;
-		pfd.events = POLLOUT;
+		pfd.events = events;
 		pfd.revents = 0;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n > 0)
@@ -62,7 +61,7 @@ connect_one(const struct addrinfo *ai, long long deadline, int *eno)
 		*eno = errno;
 		goto out;
 	}
-	if ((r = wait_writable(fd, deadline)) != 0) {
+	if ((r = netconn_wait(fd, POLLOUT, deadline)) != 0) {
 		*eno = errno;
 		goto out;
 	}

@@ -22,4 +22,11 @@
 int netconn_connect(const char *host, const char *port, long long deadline,
     char *msg, size_t msglen);
 
+/*
+ * Wait until fd is ready for events (POLLIN, POLLOUT: poll(2)'s), polling
+ * again after EINTR: 0, or ERR_TIMEOUT once deadline is past, or ERR_NET
+ * with errno set.
+ */
+int netconn_wait(int fd, short events, long long deadline);
+
 #endif

@@ -23,7 +23,7 @@
 struct inventory;
 
 struct inv_host {
-	const char *name;	/* as written in the inventory (range expanded) */
+	const char *name;	/* as written (a range expanded) */
 	const char *address;	/* ansible_host, else name */
 	int port;		/* ansible_port, else 22 */
 	const char *user;	/* ansible_user, else NULL */

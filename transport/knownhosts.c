@@ -331,8 +331,7 @@ idx_add(struct known_hosts *kh, size_t *cap, const char *p, size_t len,
 /*
  * Index the names of lines without patterns and list the others, so a
  * lookup costs a binary search plus one HMAC or pattern match per listed
- * line instead of a pass over every name of the file (1000 hosts x 2000
- * lines in a big fleet).
+ * line instead of a pass over every name of the file.
  */
 static void
 build_index(struct known_hosts *kh)

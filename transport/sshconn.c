@@ -294,9 +294,9 @@ tcp_connect(struct sshconn *c, const char *host, int port)
 
 /*
  * Host key types libssh2 can check, best first among those known_hosts
- * holds for the host: ECDSA P-256 before Ed25519 because OpenSSL 3.0
- * verifies it at a fraction of the cost (one verification per login; see
- * docs/performance.md).
+ * holds for the host: ECDSA P-256 before Ed25519, the cheaper of the two
+ * for OpenSSL 3.0 to verify (one verification per login; the measurement
+ * is in docs/performance.md).
  */
 static const struct {
 	int kh_type;		/* LIBSSH2_KNOWNHOST_KEY_* */

@@ -155,6 +155,14 @@ all_agents_login() {
 	done
 }
 
+# Every agent's state is "running": nobody was stopped.
+all_running() {
+	local id
+	for id in $(seq 1 "$ESTATE_N"); do
+		grep -qx running "$(agent_dir "$id")/agent.state" || return 1
+	done
+}
+
 count_certs() {
 	grep -c 'BEGIN CERTIFICATE' "$1"
 }

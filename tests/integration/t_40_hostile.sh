@@ -12,14 +12,6 @@ cfg_of() {	# cfg_of ID -> that agent's agent.cfg
 	echo "$(agent_dir "$1")/etc/agent.cfg"
 }
 
-# Every agent's state is "running": nobody was stopped.
-all_running() {
-	local id
-	for id in $(seq 1 "$ESTATE_N"); do
-		grep -qx running "$(agent_dir "$id")/agent.state" || return 1
-	done
-}
-
 # ini_dq S: S as a double-quoted inventory value (only \ and " escaped;
 # $ and ` are literal there).
 ini_dq() {

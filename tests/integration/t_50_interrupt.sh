@@ -22,13 +22,6 @@ eq "every stop and start command sleeps" $((2 * ESTATE_N)) \
 ok "the restart command sleeps" grep -q "^pem_server_restart_cmd='sleep 4; " \
     "$work/restart-slow.ini"
 
-all_running() {
-	local id
-	for id in $(seq 1 "$ESTATE_N"); do
-		grep -qx running "$(agent_dir "$id")/agent.state" || return 1
-	done
-}
-
 # ---- 1: SIGINT while pushing ------------------------------------------------
 
 begin "SIGINT while pushing: the run ends, stopped agents run again"

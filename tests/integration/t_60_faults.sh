@@ -7,13 +7,6 @@ estates+=("$E")
 estate_up "$E" 8
 D=$E/pg/data
 
-all_running() {
-	local id
-	for id in $(seq 1 "$ESTATE_N"); do
-		grep -qx running "$(agent_dir "$id")/agent.state" || return 1
-	done
-}
-
 # t60_inv NAME SED-SCRIPT: $work/NAME.ini, the inventory edited by sed.
 t60_inv() {
 	sed "$2" "$ESTATE_INVENTORY" >"$work/$1.ini"

@@ -11,13 +11,6 @@ D=$E/pg/data
 pg_uid=$(id -u postgres)
 pg_gid=$(id -g postgres)
 
-all_running() {
-	local id
-	for id in $(seq 1 "$ESTATE_N"); do
-		grep -qx running "$(agent_dir "$id")/agent.state" || return 1
-	done
-}
-
 # ---- (a) a connection that would not verify the server ----
 
 before=$(snapshot)

@@ -2,7 +2,7 @@
  * test_common_netconn.c: a connection within a deadline, on loopback: one
  * that is accepted, one refused, one that is never answered (the
  * listener's queue is full), a port that does not resolve; and the clock
- * it is measured on.
+ * it is measured on; a wait for a socket within a deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,6 +114,32 @@ test_connect_timeout(void **state)
 	close(l);
 }
 
+/* netconn_wait: nothing to read until the peer writes; the deadline holds. */
+static void
+test_wait(void **state)
+{
+	char port[16], msg[128];
+	int l, fd, peer;
+	long long t0;
+
+	(void)state;
+	l = listener(4, port, sizeof(port));
+	fd = netconn_connect("127.0.0.1", port, now_ms() + 5000, msg,
+	    sizeof(msg));
+	assert_true(fd >= 0);
+	assert_true((peer = accept(l, NULL, NULL)) >= 0);
+	assert_int_equal(netconn_wait(fd, POLLOUT, now_ms() + 5000), 0);
+	t0 = now_ms();
+	assert_int_equal(netconn_wait(fd, POLLIN, t0 + 100), ERR_TIMEOUT);
+	assert_true(now_ms() - t0 >= 100 && now_ms() - t0 < 1000);
+	assert_int_equal(write(peer, "x", 1), 1);
+	assert_int_equal(netconn_wait(fd, POLLIN, now_ms() + 5000), 0);
+	assert_int_equal(netconn_wait(fd, POLLIN, now_ms() - 1), ERR_TIMEOUT);
+	close(peer);
+	close(fd);
+	close(l);
+}
+
 static void
 test_resolve_fails(void **state)
 {
@@ -132,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_connect_accepted),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_wait),
 		cmocka_unit_test(test_resolve_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,203 @@
+/*
+ * inventory_int.h: what the files of inventory/ share behind inventory.h.
+ * Internal to inventory/.
+ *
+ * inventory_parse reads an inventory in two passes.  The first,
+ * invini.c, walks the text a line at a time and records, in file
+ * order, groups, hosts, memberships (group, host, line) and children
+ * entries (parent, child name, line); it splits words with invlex.c and
+ * expands host ranges with hostpat.c.  Group names used only by [x:vars]
+ * or children entries are resolved in the second pass, invresolve.c,
+ * since Ansible allows them before the group's own section.  That pass
+ * reports unknown groups and cycles, orders the groups (Kahn), finds the
+ * hosts of pem_server and pem_agents (directly or through children) and
+ * gives each of those hosts its ordered list of groups.  inventory.c
+ * holds the model (groups, hosts, their variables and the lookup) and
+ * the public API; strmap.c the hash tables that find hosts, groups and
+ * (group, host) pairs, so large estates parse in linear time.
+ *
+ * Variable precedence is Ansible's: the host line wins; then the vars of
+ * every group the host is in, directly or as a descendant, ordered by
+ * (depth, name) with the later one winning.  A top-level group has depth
+ * 1, a child group one more than its deepest parent, "all" depth 0, so
+ * [all:vars] loses to everything, a child group's vars beat its parent's
+ * (more specific wins, as in Ansible), and between pem_agents and
+ * pem_server (both depth 1) pem_server wins, by name.  Within one group or
+ * one host, a later definition of a variable wins.
+ *
+ * Every function here returns 0 or a negative err_code, having written
+ * "FILE:LINE: what is wrong" into the parser's message buffer, unless
+ * said otherwise; out of memory aborts.
+ */
+#ifndef PEMROTATE_INVENTORY_INT_H
+#define PEMROTATE_INVENTORY_INT_H
+
+#include <stddef.h>
+
+#include "inventory/inventory.h"
+#include "inventory/strmap.h"
+
+#define G_ALL		0		/* group index of "all" */
+#define G_UNGROUPED	1		/* hosts before any section */
+
+#define PEM_SERVER	1
+#define PEM_AGENT	2
+
+struct inv_kv {
+	char *key;
+	char *val;
+};
+
+struct inv_kvlist {
+	struct inv_kv *v;
+	size_t n;
+	size_t cap;
+};
+
+struct inv_group {
+	char *name;
+	int defined;		/* [name], [name:children] line; -1 built in */
+	int vars_line;		/* line of the first [name:vars], 0 if none */
+	struct inv_kvlist vars;
+	size_t *parents;	/* children entries (inv_edge) naming it */
+	size_t nparents;
+	size_t capparents;
+	int depth;
+	int pem;		/* PEM_SERVER, PEM_AGENT: reached from those */
+};
+
+struct inv_entry {
+	char *name;
+	int line;
+	int pem;
+	struct inv_kvlist vars;
+	size_t *groups;		/* direct groups; then all, by (depth, name) */
+	size_t ngroups;
+	size_t capgroups;
+};
+
+struct inv_edge {
+	size_t parent;
+	size_t child;		/* resolved in the second pass */
+	char *childname;
+	int line;
+};
+
+struct inv_member {
+	size_t group;
+	size_t host;
+	int line;
+};
+
+struct inventory {
+	char *path;
+	struct inv_group *groups;
+	size_t ngroups;
+	size_t capgroups;
+	struct inv_entry *hosts;
+	size_t nhosts;
+	size_t caphosts;
+	struct strmap groupmap;
+	struct strmap hostmap;
+	struct inv_host *pub;	/* server first, then file order */
+	size_t *pubhost;	/* index into hosts of each pub entry */
+	size_t npub;
+};
+
+enum inv_section { SEC_HOSTS, SEC_VARS, SEC_CHILDREN };
+
+struct inv_parser {
+	struct inventory *inv;
+	const char *fname;
+	char *err;
+	size_t errlen;
+	int line;
+	enum inv_section sec;
+	size_t cur;		/* group of the current section */
+	struct inv_member *mem;
+	size_t nmem;
+	size_t capmem;
+	struct inv_edge *edges;
+	size_t nedges;
+	size_t capedges;
+	struct pairset seen;
+	size_t *cstart;		/* children of group g: cadj[cstart[g]..] */
+	size_t *cadj;
+};
+
+/* One range of a host pattern: "[01:20]", "[a:f]", "[1:10:2]". */
+struct hostpat_range {
+	int alpha;
+	long beg;
+	long step;
+	long count;
+	int width;		/* zero-padded width, 0 if none */
+};
+
+/* A host pattern: literal text, each piece followed by a range. */
+struct hostpat {
+	const char **lit;
+	size_t *litlen;
+	struct hostpat_range *r;
+	size_t n;		/* ranges; lit has n + 1 pieces */
+	size_t total;		/* names it expands to */
+	size_t maxlen;		/* longest name */
+};
+
+/* --- inventory.c: the model --- */
+
+int inv_perr(struct inv_parser *p, int code, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Make room for element n of array a of *cap elements of size bytes. */
+void *inv_grow(void *a, size_t *cap, size_t n, size_t size);
+
+/* Append key=val (copies) to l. */
+void inv_kv_add(struct inv_kvlist *l, const char *key, const char *val);
+void inv_kv_free(struct inv_kvlist *l);
+
+/* Index of group name, added (depth 1, undefined) if new. */
+size_t inv_group_get(struct inventory *inv, const char *name);
+/* Index of host name, added (first seen at line) if new. */
+size_t inv_entry_get(struct inventory *inv, const char *name, int line);
+/* Append group gi to h's groups. */
+void inv_entry_add_group(struct inv_entry *h, size_t gi);
+/* Value of name for host h after the precedence above, or NULL. */
+const char *inv_entry_lookup(const struct inventory *inv,
+    const struct inv_entry *h, const char *name);
+
+/* --- invlex.c: words, names --- */
+
+int invlex_blank(char c);
+/* 1 if s is a group name: letters, digits, '_', '-', '.'. */
+int invlex_group_name(const char *s);
+/* 1 if s is a variable name: an identifier (or empty: check it first). */
+int invlex_var_name(const char *s);
+/*
+ * Read from s at *pos, with quotes and escapes removed, one word (value
+ * 0: up to an unquoted blank) or the rest of the line (value 1: inner
+ * blanks kept, trailing ones dropped).  Both stop at an unquoted '#' or
+ * ';' after a blank.  Returns 1 and a new string in *out, 0 if the line
+ * has no more words, or ERR_PARSE.
+ */
+int invlex_word(struct inv_parser *p, const char *s, size_t *pos, int value,
+    char **out);
+
+/* --- hostpat.c: host ranges --- */
+
+/*
+ * Parse pattern s (which pt borrows) into pt.  The caller frees pt with
+ * hostpat_free, after an error too.
+ */
+int hostpat_parse(struct inv_parser *p, const char *s, struct hostpat *pt);
+/* The k-th name of pt (k < pt->total) into buf (pt->maxlen + 1 bytes). */
+void hostpat_name(const struct hostpat *pt, size_t k, char *buf);
+void hostpat_free(struct hostpat *pt);
+
+/* --- invini.c, invresolve.c: the two passes --- */
+
+/* First pass: the lines of text (len bytes). */
+int invini_parse(struct inv_parser *p, const char *text, size_t len);
+/* Second pass: groups resolved and ordered, p->inv's PEM hosts found. */
+int invresolve(struct inv_parser *p);
+
+#endif
