@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "inventory/inventory.h"
@@ -197,4 +198,26 @@ report_json(const struct run *r, const char *path, char *err, size_t errlen)
 	free(text);
 	free(tmp);
 	return rc;
+}
+
+/* The table or summary on stdout, the JSON file, then the last word. */
+void
+report_end(struct run *r)
+{
+	char err[512];
+
+	if (r->nhosts > 0 && !r->o->quiet)
+		report_table(r, stdout);
+	else if (r->nhosts > 0)
+		report_summary(r, stdout);
+	fflush(stdout);
+	if (r->o->report != NULL && report_json(r, r->o->report, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		if (r->exit_code == 0)
+			r->exit_code = 1;
+	}
+	/* the last word: what went wrong, and what to do */
+	if (r->error != NULL)
+		log_error("%s", r->error);
 }

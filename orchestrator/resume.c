@@ -136,3 +136,59 @@ resume_prepare(struct run *r)
 	log_info("resume: rotating from the server phase on");
 	return 0;
 }
+
+static const char *
+jget(const struct journal_state *st, const char *key)
+{
+	const char *v = journal_get(st, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/*
+ * What the earlier run was: its inventory, database, keys and validity;
+ * the command line may name another inventory path, database or SSH
+ * settings (the same estate seen from here), and sets how to work.
+ */
+int
+resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
+{
+	char err[512], *path, *dir;
+	const char *v;
+
+	dir = r->state_dir;
+	if ((path = journal_find(dir, ro->resume_run)) == NULL ||
+	    journal_load(path, st, err, sizeof(err)) != 0) {
+		r->error = path == NULL ? xasprintf("no %s run to resume in "
+		    "%s", ro->resume_run ? ro->resume_run : "unfinished", dir) :
+		    xstrdup(err);
+		free(path);
+		return ERR_NOTFOUND;
+	}
+	free(path);
+	if ((v = jget(st, "exit")) != NULL && strcmp(v, "1") != 0) {
+		log_info("run %s ended with \"%s\" (exit %s): nothing to "
+		    "resume", st->run_id, jget(st, "result") ?
+		    jget(st, "result") : "?", v);
+		return 1;
+	}
+	if (ro->inventory == NULL)
+		ro->inventory = jget(st, "inventory");
+	if (ro->pem_db == NULL)
+		ro->pem_db = jget(st, "pem_db");
+	if (ro->known_hosts == NULL)
+		ro->known_hosts = jget(st, "known_hosts");
+	if (ro->ssh_key == NULL)
+		ro->ssh_key = jget(st, "ssh_key");
+	if ((v = jget(st, "key_type")) != NULL)
+		pki_keyspec_parse(v, &ro->keyspec);
+	if ((v = jget(st, "days")) != NULL)
+		ro->days = atoi(v);
+	ro->no_overlap = (v = jget(st, "no_overlap")) && strcmp(v, "1") == 0;
+	ro->keygen_remote = (v = jget(st, "keygen_remote")) &&
+	    strcmp(v, "1") == 0;
+	ro->ca_subject = jget(st, "ca_subject");
+	r->resume = st;
+	log_info("resuming run %s (%s)", st->run_id, st->path);
+	return ro->inventory != NULL ? 0 : ERR_PARSE;
+}

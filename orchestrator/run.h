@@ -205,6 +205,42 @@ int host_exec_out(struct run *r, struct host *h, const char *what,
 struct pemdb *run_db(struct run *r, char **msg);
 void run_db_drop(struct run *r);
 
+/* setup.c: the run from the options; its first journal records; freeing. */
+int setup_run(struct run *r);
+int journal_begin(struct run *r);
+void free_run(struct run *r);
+/* signals.c: SIGINT, SIGTERM, SIGHUP set r->stop (a thread waits). */
+int signals_start(struct run *r, pthread_t *t);
+void signals_stop(pthread_t t, int started);
+/* plan.c: what the run will do; 1 if the operator agrees (or -y). */
+void print_plan(const struct run *r, FILE *f);
+int confirm(struct run *r);
+/* host.c: pending hosts get st; how many hosts have st. */
+void mark_all(struct run *r, enum host_status st);
+int count_status(const struct run *r, enum host_status st);
+/* host.c: an inventory variable of h (NULL or def when unset). */
+const char *var(const struct run *r, const struct host *h, const char *name);
+char *dupvar(const struct run *r, const struct host *h, const char *name,
+    const char *def);
+/* host.c: resolve a target file on h (rfile.h); probe its directories. */
+int resolve_target(struct run *r, struct host *h, const char *what,
+    const char *path, long def_uid, long def_gid, struct rfile *f);
+int probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
+    size_t n);
+/* serverfiles.c: the six paths (from the database's settings); the
+ * server host's part of the preflight. */
+void server_paths(struct run *r);
+int preflight_server(struct run *r, struct host *h);
+/* db.c: connect, retrying --retries times. */
+int db_connect(struct run *r, struct pemdb **db);
+/* stop.c: an agent this run still has to rotate; start h again. */
+int needs_push(const struct host *h);
+int start_agent(struct run *r, struct host *h);
+/* resume.c: the options of the run being resumed, from its journal. */
+int resume_opts(struct run *r, struct opts *ro, struct journal_state *st);
+/* progress.c: what the run cost (key generation, CPU, memory). */
+void progress_cost(struct run *r);
+
 /* Progress (stderr, on a terminal): set up once; a phase of n steps
  * begins; one step is done; the phase ends. */
 void progress_init(struct run *r);
@@ -244,5 +280,7 @@ void report_summary(const struct run *r, FILE *f);
 int report_json(const struct run *r, const char *path, char *err,
     size_t errlen);
 char *report_json_text(const struct run *r);
+/* The table or summary, the JSON file (--report), the run's last word. */
+void report_end(struct run *r);
 
 #endif
