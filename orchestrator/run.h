@@ -268,7 +268,7 @@ int server_restore(struct run *r, int restart);
 int server_ensure_serving(struct run *r);
 /* preflight.c: read the server's public files again. */
 int server_reread(struct run *r);
-/* lock.c: the server-side lock; PEM's CA renewal job. */
+/* lock.c: the server-side lock; jobs.c: PEM's CA renewal job. */
 int lock_acquire(struct run *r);
 void lock_release(struct run *r);
 void jobs_disable(struct run *r);
