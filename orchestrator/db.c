@@ -1,7 +1,7 @@
 /*
  * db.c: the PEM database connection the run keeps between uses.
  */
-#include "run.h"
+#include "db.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include "options.h"
 
 struct pemdb *
-run_db(struct run *r, char **msg)
+db_get(struct run *r, char **msg)
 {
 	if (r->db != NULL && pemdb_ping(r->db) == 0)
 		return r->db;
@@ -29,7 +29,7 @@ run_db(struct run *r, char **msg)
 }
 
 void
-run_db_drop(struct run *r)
+db_drop(struct run *r)
 {
 	pemdb_free(r->db);
 	r->db = NULL;

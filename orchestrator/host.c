@@ -2,7 +2,7 @@
  * host.c: per-host helpers shared by the phases: failures, connections,
  * remote commands, inventory variables, target files; the host set.
  */
-#include "run.h"
+#include "host.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,7 +73,7 @@ host_connect(struct run *r, struct host *h)
  * and those of the first agents; later hosts log in again when needed.
  */
 void
-session_release(struct run *r, struct host *h)
+host_release(struct run *r, struct host *h)
 {
 	if (!h->is_server && h->rank + 1 >= r->max_open)
 		host_disconnect(h);
@@ -148,7 +148,7 @@ host_exec_out(struct run *r, struct host *h, const char *what,
 }
 
 void
-par_for_hosts(struct run *r, void (*fn)(void *, size_t))
+host_par_for(struct run *r, void (*fn)(void *, size_t))
 {
 	par_for(r->nhosts, r->o->parallel, fn, r, &r->stop);
 }
@@ -156,16 +156,16 @@ par_for_hosts(struct run *r, void (*fn)(void *, size_t))
 /* ---- progress line ---- */
 
 const char *
-var(const struct run *r, const struct host *h, const char *name)
+host_var(const struct run *r, const struct host *h, const char *name)
 {
 	return inventory_var(r->inv, h->inv_idx, name);
 }
 
 char *
-dupvar(const struct run *r, const struct host *h, const char *name,
+host_dupvar(const struct run *r, const struct host *h, const char *name,
     const char *def)
 {
-	const char *v = var(r, h, name);
+	const char *v = host_var(r, h, name);
 
 	if (v == NULL || *v == '\0')
 		v = def;
@@ -177,7 +177,7 @@ dupvar(const struct run *r, const struct host *h, const char *name,
  * names.  A directory others can write is named and refused here.
  */
 int
-resolve_target(struct run *r, struct host *h, const char *what,
+host_resolve_target(struct run *r, struct host *h, const char *what,
     const char *path, long def_uid, long def_gid, struct rfile *f)
 {
 	char *why = NULL;
@@ -185,7 +185,7 @@ resolve_target(struct run *r, struct host *h, const char *what,
 
 	rfile_clear(f);
 	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
-	    var(r, h, "pem_sftp_server"), f, &why);
+	    host_var(r, h, "pem_sftp_server"), f, &why);
 	if (rc != 0) {
 		host_fail(h, "preflight", "%s: %s", what, why ? why :
 		    err_str(rc));
@@ -205,7 +205,7 @@ resolve_target(struct run *r, struct host *h, const char *what,
  * shows here, before anything is changed.  Directories differ: each once.
  */
 int
-probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
+host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 {
 	size_t i, j, la, lb;
 	char *why = NULL;
@@ -234,7 +234,7 @@ probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 
 /* Give every host still pending the status st. */
 void
-mark_all(struct run *r, enum host_status st)
+host_mark_pending(struct run *r, enum host_status st)
 {
 	size_t i;
 
@@ -244,7 +244,7 @@ mark_all(struct run *r, enum host_status st)
 }
 
 int
-count_status(const struct run *r, enum host_status st)
+host_count(const struct run *r, enum host_status st)
 {
 	size_t i;
 	int n = 0;

@@ -2,11 +2,12 @@
  * jobs.c: PEM's own CA renewal job, disabled for the run so that it does
  * not rotate underneath us, and enabled again at its end.
  */
-#include "run.h"
+#include "jobs.h"
 
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "db.h"
 #include "inventory/pemdb.h"
 #include "journal.h"
 
@@ -19,7 +20,7 @@ jobs_disable(struct run *r)
 	char *msg = NULL;
 	size_t i;
 
-	if ((db = run_db(r, &msg)) != NULL &&
+	if ((db = db_get(r, &msg)) != NULL &&
 	    pemdb_job_disable(db, RENEWAL_JOB, &r->jobs, &r->njobs) == 0) {
 		for (i = 0; i < r->njobs; i++) {
 			journal_addf(r->journal, "job_disabled", "%ld",
@@ -44,7 +45,7 @@ jobs_restore(struct run *r)
 
 	if (r->njobs == 0)
 		return;
-	if ((db = run_db(r, &msg)) == NULL ||
+	if ((db = db_get(r, &msg)) == NULL ||
 	    pemdb_job_enable(db, r->jobs, r->njobs) != 0) {
 		log_error("could not enable PEM's job \"%s\" again (ids "
 		    "%ld...): %s; enable it by hand", RENEWAL_JOB, r->jobs[0],

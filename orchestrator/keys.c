@@ -1,7 +1,7 @@
 /*
  * keys.c: the SSH user keys, loaded once, and their in-memory signers.
  */
-#include "run.h"
+#include "keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ sign_ed25519(void *ctx, const unsigned char *data, size_t len,
 }
 
 const struct sshconn_signer *
-run_signer(struct run *r, const char *path)
+keys_signer(struct run *r, const char *path)
 {
 	unsigned char seed[32];
 	struct run_key *k;
@@ -45,7 +45,7 @@ run_signer(struct run *r, const char *path)
 }
 
 void
-run_keys_free(struct run *r)
+keys_free(struct run *r)
 {
 	size_t i;
 

@@ -6,7 +6,7 @@
  * machines see the same lock), survives the PostgreSQL restart, and names
  * the run holding it so "pemrotate resume" of that run may take it over.
  */
-#include "run.h"
+#include "lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "host.h"
 #include "options.h"
 
 #define LOCK_NAME	"pemrotate.lock"

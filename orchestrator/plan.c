@@ -1,7 +1,7 @@
 /*
  * plan.c: the plan of a run, and asking the operator before the first change.
  */
-#include "run.h"
+#include "plan.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@ count_agents(const struct run *r)
 }
 
 void
-print_plan(const struct run *r, FILE *f)
+plan_print(const struct run *r, FILE *f)
 {
 	char ks[32];
 	size_t n = count_agents(r);
@@ -66,13 +66,13 @@ read_answer(struct run *r, char *line, size_t len)
 }
 
 int
-confirm(struct run *r)
+plan_confirm(struct run *r)
 {
 	char line[32];
 
 	if (r->o->yes || !isatty(STDIN_FILENO))
 		return 1;
-	print_plan(r, stderr);
+	plan_print(r, stderr);
 	fprintf(stderr, "Proceed? This stops every agent and restarts the "
 	    "PEM server's PostgreSQL. [y/N] ");
 	if (!read_answer(r, line, sizeof(line)))

@@ -2,7 +2,7 @@
  * preflight.c: everything that is read and checked before anything is
  * changed.  Any failure here ends the run with exit status 2.
  */
-#include "run.h"
+#include "preflight.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +14,17 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "db.h"
 #include "dbtrust.h"
+#include "host.h"
 #include "inventory/agentcfg.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
+#include "keys.h"
 #include "options.h"
 #include "postmaster.h"
+#include "progress.h"
+#include "serverfiles.h"
 #include "transport/knownhosts.h"
 
 #define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
@@ -38,7 +43,7 @@ host_settings(struct run *r, struct host *h)
 	h->so.port = ih->port;
 	h->so.user = ih->user != NULL ? ih->user : r->user;
 	h->so.key_file = ih->ssh_key != NULL ? ih->ssh_key : r->default_key;
-	h->so.signer = run_signer(r, h->so.key_file);
+	h->so.signer = keys_signer(r, h->so.key_file);
 	h->so.known_hosts = r->known_hosts;
 	h->so.known_hosts2 = r->known_hosts2;
 	h->so.use_agent = 1;
@@ -49,15 +54,15 @@ host_settings(struct run *r, struct host *h)
 	h->key_uid = h->key_gid = h->crt_uid = h->crt_gid = -1;
 	if (!h->is_agent)
 		return;
-	h->cfg_path = dupvar(r, h, "pem_agent_cfg", DEFAULT_AGENT_CFG);
-	h->key_path = dupvar(r, h, "pem_agent_ssl_key", NULL);
-	h->crt_path = dupvar(r, h, "pem_agent_ssl_crt", NULL);
-	h->stop_cmd = dupvar(r, h, "pem_agent_stop_cmd",
+	h->cfg_path = host_dupvar(r, h, "pem_agent_cfg", DEFAULT_AGENT_CFG);
+	h->key_path = host_dupvar(r, h, "pem_agent_ssl_key", NULL);
+	h->crt_path = host_dupvar(r, h, "pem_agent_ssl_crt", NULL);
+	h->stop_cmd = host_dupvar(r, h, "pem_agent_stop_cmd",
 	    "systemctl stop pemagent");
-	h->start_cmd = dupvar(r, h, "pem_agent_start_cmd",
+	h->start_cmd = host_dupvar(r, h, "pem_agent_start_cmd",
 	    "systemctl start pemagent");
 	host_run_cmd(r, h);
-	if ((id = var(r, h, "pem_agent_id")) != NULL) {
+	if ((id = host_var(r, h, "pem_agent_id")) != NULL) {
 		if (str_to_posint(id, 2147483647L, &v))
 			h->agent_id = v;
 		else
@@ -74,9 +79,9 @@ host_settings(struct run *r, struct host *h)
 static void
 host_run_cmd(struct run *r, struct host *h)
 {
-	const char *status = var(r, h, "pem_agent_status_cmd");
+	const char *status = host_var(r, h, "pem_agent_status_cmd");
 
-	if (status == NULL && var(r, h, "pem_agent_start_cmd") == NULL)
+	if (status == NULL && host_var(r, h, "pem_agent_start_cmd") == NULL)
 		status = "systemctl is-active --quiet pemagent";
 	if (status != NULL && *status != '\0')
 		h->run_cmd = xasprintf("%s\n%s", h->start_cmd, status);
@@ -274,8 +279,8 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
-	if ((rc = resolve_target(r, h, "agent_ssl_key", h->key_path, -1, -1,
-	    &h->kf)) != 0 || (rc = resolve_target(r, h, "agent_ssl_crt",
+	if ((rc = host_resolve_target(r, h, "agent_ssl_key", h->key_path, -1, -1,
+	    &h->kf)) != 0 || (rc = host_resolve_target(r, h, "agent_ssl_crt",
 	    h->crt_path, -1, -1, &h->cf)) != 0)
 		return rc;
 	if (strcmp(h->kf.path, h->cf.path) == 0) {
@@ -293,7 +298,7 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	struct rfile *f[2] = { &h->kf, &h->cf };
 
-	return probe_dirs(r, h, f, 2);
+	return host_probe_dirs(r, h, f, 2);
 }
 
 /* ---- the server host ---- */
@@ -333,9 +338,9 @@ preflight_host(void *ctx, size_t i)
 	if (h->is_agent && preflight_agent(r, h) != 0)
 		goto out;
 	if (h->is_server)
-		preflight_server(r, h);
+		serverfiles_preflight(r, h);
  out:
-	session_release(r, h);
+	host_release(r, h);
 	h->seconds += now_s() - h->t0;
 	progress_step(r);
 }
@@ -482,19 +487,8 @@ join_rows(struct run *r, long *ids, size_t nids)
 	return missing > 0;
 }
 
-static int
-count_failed(const struct run *r)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nhosts; i++)
-		n += r->hosts[i].status == HS_FAILED;
-	return n;
-}
-
 int
-preflight(struct run *r)
+preflight_run(struct run *r)
 {
 	long *ids = NULL;
 	size_t i, nids = 0;
@@ -513,17 +507,17 @@ preflight(struct run *r)
 		free(ids);
 		return ERR_UNSAFE;
 	}
-	run_cpu_mark("the database's rows");
-	server_paths(r);
+	progress_cpu_mark("the database's rows");
+	serverfiles_paths(r);
 	progress_begin(r, "preflight", r->nhosts);
-	par_for_hosts(r, preflight_host);
+	host_par_for(r, preflight_host);
 	progress_end(r);
-	if (count_failed(r) == 0) {
+	if (host_count(r, HS_FAILED) == 0) {
 		qsort(ids, nids, sizeof(*ids), cmp_long);
 		if (join_hosts(r, ids, nids) | join_rows(r, ids, nids))
 			rc = ERR_MISMATCH;
 	}
-	if (count_failed(r) > 0 && rc == 0)
+	if (host_count(r, HS_FAILED) > 0 && rc == 0)
 		rc = ERR_INVAL;
 	free(ids);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * progress.c: the progress line on a terminal, and CPU marks with -v.
  */
-#include "run.h"
+#include "progress.h"
 
 #include <sys/resource.h>
 
@@ -19,7 +19,7 @@ tv_s(const struct timeval *tv)
 
 /* With -v: the process's CPU so far, where each phase ends (profiling). */
 void
-run_cpu_mark(const char *phase)
+progress_cpu_mark(const char *phase)
 {
 	struct rusage ru;
 

@@ -2,7 +2,7 @@
  * push.c: pushing each agent its new key and certificate and starting it;
  * putting its old files back when that fails.
  */
-#include "run.h"
+#include "push.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,13 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
+#include "progress.h"
+#include "stop.h"
 #include "transport/sftp.h"
 #include "transport/sshconn.h"
 
@@ -224,7 +227,7 @@ restore_agent(struct run *r, struct host *h)
 		return;
 	}
 	free(msg);
-	if (start_agent(r, h) == 0)
+	if (stop_start(r, h) == 0)
 		log_info("%s: started again on its old certificate",
 		    h->label);
 }
@@ -267,7 +270,7 @@ push_agent(struct run *r, struct host *h)
 	if ((rc = host_connect(r, h)) != 0) {
 		host_fail(h, "push", "%s", h->conn_err);
 		count_failure(r);
-		start_agent(r, h);	/* the connection may come back */
+		stop_start(r, h);	/* the connection may come back */
 		goto out;
 	}
 	if (r->o->keygen_remote)
@@ -306,7 +309,7 @@ push_one(void *ctx, size_t i)
 
 	if (h->stopped && push_agent(ps->r, h) == 0)
 		h->status = HS_OK;
-	session_release(ps->r, h);
+	host_release(ps->r, h);
 	h->seconds += now_s() - t0;
 	progress_step(ps->r);
 }
@@ -328,7 +331,7 @@ push_range(struct run *r, struct push_set *ps, size_t from, size_t to,
 }
 
 int
-phase_push_agents(struct run *r)
+push_phase(struct run *r)
 {
 	struct push_set ps = { r, NULL, 0 };
 	size_t i, canary;
@@ -339,7 +342,7 @@ phase_push_agents(struct run *r)
 		r->leafmaker = NULL;	/* each certificate the long way */
 	ps.h = xcalloc(r->nhosts, sizeof(*ps.h));
 	for (i = 0; i < r->nhosts; i++)
-		if (r->hosts[i].stopped && needs_push(&r->hosts[i]))
+		if (r->hosts[i].stopped && stop_needed(&r->hosts[i]))
 			ps.h[ps.n++] = &r->hosts[i];
 	canary = r->o->canary > 0 && (size_t)r->o->canary < ps.n ?
 	    (size_t)r->o->canary : 0;

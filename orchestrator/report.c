@@ -3,8 +3,7 @@
  * JSON.  Every text in it is printable (errors were escaped when made)
  * and nothing in it is secret.
  */
-#include "pool.h"
-#include "run.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 #include "common/xmem.h"
 #include "inventory/inventory.h"
 #include "options.h"
+#include "pool.h"
 
 /* Estates larger than this show only failed hosts and the server. */
 #define TABLE_ALL_MAX	50
@@ -53,9 +53,9 @@ report_summary(const struct run *r, FILE *f)
 	for (i = 0; i < r->nhosts; i++)
 		n[r->hosts[i].status]++;
 	fprintf(f, "%s: %zu host(s): %d ok, %d failed, %d skipped in %lds",
-	    r->result, r->nhosts, n[HS_OK], n[HS_FAILED],
+	    run_result_info(r->result)->name, r->nhosts, n[HS_OK], n[HS_FAILED],
 	    n[HS_SKIPPED] + n[HS_PENDING], (long)(r->finished - r->started));
-	if (r->new_ca_fp[0] != '\0' && strcmp(r->result, "ok") == 0)
+	if (r->new_ca_fp[0] != '\0' && r->result == RUN_OK)
 		fprintf(f, "; new CA sha256 %.16s...", r->new_ca_fp);
 	fprintf(f, "\n");
 }
@@ -153,7 +153,7 @@ report_json_text(const struct run *r)
 	json_kv(&b, "run_id", r->run_id, 1);
 	json_kv(&b, "started", t0, 1);
 	json_kv(&b, "finished", t1, 1);
-	json_kv(&b, "result", r->result, 1);
+	json_kv(&b, "result", run_result_info(r->result)->name, 1);
 	strbuf_addf(&b, "\"exit_status\": %d, ", r->exit_code);
 	json_kv(&b, "error", r->error, 0);
 	strbuf_adds(&b, ",\n  \"ca\": {");

@@ -9,7 +9,7 @@
  * rotation is done again from the server phase on, under the same run id
  * so the original backups are kept.
  */
-#include "run.h"
+#include "resume.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,8 @@
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
+#include "server.h"
+#include "serverfiles.h"
 
 #define SECRET_MAX	(64 * 1024)	/* a CA key: RSA-4096 is 3.3 KB */
 
@@ -129,8 +131,8 @@ resume_prepare(struct run *r)
 		    "putting its original files back");
 		if (server_restore(r, 1) != 0)
 			return ERR_IO;
-		r->result = NULL;
-		if (server_reread(r) != 0)
+		r->result = RUN_FAILED;
+		if (serverfiles_reread(r) != 0)
 			return ERR_IO;
 	}
 	log_info("resume: rotating from the server phase on");

@@ -4,29 +4,29 @@
  */
 #include "run.h"
 
-#include <sys/resource.h>
-
-#include <poll.h>
-#include <pwd.h>
-#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "common/err.h"
 #include "common/log.h"
-#include "common/strutil.h"
 #include "common/xmem.h"
-#include "crypto/pki.h"
-#include "dbtrust.h"
-#include "inventory/inventory.h"
-#include "inventory/pemdb.h"
+#include "host.h"
+#include "jobs.h"
 #include "journal.h"
+#include "lock.h"
 #include "options.h"
-#include "pool.h"
-#include "transport/knownhosts.h"
+#include "plan.h"
+#include "preflight.h"
+#include "progress.h"
+#include "push.h"
+#include "report.h"
+#include "resume.h"
+#include "server.h"
+#include "setup.h"
+#include "signals.h"
+#include "stop.h"
 
 /* ---- the plan, and asking ---- */
 
@@ -43,20 +43,21 @@ say_resume(struct run *r, const char *what)
 	    r->o->state_dir ? r->o->state_dir : "");
 }
 
-static int
+/* The agents are pushed: the outcome, and the end of the overlap. */
+static void
 after_push(struct run *r)
 {
-	int failed = count_status(r, HS_FAILED);
-	int skipped = count_status(r, HS_SKIPPED);
+	int failed = host_count(r, HS_FAILED);
+	int skipped = host_count(r, HS_SKIPPED);
 	char what[160];
 
 	if (atomic_load(&r->stop) == STOP_SIGNAL) {
-		r->result = "interrupted";
+		r->result = RUN_INTERRUPTED;
 		say_resume(r, "interrupted before every agent was rotated");
-		return 1;
+		return;
 	}
 	if (failed > 0 || skipped > 0) {
-		r->result = "partial";
+		r->result = RUN_PARTIAL;
 		if (skipped == 0)
 			snprintf(what, sizeof(what), "%d host(s) failed and "
 			    "run on their old certificates", failed);
@@ -68,15 +69,14 @@ after_push(struct run *r)
 			    "were left alone; they run on their old "
 			    "certificates", failed, skipped);
 		say_resume(r, what);
-		return 1;
+		return;
 	}
-	if (!r->o->no_overlap && phase_finalize(r) != 0) {
-		r->result = "partial";
-		return 1;
+	if (!r->o->no_overlap && server_finalize(r) != 0) {
+		r->result = RUN_PARTIAL;
+		return;
 	}
 	journal_add(r->journal, "finalized", "yes");
-	r->result = "ok";
-	return 0;
+	r->result = RUN_OK;
 }
 
 static int
@@ -85,91 +85,93 @@ interrupted(const struct run *r)
 	return atomic_load(&r->stop) == STOP_SIGNAL;
 }
 
-/* Everything that must hold before the first change. */
+/* Everything that must hold before the first change; 0 to go on. */
 static int
 prepare(struct run *r)
 {
-	run_cpu_mark("set-up");
-	if (preflight(r) != 0) {
-		r->result = "preflight_failed";
-		return 2;
-	}
-	run_cpu_mark("preflight");
+	progress_cpu_mark("set-up");
+	r->result = RUN_PREFLIGHT_FAILED;
+	if (preflight_run(r) != 0)
+		return -1;
+	progress_cpu_mark("preflight");
 	if (r->o->dry_run) {
-		print_plan(r, stdout);
-		mark_all(r, HS_OK);	/* each host passed the preflight */
-		r->result = "dry_run";
-		return 0;
+		plan_print(r, stdout);
+		host_mark_pending(r, HS_OK);	/* each host passed the preflight */
+		r->result = RUN_DRY_RUN;
+		return -1;
 	}
-	if (interrupted(r) || !confirm(r)) {
+	if (interrupted(r) || !plan_confirm(r)) {
 		r->error = xstrdup(interrupted(r) ? "interrupted; nothing "
 		    "was changed" : "not confirmed; nothing was changed");
-		r->result = "cancelled";
-		return 2;
+		r->result = RUN_CANCELLED;
+		return -1;
 	}
-	if (lock_acquire(r) != 0 || journal_begin(r) != 0) {
-		r->result = "preflight_failed";
-		return 2;
-	}
-	return -1;
+	if (lock_acquire(r) != 0 || setup_journal(r) != 0)
+		return -1;
+	r->result = RUN_FAILED;
+	return 0;
 }
 
+/* Up to the first change: resume's decision, the agents stopped. */
 static int
-rotate(struct run *r)
+stop_all(struct run *r)
 {
-	int rc;
-
-	if ((rc = prepare(r)) >= 0)
-		return rc;
 	jobs_disable(r);
-	if (r->resume != NULL && (rc = resume_prepare(r)) != 0) {
-		if (r->result == NULL || strcmp(r->result, "failed") == 0)
-			r->result = "preflight_failed";
-		return strcmp(r->result, "rollback_failed") == 0 ? 3 : 2;
+	if (r->resume != NULL && resume_prepare(r) != 0) {
+		if (r->result != RUN_ROLLBACK_FAILED)
+			r->result = RUN_PREFLIGHT_FAILED;
+		return -1;
 	}
-	run_cpu_mark("lock and journal");
-	if (phase_stop_agents(r) != 0) {
+	progress_cpu_mark("lock and journal");
+	if (stop_phase(r) != 0) {
 		r->error = xstrdup("the PEM server host's agent could not be "
 		    "stopped; nothing was changed");
-		r->result = "preflight_failed";
-		return 2;
+		r->result = RUN_PREFLIGHT_FAILED;
+		return -1;
 	}
 	if (interrupted(r) && !r->forward) {
 		r->error = xstrdup("interrupted; nothing was changed and the "
 		    "agents are started again");
-		r->result = "interrupted";
-		return 2;
+		r->result = RUN_INTERRUPTED_EARLY;
+		return -1;
 	}
-	run_cpu_mark("stop");
+	progress_cpu_mark("stop");
+	return 0;
+}
+
+/* The phases in their required order; r->result says how it ended. */
+static void
+rotate(struct run *r)
+{
+	if (prepare(r) != 0 || stop_all(r) != 0)
+		return;
 	if (!r->forward) {
-		if (phase_server(r) != 0)
-			return 3;
-		run_cpu_mark("server");
+		if (server_phase(r) != 0)
+			return;
+		progress_cpu_mark("server");
 		if (!r->server->is_agent)
 			r->server->status = HS_OK;
 	} else if (!r->server->is_agent || r->server->done_before) {
 		r->server->status = HS_OK;
 	}
-	phase_push_agents(r);
-	run_cpu_mark("push");
-	rc = after_push(r);
-	run_cpu_mark("finalize");
-	return rc;
+	push_phase(r);
+	progress_cpu_mark("push");
+	after_push(r);
+	progress_cpu_mark("finalize");
 }
 
 /* The end, whatever happened: agents running, PEM's job back, the lock. */
 static void
 wind_down(struct run *r)
 {
-	const char *res = r->result ? r->result : "failed";
-
-	restart_stopped_agents(r);
+	stop_undo(r);
 	jobs_restore(r);
 	/* a run left for "resume" keeps the estate locked; any other ends */
 	if (r->exit_code != 1)
 		lock_release(r);
 	if (r->journal != NULL) {
-		journal_add(r->journal, "result", res);
+		journal_add(r->journal, "result",
+		    run_result_info(r->result)->name);
 		journal_addf(r->journal, "exit", "%d", r->exit_code);
 		journal_close(r->journal);
 		r->journal = NULL;
@@ -180,14 +182,10 @@ static void
 finish(struct run *r)
 {
 	r->finished = time(NULL);
-	if (r->result == NULL)
-		r->result = "failed";
-	mark_all(r, HS_SKIPPED);
+	host_mark_pending(r, HS_SKIPPED);
 	progress_cost(r);
 	report_end(r);
 }
-
-/* ---- signals: a thread turns SIGINT, SIGTERM, SIGHUP into r->stop ---- */
 
 int
 run_main(const struct opts *o)
@@ -207,19 +205,17 @@ run_main(const struct opts *o)
 	    journal_default_dir();
 	sig_ok = signals_start(&r, &sigt);
 	if (strcmp(o->command, "resume") == 0 &&
-	    (rc = resume_opts(&r, &ro, &st)) != 0) {
-		r.exit_code = rc > 0 ? 0 : 2;
-		r.result = rc > 0 ? "ok" : "preflight_failed";
-	} else if (setup_run(&r) != 0) {
-		r.exit_code = 2;
-		r.result = "preflight_failed";
-	} else {
-		r.exit_code = rotate(&r);
-	}
+	    (rc = resume_opts(&r, &ro, &st)) != 0)
+		r.result = rc > 0 ? RUN_OK : RUN_PREFLIGHT_FAILED;
+	else if (setup_run(&r) != 0)
+		r.result = RUN_PREFLIGHT_FAILED;
+	else
+		rotate(&r);
+	r.exit_code = run_result_info(r.result)->exit_status;
 	wind_down(&r);
 	finish(&r);
 	signals_stop(sigt, sig_ok);
-	free_run(&r);
+	setup_free(&r);
 	journal_state_clear(&st);
 	return r.exit_code;
 }

@@ -3,7 +3,7 @@
  * on them, what they hold now (read in the preflight, re-read by a
  * rollback and a resume), how PostgreSQL is restarted.
  */
-#include "run.h"
+#include "serverfiles.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "options.h"
 #include "postmaster.h"
 
@@ -24,7 +25,7 @@ static const char *sfile_name[SF_COUNT] = {
 };
 
 const char *
-sfile_label(enum sfile f)
+serverfiles_label(enum sfile f)
 {
 	return sfile_name[f];
 }
@@ -52,7 +53,7 @@ rebase(const char *path, const char *db_dir, const char *dir)
  * dbtrust_check_answer) seen from there.
  */
 void
-server_paths(struct run *r)
+serverfiles_paths(struct run *r)
 {
 	struct server_files *sf = &r->sf;
 	const char *db = r->ssl.data_directory;
@@ -112,7 +113,7 @@ read_server_certs(struct run *r, struct host *h)
 }
 
 int
-server_reread(struct run *r)
+serverfiles_reread(struct run *r)
 {
 	struct server_files *sf = &r->sf;
 
@@ -149,7 +150,7 @@ stat_server_files(struct run *r, struct host *h)
 			return ERR_INVAL;
 		}
 		/* a new file gets the data directory's owner */
-		if ((rc = resolve_target(r, h, sfile_name[i], sf->path[i],
+		if ((rc = host_resolve_target(r, h, sfile_name[i], sf->path[i],
 		    sf->data_uid, sf->data_gid, &sf->f[i])) != 0)
 			return rc;
 		free(sf->path[i]);
@@ -178,7 +179,7 @@ detect_restart(struct run *r, struct host *h)
 	char err[512];
 	int rc;
 
-	if ((r->sf.restart_cmd = dupvar(r, h, "pem_server_restart_cmd",
+	if ((r->sf.restart_cmd = host_dupvar(r, h, "pem_server_restart_cmd",
 	    NULL)) != NULL)
 		return 0;
 	if (r->pm == NULL)
@@ -214,7 +215,7 @@ check_server_keys(struct run *r, struct host *h)
 }
 
 int
-preflight_server(struct run *r, struct host *h)
+serverfiles_preflight(struct run *r, struct host *h)
 {
 	int i, rc;
 
@@ -227,7 +228,7 @@ preflight_server(struct run *r, struct host *h)
 
 	for (i = 0; i < SF_COUNT; i++)
 		f[i] = &r->sf.f[i];
-	if ((rc = probe_dirs(r, h, f, SF_COUNT)) != 0)
+	if ((rc = host_probe_dirs(r, h, f, SF_COUNT)) != 0)
 		return rc;
 	return detect_restart(r, h);
 }

@@ -2,7 +2,7 @@
  * setup.c: a run made from the options: identity, run id, names, hosts,
  * key generation, the journal's first records; and freeing it all.
  */
-#include "run.h"
+#include "setup.h"
 
 #include <sys/resource.h>
 
@@ -22,8 +22,10 @@
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "journal.h"
+#include "keys.h"
 #include "options.h"
 #include "pool.h"
+#include "progress.h"
 #include "transport/knownhosts.h"
 
 static char *
@@ -324,7 +326,7 @@ setup_run(struct run *r)
 
 /* Record what the run is before its first change. */
 int
-journal_begin(struct run *r)
+setup_journal(struct run *r)
 {
 	const struct opts *o = r->o;
 	char err[512], ks[32], *redacted, *inv;
@@ -383,7 +385,7 @@ free_host(struct host *h)
 }
 
 void
-free_run(struct run *r)
+setup_free(struct run *r)
 {
 	size_t i;
 
@@ -415,7 +417,7 @@ free_run(struct run *r)
 	free(r->known_hosts2);
 	known_hosts_free(r->kh);
 	free(r->default_key);
-	run_keys_free(r);
+	keys_free(r);
 	free(r->user);
 	free(r->pg_host);
 	free(r->pg_port);

@@ -1,7 +1,7 @@
 /*
  * signals.c: a thread turns SIGINT, SIGTERM and SIGHUP into r->stop.
  */
-#include "run.h"
+#include "signals.h"
 
 #include <signal.h>
 

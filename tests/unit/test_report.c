@@ -16,7 +16,7 @@
 #include "common/xmem.h"
 #include "inventory/inventory.h"
 #include "orchestrator/options.h"
-#include "orchestrator/run.h"
+#include "orchestrator/report.h"
 
 static const char inv_text[] =
     "[pem_server]\n"
@@ -59,7 +59,7 @@ setup(void **state)
 	f->r.hosts[2].error = xstrdup("upload: \"quoted\" \\ and\nnewline\x01");
 	f->r.started = 1800000000;
 	f->r.finished = 1800000042;
-	f->r.result = "partial";
+	f->r.result = RUN_PARTIAL;
 	f->r.exit_code = 1;
 	snprintf(f->r.run_id, sizeof(f->r.run_id), "20270115T080000Z");
 	memset(f->r.new_ca_fp, 'a', 64);
