@@ -74,7 +74,7 @@ struct group {
 	int pem;		/* PEM_SERVER, PEM_AGENT: reached from those */
 };
 
-struct host {
+struct ini_host {
 	char *name;
 	int line;
 	int pem;
@@ -115,7 +115,7 @@ struct inventory {
 	struct group *groups;
 	size_t ngroups;
 	size_t capgroups;
-	struct host *hosts;
+	struct ini_host *hosts;
 	size_t nhosts;
 	size_t caphosts;
 	struct strmap groupmap;
@@ -360,7 +360,7 @@ group_get(struct inventory *inv, const char *name)
 static size_t
 host_get(struct inventory *inv, const char *name, int line)
 {
-	struct host *h;
+	struct ini_host *h;
 	size_t hi;
 
 	if (strmap_get(&inv->hostmap, name, &hi))
@@ -377,7 +377,7 @@ host_get(struct inventory *inv, const char *name, int line)
 }
 
 static void
-host_add_group(struct host *h, size_t gi)
+host_add_group(struct ini_host *h, size_t gi)
 {
 	h->groups = grow(h->groups, &h->capgroups, h->ngroups,
 	    sizeof(*h->groups));
@@ -386,7 +386,7 @@ host_add_group(struct host *h, size_t gi)
 
 /* Value of name for host h, after the precedence described on top. */
 static const char *
-host_lookup(const struct inventory *inv, const struct host *h,
+host_lookup(const struct inventory *inv, const struct ini_host *h,
     const char *name)
 {
 	const char *v;
@@ -904,7 +904,7 @@ static int
 add_hosts(struct parser *p, const struct pattern *pt,
     const struct kvlist *vars)
 {
-	struct host *h;
+	struct ini_host *h;
 	char *name;
 	size_t k, j;
 	int r = 0;
@@ -1170,7 +1170,7 @@ find_pem_hosts(struct parser *p, size_t *server)
 {
 	struct inventory *inv = p->inv;
 	const struct member *m;
-	struct host *h;
+	struct ini_host *h;
 	size_t i, gi, n = 0;
 
 	if (!strmap_get(&inv->groupmap, "pem_server", &gi) ||
@@ -1220,7 +1220,7 @@ struct walk {
 
 /* Replace h's direct groups with all its groups, by (depth, name). */
 static void
-host_all_groups(struct parser *p, struct host *h, struct walk *w,
+host_all_groups(struct parser *p, struct ini_host *h, struct walk *w,
     size_t gen)
 {
 	const struct group *gr;
@@ -1251,7 +1251,7 @@ static void
 fill_pub(struct inventory *inv, size_t k, size_t hi)
 {
 	struct inv_host *ih = &inv->pub[k];
-	const struct host *h = &inv->hosts[hi];
+	const struct ini_host *h = &inv->hosts[hi];
 	const char *v;
 	long port = 22;
 

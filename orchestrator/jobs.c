@@ -23,7 +23,7 @@ jobs_disable(struct run *r)
 	if ((db = db_get(r, &msg)) != NULL &&
 	    pemdb_job_disable(db, RENEWAL_JOB, &r->jobs, &r->njobs) == 0) {
 		for (i = 0; i < r->njobs; i++) {
-			journal_addf(r->journal, "job_disabled", "%ld",
+			journal_addf(r->journal, JK_JOB_DISABLED, "%ld",
 			    r->jobs[i]);
 			log_info("PEM's job \"%s\" (id %ld) is disabled for the "
 			    "run", RENEWAL_JOB, r->jobs[i]);
@@ -52,7 +52,7 @@ jobs_restore(struct run *r)
 		    db ? pemdb_errmsg(db) : msg);
 	} else {
 		for (i = 0; i < r->njobs; i++)
-			journal_addf(r->journal, "job_enabled", "%ld",
+			journal_addf(r->journal, JK_JOB_ENABLED, "%ld",
 			    r->jobs[i]);
 		log_info("PEM's job \"%s\" is enabled again", RENEWAL_JOB);
 		r->njobs = 0;

@@ -281,7 +281,7 @@ push_agent(struct run *r, struct host *h)
 	if (rc == 0) {
 		h->pushed = 1;
 		h->stopped = 0;
-		journal_add(r->journal, "pushed", h->inv->name);
+		journal_add(r->journal, JK_PUSHED, h->inv->name);
 		goto out;
 	}
 	host_fail(h, "push", "%s", msg);

@@ -38,14 +38,14 @@ load_progress(struct run *r)
 
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
-		if (h->is_agent && journal_has(st, "pushed", h->inv->name)) {
+		if (h->is_agent && journal_has(st, JK_PUSHED, h->inv->name)) {
 			h->done_before = 1;
 			h->status = HS_OK;
 		}
 	}
 	for (i = 0; i < st->n; i++) {
-		if (strcmp(st->keys[i], "job_disabled") != 0 ||
-		    journal_has(st, "job_enabled", st->values[i]) ||
+		if (strcmp(st->keys[i], JK_JOB_DISABLED) != 0 ||
+		    journal_has(st, JK_JOB_ENABLED, st->values[i]) ||
 		    !str_to_posint(st->values[i], 2147483647L, &id))
 			continue;
 		r->jobs = xrealloc(r->jobs, (r->njobs + 1) * sizeof(*r->jobs));
@@ -102,7 +102,7 @@ go_forward(struct run *r)
 		return rc;
 	memcpy(r->new_ca_fp, r->old_ca_fp, sizeof(r->new_ca_fp));
 	snprintf(r->old_ca_fp, sizeof(r->old_ca_fp), "%s",
-	    journal_get(r->resume, "old_ca") ? journal_get(r->resume,
+	    journal_get(r->resume, JK_OLD_CA) ? journal_get(r->resume,
 	    "old_ca") : "");
 	r->forward = 1;
 	log_info("resume: the PEM server runs on the new CA; pushing the "
@@ -113,8 +113,8 @@ go_forward(struct run *r)
 int
 resume_prepare(struct run *r)
 {
-	const char *new_ca = journal_get(r->resume, "new_ca");
-	const char *old_ca = journal_get(r->resume, "old_ca");
+	const char *new_ca = journal_get(r->resume, JK_NEW_CA);
+	const char *old_ca = journal_get(r->resume, JK_OLD_CA);
 
 	load_progress(r);
 	if (new_ca != NULL && strcmp(r->old_ca_fp, new_ca) == 0)
@@ -126,7 +126,7 @@ resume_prepare(struct run *r)
 		    "changed it, refusing to go on", r->run_id);
 		return ERR_MISMATCH;
 	}
-	if (journal_get(r->resume, "server") != NULL) {
+	if (journal_get(r->resume, JK_SERVER) != NULL) {
 		log_info("resume: the earlier run did not finish the server; "
 		    "putting its original files back");
 		if (server_restore(r, 1) != 0)
@@ -137,60 +137,4 @@ resume_prepare(struct run *r)
 	}
 	log_info("resume: rotating from the server phase on");
 	return 0;
-}
-
-static const char *
-jget(const struct journal_state *st, const char *key)
-{
-	const char *v = journal_get(st, key);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-/*
- * What the earlier run was: its inventory, database, keys and validity;
- * the command line may name another inventory path, database or SSH
- * settings (the same estate seen from here), and sets how to work.
- */
-int
-resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
-{
-	char err[512], *path, *dir;
-	const char *v;
-
-	dir = r->state_dir;
-	if ((path = journal_find(dir, ro->resume_run)) == NULL ||
-	    journal_load(path, st, err, sizeof(err)) != 0) {
-		r->error = path == NULL ? xasprintf("no %s run to resume in "
-		    "%s", ro->resume_run ? ro->resume_run : "unfinished", dir) :
-		    xstrdup(err);
-		free(path);
-		return ERR_NOTFOUND;
-	}
-	free(path);
-	if ((v = jget(st, "exit")) != NULL && strcmp(v, "1") != 0) {
-		log_info("run %s ended with \"%s\" (exit %s): nothing to "
-		    "resume", st->run_id, jget(st, "result") ?
-		    jget(st, "result") : "?", v);
-		return 1;
-	}
-	if (ro->inventory == NULL)
-		ro->inventory = jget(st, "inventory");
-	if (ro->pem_db == NULL)
-		ro->pem_db = jget(st, "pem_db");
-	if (ro->known_hosts == NULL)
-		ro->known_hosts = jget(st, "known_hosts");
-	if (ro->ssh_key == NULL)
-		ro->ssh_key = jget(st, "ssh_key");
-	if ((v = jget(st, "key_type")) != NULL)
-		pki_keyspec_parse(v, &ro->keyspec);
-	if ((v = jget(st, "days")) != NULL)
-		ro->days = atoi(v);
-	ro->no_overlap = (v = jget(st, "no_overlap")) && strcmp(v, "1") == 0;
-	ro->keygen_remote = (v = jget(st, "keygen_remote")) &&
-	    strcmp(v, "1") == 0;
-	ro->ca_subject = jget(st, "ca_subject");
-	r->resume = st;
-	log_info("resuming run %s (%s)", st->run_id, st->path);
-	return ro->inventory != NULL ? 0 : ERR_PARSE;
 }

@@ -6,8 +6,6 @@
 
 #include "runtypes.h"
 
-/* The options of the run being resumed, from its journal. */
-int resume_opts(struct run *r, struct opts *ro, struct journal_state *st);
 /* After the lock: decide from the journal and the server how to go on. */
 int resume_prepare(struct run *r);
 

@@ -75,7 +75,7 @@ after_push(struct run *r)
 		r->result = RUN_PARTIAL;
 		return;
 	}
-	journal_add(r->journal, "finalized", "yes");
+	journal_add(r->journal, JK_FINALIZED, "yes");
 	r->result = RUN_OK;
 }
 
@@ -170,9 +170,9 @@ wind_down(struct run *r)
 	if (r->exit_code != 1)
 		lock_release(r);
 	if (r->journal != NULL) {
-		journal_add(r->journal, "result",
+		journal_add(r->journal, JK_RESULT,
 		    run_result_info(r->result)->name);
-		journal_addf(r->journal, "exit", "%d", r->exit_code);
+		journal_addf(r->journal, JK_EXIT, "%d", r->exit_code);
 		journal_close(r->journal);
 		r->journal = NULL;
 	}
@@ -188,24 +188,21 @@ finish(struct run *r)
 }
 
 int
-run_main(const struct opts *o)
+run_main(const struct opts *o, run_load_fn *load)
 {
-	struct journal_state st;
 	struct opts ro = *o;
 	struct run r;
 	pthread_t sigt;
 	int sig_ok, rc;
 
 	memset(&r, 0, sizeof(r));
-	memset(&st, 0, sizeof(st));
 	r.o = &ro;
 	r.started = time(NULL);
 	pthread_mutex_init(&r.mu, NULL);
 	r.state_dir = o->state_dir ? xstrdup(o->state_dir) :
 	    journal_default_dir();
 	sig_ok = signals_start(&r, &sigt);
-	if (strcmp(o->command, "resume") == 0 &&
-	    (rc = resume_opts(&r, &ro, &st)) != 0)
+	if (load != NULL && (rc = load(&r, &ro)) != 0)
 		r.result = rc > 0 ? RUN_OK : RUN_PREFLIGHT_FAILED;
 	else if (setup_run(&r) != 0)
 		r.result = RUN_PREFLIGHT_FAILED;
@@ -216,6 +213,5 @@ run_main(const struct opts *o)
 	finish(&r);
 	signals_stop(sigt, sig_ok);
 	setup_free(&r);
-	journal_state_clear(&st);
 	return r.exit_code;
 }

@@ -7,6 +7,8 @@
  * files of lower layers, or its own; nothing calls upwards:
  *
  *   main.c
+ *   cmd.c                       the table of commands
+ *   cmd_rotate.c cmd_resume.c   one file per command
  *   run.c                       the driver
  *   setup.c plan.c report.c signals.c
  *   preflight.c resume.c push.c
@@ -27,8 +29,16 @@
 #define PEMROTATE_RUN_H
 
 struct opts;
+struct run;
 
-/* Run the "rotate" or "resume" command; returns the exit status. */
-int run_main(const struct opts *o);
+/*
+ * Before set-up, a command may read what it needs into the run and its
+ * options (resume: the journal); 0 to go on, > 0 nothing to do, < 0 a
+ * failure (r->error).
+ */
+typedef int run_load_fn(struct run *r, struct opts *ro);
+
+/* A run from start to end, load first if not NULL; the exit status. */
+int run_main(const struct opts *o, run_load_fn *load);
 
 #endif

@@ -425,8 +425,8 @@ server_restore(struct run *r, int restart)
 		log_info("the PEM server runs on its original files again");
 		r->result = RUN_ROLLED_BACK;
 	}
-	journal_add(r->journal, "server", rc ? "rollback failed" :
-	    "rolled back");
+	journal_add(r->journal, JK_SERVER, rc ? JV_SERVER_ROLLBACK_FAILED :
+	    JV_SERVER_ROLLED_BACK);
 	free(msg);
 	return rc;
 }
@@ -462,8 +462,8 @@ rotate_server_files(struct run *r, char **msg)
 	int rc;
 
 	if ((rc = build_contents(r, &nf, !r->o->no_overlap)) == 0) {
-		journal_add(r->journal, "new_ca", r->new_ca_fp);
-		journal_add(r->journal, "server", "installing");
+		journal_add(r->journal, JK_NEW_CA, r->new_ca_fp);
+		journal_add(r->journal, JK_SERVER, JV_SERVER_INSTALLING);
 		journal_sync(r->journal);
 		rc = install_server_files(r, all_files, SF_COUNT, &nf, msg);
 		r->sf.replaced = (rc == 0 || rc == ERR_REMOTE_CMD);
@@ -471,7 +471,7 @@ rotate_server_files(struct run *r, char **msg)
 	newfiles_clear(&nf);
 	if (rc != 0)
 		return rc;
-	journal_add(r->journal, "server", "installed");
+	journal_add(r->journal, JK_SERVER, JV_SERVER_INSTALLED);
 	if ((rc = reload_and_check(r, r->server_cert, r->ca_cert, -1,
 	    msg)) != 0)
 		return rc;
@@ -507,7 +507,7 @@ server_phase(struct run *r)
 		else
 			r->result = RUN_ROLLED_BACK;
 	} else {
-		journal_add(r->journal, "server", "done");
+		journal_add(r->journal, JK_SERVER, JV_SERVER_DONE);
 		journal_sync(r->journal);
 	}
 	free(msg);

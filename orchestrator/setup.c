@@ -127,7 +127,7 @@ static int
 wants_key(const struct run *r, const struct host *h)
 {
 	return h->inv->is_agent && !r->o->keygen_remote && (r->resume == NULL ||
-	    !journal_has(r->resume, "pushed", h->inv->name));
+	    !journal_has(r->resume, JK_PUSHED, h->inv->name));
 }
 
 /*
@@ -142,7 +142,8 @@ setup_hosts(struct run *r)
 	struct host *h;
 
 	r->ca_slot = r->server_slot = -1;
-	if (r->resume == NULL || !journal_has(r->resume, "server", "done")) {
+	if (r->resume == NULL ||
+	    !journal_has(r->resume, JK_SERVER, JV_SERVER_DONE)) {
 		r->ca_slot = (long)slot++;
 		r->server_slot = (long)slot++;
 	}
@@ -255,7 +256,7 @@ setup_names(struct run *r)
 		r->names_hex[2 * n] = '\0';
 		return 0;
 	}
-	v = journal_get(r->resume, "names");
+	v = journal_get(r->resume, JK_NAMES);
 	if (v == NULL || strlen(v) != 2 * n) {
 		r->error = xasprintf("%s: no \"names\" record (a run of an "
 		    "older pemrotate: finish it with that version)",
@@ -335,7 +336,7 @@ setup_journal(struct run *r)
 		if (journal_reopen(r->resume->path, &r->journal, err,
 		    sizeof(err)) != 0)
 			goto fail;
-		journal_addf(r->journal, "resumed", "%ld", (long)r->started);
+		journal_addf(r->journal, JK_RESUMED, "%ld", (long)r->started);
 		return 0;
 	}
 	if (journal_create(r->state_dir, r->run_id, &r->journal, err,
@@ -344,18 +345,18 @@ setup_journal(struct run *r)
 	inv = realpath(o->inventory, NULL);
 	redacted = pemdb_conninfo_redact(r->conninfo);
 	pki_keyspec_str(&o->keyspec, ks, sizeof(ks));
-	journal_add(r->journal, "run", r->run_id);
-	journal_add(r->journal, "names", r->names_hex);
-	journal_add(r->journal, "inventory", inv ? inv : o->inventory);
-	journal_add(r->journal, "pem_db", redacted ? redacted : "");
-	journal_add(r->journal, "known_hosts", r->known_hosts);
-	journal_add(r->journal, "ssh_key", o->ssh_key ? o->ssh_key : "");
-	journal_add(r->journal, "key_type", ks);
-	journal_addf(r->journal, "days", "%d", o->days);
-	journal_addf(r->journal, "no_overlap", "%d", o->no_overlap);
-	journal_addf(r->journal, "keygen_remote", "%d", o->keygen_remote);
-	journal_add(r->journal, "ca_subject", r->ca_subject);
-	journal_add(r->journal, "old_ca", r->old_ca_fp);
+	journal_add(r->journal, JK_RUN, r->run_id);
+	journal_add(r->journal, JK_NAMES, r->names_hex);
+	journal_add(r->journal, JK_INVENTORY, inv ? inv : o->inventory);
+	journal_add(r->journal, JK_PEM_DB, redacted ? redacted : "");
+	journal_add(r->journal, JK_KNOWN_HOSTS, r->known_hosts);
+	journal_add(r->journal, JK_SSH_KEY, o->ssh_key ? o->ssh_key : "");
+	journal_add(r->journal, JK_KEY_TYPE, ks);
+	journal_addf(r->journal, JK_DAYS, "%d", o->days);
+	journal_addf(r->journal, JK_NO_OVERLAP, "%d", o->no_overlap);
+	journal_addf(r->journal, JK_KEYGEN_REMOTE, "%d", o->keygen_remote);
+	journal_add(r->journal, JK_CA_SUBJECT, r->ca_subject);
+	journal_add(r->journal, JK_OLD_CA, r->old_ca_fp);
 	journal_sync(r->journal);
 	free(inv);
 	free(redacted);
@@ -427,6 +428,9 @@ setup_free(struct run *r)
 	dbtrust_free(r);
 	inventory_free(r->inv);
 	free(r->state_dir);
+	if (r->resume != NULL)
+		journal_state_clear(r->resume);
+	free(r->resume);
 	free(r->jobs);
 	log_set_hook(NULL, NULL, NULL);
 	pthread_mutex_destroy(&r->mu);

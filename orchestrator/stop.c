@@ -37,7 +37,7 @@ stop_agent(struct run *r, struct host *h)
 		return rc;
 	}
 	h->stopped = 1;
-	journal_add(r->journal, "stopped", h->inv->name);
+	journal_add(r->journal, JK_STOPPED, h->inv->name);
 	return 0;
 }
 
@@ -92,7 +92,7 @@ stop_start(struct run *r, struct host *h)
 		return rc;
 	}
 	h->stopped = 0;
-	journal_add(r->journal, "started", h->inv->name);
+	journal_add(r->journal, JK_STARTED, h->inv->name);
 	return 0;
 }
 
