@@ -279,9 +279,9 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
-	if ((rc = host_resolve_target(r, h, "agent_ssl_key", h->key_path, -1, -1,
-	    &h->kf)) != 0 || (rc = host_resolve_target(r, h, "agent_ssl_crt",
-	    h->crt_path, -1, -1, &h->cf)) != 0)
+	if ((rc = host_resolve_target(r, h, "agent_ssl_key", h->key_path,
+	    -1, -1, &h->kf)) != 0 || (rc = host_resolve_target(r, h,
+	    "agent_ssl_crt", h->crt_path, -1, -1, &h->cf)) != 0)
 		return rc;
 	if (strcmp(h->kf.path, h->cf.path) == 0) {
 		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
@@ -176,11 +177,13 @@ report_json_text(const struct run *r)
 
 /* Write atomically: a temporary file beside it, renamed over it. */
 int
-report_json(const struct run *r, const char *path, char *err, size_t errlen)
+report_json(const struct run *r, const char *path, char **msg)
 {
 	char *text = report_json_text(r), *tmp;
 	size_t len = strlen(text);
 	int fd, rc = -1;
+
+	*msg = NULL;
 
 	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -190,7 +193,8 @@ report_json(const struct run *r, const char *path, char *err, size_t errlen)
 		rc = rename(tmp, path);
 	}
 	if (rc != 0) {
-		snprintf(err, errlen, "report %s: %s", path, strerror(errno));
+		*msg = xasprintf("report %s: %s", path, strerror(errno));
+		rc = ERR_IO;
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
@@ -204,16 +208,17 @@ report_json(const struct run *r, const char *path, char *err, size_t errlen)
 void
 report_end(struct run *r)
 {
-	char err[512];
+	char *msg = NULL;
 
 	if (r->nhosts > 0 && !r->o->quiet)
 		report_table(r, stdout);
 	else if (r->nhosts > 0)
 		report_summary(r, stdout);
 	fflush(stdout);
-	if (r->o->report != NULL && report_json(r, r->o->report, err,
-	    sizeof(err)) != 0) {
-		log_error("%s", err);
+	if (r->o->report != NULL && report_json(r, r->o->report,
+	    &msg) != 0) {
+		log_error("%s", msg);
+		free(msg);
 		if (r->exit_code == 0)
 			r->exit_code = 1;
 	}

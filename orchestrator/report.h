@@ -9,8 +9,9 @@
 
 void report_table(const struct run *r, FILE *f);
 void report_summary(const struct run *r, FILE *f);
-int report_json(const struct run *r, const char *path, char *err,
-    size_t errlen);
+/* Write the JSON report to path atomically; *msg on failure (caller
+ * frees). */
+int report_json(const struct run *r, const char *path, char **msg);
 char *report_json_text(const struct run *r);
 /* The table or summary, the JSON file (--report), the run's last word. */
 void report_end(struct run *r);

@@ -96,7 +96,8 @@ prepare(struct run *r)
 	progress_cpu_mark("preflight");
 	if (r->o->dry_run) {
 		plan_print(r, stdout);
-		host_mark_pending(r, HS_OK);	/* each host passed the preflight */
+		/* each host passed the preflight */
+		host_mark_pending(r, HS_OK);
 		r->result = RUN_DRY_RUN;
 		return -1;
 	}

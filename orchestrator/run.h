@@ -4,7 +4,8 @@
  * its data types are in runtypes.h.
  *
  * Layers, top first.  A file calls (and includes the headers of) only
- * files of lower layers, or its own; nothing calls upwards:
+ * files of lower layers, or its own; nothing calls upwards (cmd.h is the
+ * header of cmd.c and of every cmd_*.c):
  *
  *   main.c
  *   cmd.c                       the table of commands

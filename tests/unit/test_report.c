@@ -147,13 +147,13 @@ static void
 test_json_file_written_atomically(void **state)
 {
 	struct fixture *f = *state;
-	char path[] = "/tmp/pemrt-report-out-XXXXXX", err[256];
+	char path[] = "/tmp/pemrt-report-out-XXXXXX", *msg = NULL;
 	int fd = mkstemp(path);
 	char *buf = xcalloc(1, 65536);
 	FILE *fp;
 
 	close(fd);
-	assert_int_equal(report_json(&f->r, path, err, sizeof(err)), 0);
+	assert_int_equal(report_json(&f->r, path, &msg), 0);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_true(fread(buf, 1, 65535, fp) > 100);
@@ -162,8 +162,9 @@ test_json_file_written_atomically(void **state)
 	unlink(path);
 	free(buf);
 	assert_int_not_equal(report_json(&f->r, "/nonexistent/dir/r.json",
-	    err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "/nonexistent/dir/r.json"));
+	    &msg), 0);
+	assert_non_null(strstr(msg, "/nonexistent/dir/r.json"));
+	free(msg);
 }
 
 static void
