@@ -19,11 +19,12 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "options.h"
 #include "postmaster.h"
-#include "run.h"
+#include "runtypes.h"
 #include "transport/knownhosts.h"
 
 #define CA_FILE_MAX	(4 * 1024 * 1024)

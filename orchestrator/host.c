@@ -1,8 +1,8 @@
 /*
  * host.c: per-host helpers shared by the phases: failures, connections,
- * remote commands, progress.
+ * remote commands, inventory variables, target files; the host set.
  */
-#include "run.h"
+#include "host.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
-#include "crypto/pki.h"
+#include "inventory/inventory.h"
 #include "options.h"
 #include "pool.h"
 
@@ -73,7 +73,7 @@ host_connect(struct run *r, struct host *h)
  * and those of the first agents; later hosts log in again when needed.
  */
 void
-session_release(struct run *r, struct host *h)
+host_release(struct run *r, struct host *h)
 {
 	if (!h->is_server && h->rank + 1 >= r->max_open)
 		host_disconnect(h);
@@ -148,158 +148,108 @@ host_exec_out(struct run *r, struct host *h, const char *what,
 }
 
 void
-par_for_hosts(struct run *r, void (*fn)(void *, size_t))
+host_par_for(struct run *r, void (*fn)(void *, size_t))
 {
 	par_for(r->nhosts, r->o->parallel, fn, r, &r->stop);
 }
 
-static int
-sign_ed25519(void *ctx, const unsigned char *data, size_t len,
-    unsigned char sig[64])
-{
-	return pki_ed25519_sign(ctx, data, len, sig);
-}
-
-const struct sshconn_signer *
-run_signer(struct run *r, const char *path)
-{
-	unsigned char seed[32];
-	struct run_key *k;
-	size_t i;
-
-	if (path == NULL)
-		return NULL;
-	for (i = 0; i < r->nkeys; i++)
-		if (strcmp(r->keys[i].path, path) == 0)
-			return r->keys[i].key ? &r->keys[i].signer : NULL;
-	r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
-	k = &r->keys[r->nkeys++];
-	memset(k, 0, sizeof(*k));
-	k->path = xstrdup(path);
-	if (sshconn_read_ed25519(path, seed, &k->signer.pubblob,
-	    &k->signer.publen) == 0 && pki_ed25519_new(seed, &k->key) == 0) {
-		k->signer.sign = sign_ed25519;
-		k->signer.ctx = k->key;
-	}
-	wipe(seed, sizeof(seed));
-	log_debug("SSH key %s: %s", path, k->key ? "loaded once" :
-	    "read by libssh2 at each login");
-	return k->key ? &k->signer : NULL;
-}
-
-void
-run_keys_free(struct run *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nkeys; i++) {
-		free(r->keys[i].path);
-		free(r->keys[i].signer.pubblob);
-		pki_ed25519_free(r->keys[i].key);
-	}
-	free(r->keys);
-	r->keys = NULL;
-	r->nkeys = 0;
-}
-
-struct pemdb *
-run_db(struct run *r, char **msg)
-{
-	if (r->db != NULL && pemdb_ping(r->db) == 0)
-		return r->db;
-	pemdb_free(r->db);
-	r->db = NULL;
-	if (pemdb_connect(r->conninfo, &r->db_tls, r->o->timeout_s,
-	    &r->db) == 0)
-		return r->db;
-	if (msg != NULL)
-		*msg = xasprintf("PEM database: %s", pemdb_errmsg(r->db));
-	pemdb_free(r->db);
-	r->db = NULL;
-	return NULL;
-}
-
-void
-run_db_drop(struct run *r)
-{
-	pemdb_free(r->db);
-	r->db = NULL;
-}
-
 /* ---- progress line ---- */
 
-static void
-progress_draw(struct run *r)
+const char *
+host_var(const struct run *r, const struct host *h, const char *name)
 {
-	char line[160];
-	int n;
-
-	if (!r->tty || r->progress_phase == NULL)
-		return;
-	n = snprintf(line, sizeof(line), "\r\033[K  %s: %zu/%zu hosts",
-	    r->progress_phase, r->done, r->total);
-	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
-		r->tty = 0;
+	return inventory_var(r->inv, h->inv_idx, name);
 }
 
-/* Log hooks: erase the line before a message, draw it again after. */
-static void
-progress_erase(void *arg)
+char *
+host_dupvar(const struct run *r, const struct host *h, const char *name,
+    const char *def)
 {
-	struct run *r = arg;
+	const char *v = host_var(r, h, name);
 
-	pthread_mutex_lock(&r->mu);
-	if (r->tty && r->progress_phase != NULL &&
-	    write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		r->tty = 0;
-	pthread_mutex_unlock(&r->mu);
+	if (v == NULL || *v == '\0')
+		v = def;
+	return v != NULL ? xstrdup(v) : NULL;
 }
 
-static void
-progress_redraw(void *arg)
+/*
+ * Resolve a target file (rfile.h): who acts on it, its unpredictable
+ * names.  A directory others can write is named and refused here.
+ */
+int
+host_resolve_target(struct run *r, struct host *h, const char *what,
+    const char *path, long def_uid, long def_gid, struct rfile *f)
 {
-	struct run *r = arg;
+	char *why = NULL;
+	int rc;
 
-	pthread_mutex_lock(&r->mu);
-	progress_draw(r);
-	pthread_mutex_unlock(&r->mu);
+	rfile_clear(f);
+	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
+	    host_var(r, h, "pem_sftp_server"), f, &why);
+	if (rc != 0) {
+		host_fail(h, "preflight", "%s: %s", what, why ? why :
+		    err_str(rc));
+		free(why);
+		return rc;
+	}
+	if (f->shared != NULL)
+		log_warn("%s: %s: %s; --allow-shared-dirs: acting as uid %ld",
+		    h->label, what, f->shared, f->act_uid);
+	return 0;
 }
 
+/*
+ * The directory of each file accepts a new file: one is created (empty,
+ * 0600, a name nobody can predict) and removed, as the rotation will do,
+ * by whoever will.  A read-only mount, a full disk or missing permission
+ * shows here, before anything is changed.  Directories differ: each once.
+ */
+int
+host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
+{
+	size_t i, j, la, lb;
+	char *why = NULL;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		la = (size_t)(strrchr(f[i]->path, '/') - f[i]->path);
+		for (j = 0; j < i; j++) {
+			lb = (size_t)(strrchr(f[j]->path, '/') - f[j]->path);
+			if (la == lb && f[i]->act_uid == f[j]->act_uid &&
+			    strncmp(f[i]->path, f[j]->path, la) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
+			host_fail(h, "preflight", "%s", why);
+			free(why);
+			sftp_as(h->conn, NULL);
+			return rc;
+		}
+	}
+	sftp_as(h->conn, NULL);
+	return 0;
+}
+
+/* Give every host still pending the status st. */
 void
-progress_init(struct run *r)
+host_mark_pending(struct run *r, enum host_status st)
 {
-	r->tty = isatty(STDERR_FILENO) && !r->o->quiet;
-	if (r->tty)
-		log_set_hook(progress_erase, progress_redraw, r);
+	size_t i;
+
+	for (i = 0; i < r->nhosts; i++)
+		if (r->hosts[i].status == HS_PENDING)
+			r->hosts[i].status = st;
 }
 
-void
-progress_begin(struct run *r, const char *phase, size_t n)
+int
+host_count(const struct run *r, enum host_status st)
 {
-	pthread_mutex_lock(&r->mu);
-	r->progress_phase = phase;
-	r->done = 0;
-	r->total = n;
-	progress_draw(r);
-	pthread_mutex_unlock(&r->mu);
-}
+	size_t i;
+	int n = 0;
 
-void
-progress_step(struct run *r)
-{
-	pthread_mutex_lock(&r->mu);
-	r->done++;
-	progress_draw(r);
-	pthread_mutex_unlock(&r->mu);
-}
-
-void
-progress_end(struct run *r)
-{
-	pthread_mutex_lock(&r->mu);
-	if (r->tty && r->progress_phase != NULL &&
-	    write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		r->tty = 0;
-	r->progress_phase = NULL;
-	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < r->nhosts; i++)
+		n += r->hosts[i].status == st;
+	return n;
 }

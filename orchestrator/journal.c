@@ -28,7 +28,7 @@ struct journal {
  * a crash of this machine right after an agent's push cannot make the
  * resume push that agent again.  The others wait for journal_sync().
  */
-static const char *const durable_keys[] = { "pushed" };
+static const char *const durable_keys[] = { JK_PUSHED };
 
 /* fsync a directory: an entry just made in it survives a crash. */
 static void
@@ -245,13 +245,13 @@ journal_load(const char *path, struct journal_state *st, char *err,
 		add_record(st, p, (size_t)(nl - p));
 	free(buf);
 	if (st->n == 0 || strcmp(st->keys[0], "pemrotate-journal") != 0 ||
-	    journal_get(st, "run") == NULL) {
+	    journal_get(st, JK_RUN) == NULL) {
 		snprintf(err, errlen, "%s is not a pemrotate journal", path);
 		journal_state_clear(st);
 		return ERR_PARSE;
 	}
 	st->path = xstrdup(path);
-	st->run_id = xstrdup(journal_get(st, "run"));
+	st->run_id = xstrdup(journal_get(st, JK_RUN));
 	return 0;
 }
 
@@ -309,7 +309,7 @@ finished(const char *path)
 
 	if (journal_load(path, &st, err, sizeof(err)) != 0)
 		return 1;
-	ex = journal_get(&st, "exit");
+	ex = journal_get(&st, JK_EXIT);
 	fin = ex != NULL && strcmp(ex, "1") != 0;
 	journal_state_clear(&st);
 	return fin;

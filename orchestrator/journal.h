@@ -15,6 +15,41 @@
 
 #include <stddef.h>
 
+/*
+ * The records' keys: the journal's format, read back by resume and by
+ * journal_find, so never renamed.  In the order a run writes them.
+ */
+#define JK_RUN		"run"
+#define JK_NAMES	"names"
+#define JK_INVENTORY	"inventory"
+#define JK_PEM_DB	"pem_db"
+#define JK_KNOWN_HOSTS	"known_hosts"
+#define JK_SSH_KEY	"ssh_key"
+#define JK_KEY_TYPE	"key_type"
+#define JK_DAYS		"days"
+#define JK_NO_OVERLAP	"no_overlap"
+#define JK_KEYGEN_REMOTE	"keygen_remote"
+#define JK_CA_SUBJECT	"ca_subject"
+#define JK_OLD_CA	"old_ca"
+#define JK_NEW_CA	"new_ca"
+#define JK_SERVER	"server"
+#define JK_STOPPED	"stopped"
+#define JK_STARTED	"started"
+#define JK_PUSHED	"pushed"
+#define JK_JOB_DISABLED	"job_disabled"
+#define JK_JOB_ENABLED	"job_enabled"
+#define JK_RESUMED	"resumed"
+#define JK_FINALIZED	"finalized"
+#define JK_RESULT	"result"
+#define JK_EXIT		"exit"
+
+/* Values of "server" records: how far the server's rotation got. */
+#define JV_SERVER_INSTALLING	"installing"
+#define JV_SERVER_INSTALLED	"installed"
+#define JV_SERVER_DONE		"done"
+#define JV_SERVER_ROLLED_BACK	"rolled back"
+#define JV_SERVER_ROLLBACK_FAILED "rollback failed"
+
 struct journal;
 
 /* Create DIR (0700, parents too) and DIR/RUN_ID.journal (0600, new). */

@@ -1,13 +1,12 @@
 /*
- * lock.c: one run at a time per estate, and PEM's own CA renewal kept
- * from rotating underneath us.
+ * lock.c: one run at a time per estate.
  *
  * The lock is a file in the PEM server's data directory, created with
  * O_EXCL over SFTP: it lives where the estate lives (two operators on two
  * machines see the same lock), survives the PostgreSQL restart, and names
  * the run holding it so "pemrotate resume" of that run may take it over.
  */
-#include "run.h"
+#include "lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +17,10 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
-#include "inventory/pemdb.h"
-#include "journal.h"
+#include "host.h"
 #include "options.h"
 
 #define LOCK_NAME	"pemrotate.lock"
-#define RENEWAL_JOB	"Check CA certificate expiry"
 
 static char *
 lock_path(const struct run *r)
@@ -111,53 +108,4 @@ lock_release(struct run *r)
 	sftp_as(r->server->conn, NULL);
 	r->locked = 0;
 	free(path);
-}
-
-/* ---- PEM's CA renewal job ---- */
-
-void
-jobs_disable(struct run *r)
-{
-	struct pemdb *db;
-	char *msg = NULL;
-	size_t i;
-
-	if ((db = run_db(r, &msg)) != NULL &&
-	    pemdb_job_disable(db, RENEWAL_JOB, &r->jobs, &r->njobs) == 0) {
-		for (i = 0; i < r->njobs; i++) {
-			journal_addf(r->journal, "job_disabled", "%ld",
-			    r->jobs[i]);
-			log_info("PEM's job \"%s\" (id %ld) is disabled for the "
-			    "run", RENEWAL_JOB, r->jobs[i]);
-		}
-	} else {
-		log_error("could not disable PEM's job \"%s\": %s",
-		    RENEWAL_JOB, db ? pemdb_errmsg(db) : msg);
-	}
-	journal_sync(r->journal);
-	free(msg);
-}
-
-void
-jobs_restore(struct run *r)
-{
-	struct pemdb *db;
-	char *msg = NULL;
-	size_t i;
-
-	if (r->njobs == 0)
-		return;
-	if ((db = run_db(r, &msg)) == NULL ||
-	    pemdb_job_enable(db, r->jobs, r->njobs) != 0) {
-		log_error("could not enable PEM's job \"%s\" again (ids "
-		    "%ld...): %s; enable it by hand", RENEWAL_JOB, r->jobs[0],
-		    db ? pemdb_errmsg(db) : msg);
-	} else {
-		for (i = 0; i < r->njobs; i++)
-			journal_addf(r->journal, "job_enabled", "%ld",
-			    r->jobs[i]);
-		log_info("PEM's job \"%s\" is enabled again", RENEWAL_JOB);
-		r->njobs = 0;
-	}
-	free(msg);
 }

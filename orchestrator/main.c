@@ -10,8 +10,8 @@
 
 #include "common/log.h"
 #include "crypto/pki.h"
+#include "cmd.h"
 #include "options.h"
-#include "run.h"
 #include "transport/sshconn.h"
 
 int
@@ -27,7 +27,7 @@ main(int argc, char **argv)
 	 */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &no_core);
-	switch (opts_parse(argc, argv, &o)) {
+	switch (opts_parse(argc, argv, cmd_table, &o)) {
 	case OPTS_EXIT_OK:
 		return 0;
 	case OPTS_EXIT_USAGE:
@@ -42,7 +42,7 @@ main(int argc, char **argv)
 		    "libssh2\n");
 		return 2;
 	}
-	rc = run_main(&o);
+	rc = o.cmd->exec(&o);
 	sshconn_global_cleanup();
 	return rc;
 }

@@ -416,8 +416,31 @@ set_opt(struct opts *o, int c, const char *a)
 	return -1;
 }
 
+static void
+unknown_command(const struct opts_cmd *cmds, const char *name)
+{
+	const struct opts_cmd *c;
+
+	fprintf(stderr, "pemrotate: unknown command \"%s\"; the commands are ",
+	    name);
+	for (c = cmds; c->name != NULL; c++)
+		fprintf(stderr, "%s\"%s\"", c == cmds ? "" : c[1].name == NULL ?
+		    " and " : ", ", c->name);
+	fprintf(stderr, "\n");
+}
+
+static const struct opts_cmd *
+find_command(const struct opts_cmd *cmds, const char *name)
+{
+	for (; cmds->name != NULL; cmds++)
+		if (strcmp(cmds->name, name) == 0)
+			return cmds;
+	return NULL;
+}
+
 static enum opts_result
-check_opts(struct opts *o, int argc, char **argv)
+check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
+    char **argv)
 {
 	if (optind >= argc) {
 		fprintf(stderr, "pemrotate: no command given\n");
@@ -425,20 +448,18 @@ check_opts(struct opts *o, int argc, char **argv)
 		return OPTS_EXIT_USAGE;
 	}
 	o->command = argv[optind];
-	if (strcmp(o->command, "resume") == 0 && optind + 1 < argc)
-		o->resume_run = argv[++optind];
-	if (strcmp(o->command, "rotate") != 0 &&
-	    strcmp(o->command, "resume") != 0) {
-		fprintf(stderr, "pemrotate: unknown command \"%s\"; the "
-		    "commands are \"rotate\" and \"resume\"\n", o->command);
+	if ((o->cmd = find_command(cmds, o->command)) == NULL) {
+		unknown_command(cmds, o->command);
 		return OPTS_EXIT_USAGE;
 	}
+	if ((o->cmd->flags & OPTS_CMD_RUN_ARG) && optind + 1 < argc)
+		o->resume_run = argv[++optind];
 	if (optind + 1 < argc) {
 		fprintf(stderr, "pemrotate: unexpected argument \"%s\"\n",
 		    argv[optind + 1]);
 		return OPTS_EXIT_USAGE;
 	}
-	if (o->inventory == NULL && strcmp(o->command, "rotate") == 0) {
+	if (o->inventory == NULL && (o->cmd->flags & OPTS_CMD_INVENTORY)) {
 		fprintf(stderr, "pemrotate: -i/--inventory is required\n");
 		return OPTS_EXIT_USAGE;
 	}
@@ -450,7 +471,8 @@ check_opts(struct opts *o, int argc, char **argv)
 }
 
 enum opts_result
-opts_parse(int argc, char **argv, struct opts *o)
+opts_parse(int argc, char **argv, const struct opts_cmd *cmds,
+    struct opts *o)
 {
 	struct option lo[N_OPTDEFS + 2];
 	char shortopts[2 * N_OPTDEFS + 1];
@@ -477,5 +499,5 @@ opts_parse(int argc, char **argv, struct opts *o)
 			return OPTS_EXIT_USAGE;
 		}
 	}
-	return check_opts(o, argc, argv);
+	return check_opts(o, cmds, argc, argv);
 }

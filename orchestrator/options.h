@@ -9,8 +9,23 @@
 
 #include "crypto/pki.h"
 
+struct opts;
+
+/*
+ * A command: its name, what its command line takes, the function that
+ * runs it (returns the exit status).  The table is cmd_table (cmd.c).
+ */
+struct opts_cmd {
+	const char *name;
+	int flags;			/* OPTS_CMD_* */
+	int (*exec)(const struct opts *o);
+};
+#define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
+#define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
+
 struct opts {
-	const char *command;		/* "rotate" or "resume" */
+	const char *command;		/* "rotate", "resume", ... */
+	const struct opts_cmd *cmd;	/* its entry in the table */
 	const char *resume_run;		/* resume: the run id, or NULL */
 	const char *inventory;
 	const char *pem_db;
@@ -46,10 +61,12 @@ struct opts {
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };
 
 /*
- * Parse argv into o (defaults first).  Prints --help, --version or a
- * usage error itself and says whether to run or exit.
+ * Parse argv into o (defaults first), the command one of cmds (ended by
+ * a NULL name).  Prints --help, --version or a usage error itself and
+ * says whether to run or exit.
  */
-enum opts_result opts_parse(int argc, char **argv, struct opts *o);
+enum opts_result opts_parse(int argc, char **argv,
+    const struct opts_cmd *cmds, struct opts *o);
 void opts_usage(FILE *f);
 /* The man page pemrotate(1), troff, from the same table. */
 void opts_man(FILE *f);

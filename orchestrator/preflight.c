@@ -2,7 +2,7 @@
  * preflight.c: everything that is read and checked before anything is
  * changed.  Any failure here ends the run with exit status 2.
  */
-#include "run.h"
+#include "preflight.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,44 +14,20 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "db.h"
 #include "dbtrust.h"
+#include "host.h"
 #include "inventory/agentcfg.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
+#include "keys.h"
 #include "options.h"
 #include "postmaster.h"
+#include "progress.h"
+#include "serverfiles.h"
 #include "transport/knownhosts.h"
 
 #define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
-#define PUBLIC_FILE_MAX		(4 * 1024 * 1024)
-
-static const char *sfile_name[SF_COUNT] = {
-	"ca_key.key", "ca_certificate.crt", "root.crt", "root.crl",
-	"server.key", "server.crt",
-};
-
-const char *
-sfile_label(enum sfile f)
-{
-	return sfile_name[f];
-}
-
-static const char *
-var(const struct run *r, const struct host *h, const char *name)
-{
-	return inventory_var(r->inv, h->inv_idx, name);
-}
-
-static char *
-dupvar(const struct run *r, const struct host *h, const char *name,
-    const char *def)
-{
-	const char *v = var(r, h, name);
-
-	if (v == NULL || *v == '\0')
-		v = def;
-	return v != NULL ? xstrdup(v) : NULL;
-}
 
 static void host_run_cmd(struct run *r, struct host *h);
 
@@ -67,7 +43,7 @@ host_settings(struct run *r, struct host *h)
 	h->so.port = ih->port;
 	h->so.user = ih->user != NULL ? ih->user : r->user;
 	h->so.key_file = ih->ssh_key != NULL ? ih->ssh_key : r->default_key;
-	h->so.signer = run_signer(r, h->so.key_file);
+	h->so.signer = keys_signer(r, h->so.key_file);
 	h->so.known_hosts = r->known_hosts;
 	h->so.known_hosts2 = r->known_hosts2;
 	h->so.use_agent = 1;
@@ -78,15 +54,15 @@ host_settings(struct run *r, struct host *h)
 	h->key_uid = h->key_gid = h->crt_uid = h->crt_gid = -1;
 	if (!h->is_agent)
 		return;
-	h->cfg_path = dupvar(r, h, "pem_agent_cfg", DEFAULT_AGENT_CFG);
-	h->key_path = dupvar(r, h, "pem_agent_ssl_key", NULL);
-	h->crt_path = dupvar(r, h, "pem_agent_ssl_crt", NULL);
-	h->stop_cmd = dupvar(r, h, "pem_agent_stop_cmd",
+	h->cfg_path = host_dupvar(r, h, "pem_agent_cfg", DEFAULT_AGENT_CFG);
+	h->key_path = host_dupvar(r, h, "pem_agent_ssl_key", NULL);
+	h->crt_path = host_dupvar(r, h, "pem_agent_ssl_crt", NULL);
+	h->stop_cmd = host_dupvar(r, h, "pem_agent_stop_cmd",
 	    "systemctl stop pemagent");
-	h->start_cmd = dupvar(r, h, "pem_agent_start_cmd",
+	h->start_cmd = host_dupvar(r, h, "pem_agent_start_cmd",
 	    "systemctl start pemagent");
 	host_run_cmd(r, h);
-	if ((id = var(r, h, "pem_agent_id")) != NULL) {
+	if ((id = host_var(r, h, "pem_agent_id")) != NULL) {
 		if (str_to_posint(id, 2147483647L, &v))
 			h->agent_id = v;
 		else
@@ -103,9 +79,9 @@ host_settings(struct run *r, struct host *h)
 static void
 host_run_cmd(struct run *r, struct host *h)
 {
-	const char *status = var(r, h, "pem_agent_status_cmd");
+	const char *status = host_var(r, h, "pem_agent_status_cmd");
 
-	if (status == NULL && var(r, h, "pem_agent_start_cmd") == NULL)
+	if (status == NULL && host_var(r, h, "pem_agent_start_cmd") == NULL)
 		status = "systemctl is-active --quiet pemagent";
 	if (status != NULL && *status != '\0')
 		h->run_cmd = xasprintf("%s\n%s", h->start_cmd, status);
@@ -201,66 +177,6 @@ read_agent_cfg(struct run *r, struct host *h)
 	if (cfg.pem_host != NULL)
 		h->pem_host = xstrdup(cfg.pem_host);
 	agentcfg_clear(&cfg);
-	return 0;
-}
-
-/*
- * Resolve a target file (rfile.h): who acts on it, its unpredictable
- * names.  A directory others can write is named and refused here.
- */
-static int
-resolve_target(struct run *r, struct host *h, const char *what,
-    const char *path, long def_uid, long def_gid, struct rfile *f)
-{
-	char *why = NULL;
-	int rc;
-
-	rfile_clear(f);
-	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
-	    var(r, h, "pem_sftp_server"), f, &why);
-	if (rc != 0) {
-		host_fail(h, "preflight", "%s: %s", what, why ? why :
-		    err_str(rc));
-		free(why);
-		return rc;
-	}
-	if (f->shared != NULL)
-		log_warn("%s: %s: %s; --allow-shared-dirs: acting as uid %ld",
-		    h->label, what, f->shared, f->act_uid);
-	return 0;
-}
-
-/*
- * The directory of each file accepts a new file: one is created (empty,
- * 0600, a name nobody can predict) and removed, as the rotation will do,
- * by whoever will.  A read-only mount, a full disk or missing permission
- * shows here, before anything is changed.  Directories differ: each once.
- */
-static int
-probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
-{
-	size_t i, j, la, lb;
-	char *why = NULL;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		la = (size_t)(strrchr(f[i]->path, '/') - f[i]->path);
-		for (j = 0; j < i; j++) {
-			lb = (size_t)(strrchr(f[j]->path, '/') - f[j]->path);
-			if (la == lb && f[i]->act_uid == f[j]->act_uid &&
-			    strncmp(f[i]->path, f[j]->path, la) == 0)
-				break;
-		}
-		if (j < i)
-			continue;
-		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
-			host_fail(h, "preflight", "%s", why);
-			free(why);
-			sftp_as(h->conn, NULL);
-			return rc;
-		}
-	}
-	sftp_as(h->conn, NULL);
 	return 0;
 }
 
@@ -363,9 +279,9 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	if ((rc = check_agent_paths(h)) != 0)
 		return rc;
-	if ((rc = resolve_target(r, h, "agent_ssl_key", h->key_path, -1, -1,
-	    &h->kf)) != 0 || (rc = resolve_target(r, h, "agent_ssl_crt",
-	    h->crt_path, -1, -1, &h->cf)) != 0)
+	if ((rc = host_resolve_target(r, h, "agent_ssl_key", h->key_path,
+	    -1, -1, &h->kf)) != 0 || (rc = host_resolve_target(r, h,
+	    "agent_ssl_crt", h->crt_path, -1, -1, &h->cf)) != 0)
 		return rc;
 	if (strcmp(h->kf.path, h->cf.path) == 0) {
 		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "
@@ -382,213 +298,10 @@ preflight_agent(struct run *r, struct host *h)
 		return rc;
 	struct rfile *f[2] = { &h->kf, &h->cf };
 
-	return probe_dirs(r, h, f, 2);
+	return host_probe_dirs(r, h, f, 2);
 }
 
 /* ---- the server host ---- */
-
-/*
- * A path PostgreSQL reported, under pem_data_dir when the inventory names
- * the data directory (the same directory seen by another name).
- */
-static char *
-rebase(const char *path, const char *db_dir, const char *dir)
-{
-	size_t n = strlen(db_dir);
-
-	if (path == NULL)
-		return NULL;
-	if (strcmp(dir, db_dir) != 0 && strncmp(path, db_dir, n) == 0 &&
-	    path[n] == '/')
-		return xasprintf("%s%s", dir, path + n);
-	return xstrdup(path);
-}
-
-/*
- * The six paths: in the data directory found on the server host
- * (dbtrust_look), the database's ssl_*_file settings (checked by
- * dbtrust_check_answer) seen from there.
- */
-static void
-server_paths(struct run *r)
-{
-	struct server_files *sf = &r->sf;
-	const char *db = r->ssl.data_directory;
-	const char *d = sf->data_dir;
-
-	sf->path[SF_CA_KEY] = xasprintf("%s/ca_key.key", d);
-	sf->path[SF_CA_CRT] = xasprintf("%s/ca_certificate.crt", d);
-	sf->path[SF_ROOT_CRT] = rebase(r->ssl.ca_file, db, d);
-	sf->path[SF_ROOT_CRL] = r->ssl.crl_file != NULL ?
-	    rebase(r->ssl.crl_file, db, d) : xasprintf("%s/root.crl", d);
-	sf->path[SF_SERVER_KEY] = rebase(r->ssl.key_file, db, d);
-	sf->path[SF_SERVER_CRT] = rebase(r->ssl.cert_file, db, d);
-}
-
-/* A public server file, read as whoever acts on it. */
-static int
-read_public(struct run *r, struct host *h, enum sfile i, char **buf,
-    size_t *len)
-{
-	int rc;
-
-	rc = rfile_read(h->conn, &r->sf.f[i], PUBLIC_FILE_MAX, 0, buf, len);
-	if (rc != 0)
-		host_fail(h, "preflight", "read %s", sshconn_errmsg(h->conn));
-	return rc;
-}
-
-static int
-read_server_certs(struct run *r, struct host *h)
-{
-	struct server_files *sf = &r->sf;
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if ((rc = read_public(r, h, SF_ROOT_CRT, &sf->old_root_crt,
-	    &sf->old_root_crt_len)) != 0)
-		return rc;
-	if (sf->exists[SF_ROOT_CRL] && (rc = read_public(r, h, SF_ROOT_CRL,
-	    &sf->old_root_crl, &sf->old_root_crl_len)) != 0)
-		return rc;
-	if (sf->exists[SF_CA_CRT]) {
-		if ((rc = read_public(r, h, SF_CA_CRT, &buf, &len)))
-			return rc;
-		if (pki_cert_from_pem(buf, len, &sf->old_ca) == 0)
-			pki_cert_fingerprint(sf->old_ca, r->old_ca_fp);
-		free(buf);
-	}
-	if ((rc = read_public(r, h, SF_SERVER_CRT, &buf, &len)))
-		return rc;
-	rc = pki_cert_from_pem(buf, len, &sf->old_server_cert);
-	free(buf);
-	if (rc != 0)
-		host_fail(h, "preflight", "%s holds no certificate",
-		    sf->path[SF_SERVER_CRT]);
-	return rc;
-}
-
-int
-server_reread(struct run *r)
-{
-	struct server_files *sf = &r->sf;
-
-	free(sf->old_root_crt);
-	free(sf->old_root_crl);
-	pki_cert_free(sf->old_ca);
-	pki_cert_free(sf->old_server_cert);
-	sf->old_root_crt = sf->old_root_crl = NULL;
-	sf->old_ca = sf->old_server_cert = NULL;
-	r->old_ca_fp[0] = '\0';
-	return read_server_certs(r, r->server);
-}
-
-static int
-stat_server_files(struct run *r, struct host *h)
-{
-	struct server_files *sf = &r->sf;
-	struct sftp_stat st;
-	int i, rc;
-
-	if ((rc = sftp_stat(h->conn, sf->data_dir, &st)) != 0 ||
-	    !st.is_dir) {
-		host_fail(h, "preflight", "data directory %s: %s",
-		    sf->data_dir, rc ? sshconn_errmsg(h->conn) :
-		    "not a directory");
-		return rc ? rc : ERR_INVAL;
-	}
-	sf->data_uid = (long)st.uid;
-	sf->data_gid = (long)st.gid;
-	for (i = 0; i < SF_COUNT; i++) {
-		if (str_has_ctrl(sf->path[i]) || sf->path[i][0] != '/') {
-			host_fail(h, "preflight", "unusable path for %s",
-			    sfile_name[i]);
-			return ERR_INVAL;
-		}
-		/* a new file gets the data directory's owner */
-		if ((rc = resolve_target(r, h, sfile_name[i], sf->path[i],
-		    sf->data_uid, sf->data_gid, &sf->f[i])) != 0)
-			return rc;
-		free(sf->path[i]);
-		sf->path[i] = xstrdup(sf->f[i].path);
-		sf->exists[i] = sf->f[i].exists;
-		sf->uid[i] = sf->f[i].uid;
-		sf->gid[i] = sf->f[i].gid;
-	}
-	if (!sf->exists[SF_ROOT_CRT] || !sf->exists[SF_SERVER_CRT] ||
-	    !sf->exists[SF_SERVER_KEY]) {
-		host_fail(h, "preflight", "the server's SSL files are missing "
-		    "(%s, %s, %s must exist)", sf->path[SF_ROOT_CRT],
-		    sf->path[SF_SERVER_CRT], sf->path[SF_SERVER_KEY]);
-		return ERR_NOTFOUND;
-	}
-	return 0;
-}
-
-/*
- * pem_server_restart_cmd, else from the postmaster the kernel showed
- * (never from postmaster.pid, which its owner can write).
- */
-static int
-detect_restart(struct run *r, struct host *h)
-{
-	char err[512];
-	int rc;
-
-	if ((r->sf.restart_cmd = dupvar(r, h, "pem_server_restart_cmd",
-	    NULL)) != NULL)
-		return 0;
-	if (r->pm == NULL)
-		return ERR_INTERNAL;	/* dbtrust_look saw to it */
-	rc = postmaster_restart_cmd(h->conn, r->pm, r->o->restart_timeout_s,
-	    &r->sf.restart_cmd, err, sizeof(err));
-	if (rc != 0)
-		host_fail(h, "preflight", "cannot tell how to restart "
-		    "PostgreSQL: %s; set pem_server_restart_cmd", err);
-	return rc;
-}
-
-/* The keys can be read (for a rollback's sake) without reading them. */
-static int
-check_server_keys(struct run *r, struct host *h)
-{
-	static const int keys[2] = { SF_CA_KEY, SF_SERVER_KEY };
-	int i, rc = 0;
-
-	for (i = 0; i < 2; i++) {
-		if (!r->sf.exists[keys[i]])
-			continue;
-		rfile_use(h->conn, &r->sf.f[keys[i]]);
-		if ((rc = sftp_check_readable(h->conn,
-		    r->sf.path[keys[i]])) != 0) {
-			host_fail(h, "preflight", "%s",
-			    sshconn_errmsg(h->conn));
-			break;
-		}
-	}
-	sftp_as(h->conn, NULL);
-	return rc;
-}
-
-static int
-preflight_server(struct run *r, struct host *h)
-{
-	int i, rc;
-
-	if ((rc = stat_server_files(r, h)) != 0)
-		return rc;
-	if ((rc = read_server_certs(r, h)) != 0 ||
-	    (rc = check_server_keys(r, h)) != 0)
-		return rc;
-	struct rfile *f[SF_COUNT];
-
-	for (i = 0; i < SF_COUNT; i++)
-		f[i] = &r->sf.f[i];
-	if ((rc = probe_dirs(r, h, f, SF_COUNT)) != 0)
-		return rc;
-	return detect_restart(r, h);
-}
 
 static void
 preflight_host(void *ctx, size_t i)
@@ -625,33 +338,14 @@ preflight_host(void *ctx, size_t i)
 	if (h->is_agent && preflight_agent(r, h) != 0)
 		goto out;
 	if (h->is_server)
-		preflight_server(r, h);
+		serverfiles_preflight(r, h);
  out:
-	session_release(r, h);
+	host_release(r, h);
 	h->seconds += now_s() - h->t0;
 	progress_step(r);
 }
 
 /* ---- the database ---- */
-
-/* Connect, retrying --retries times (a server still restarting, say). */
-static int
-db_connect(struct run *r, struct pemdb **db)
-{
-	int rc, attempt;
-
-	for (attempt = 0;; attempt++) {
-		rc = pemdb_connect(r->conninfo, &r->db_tls, r->o->timeout_s,
-		    db);
-		if (rc == 0 || attempt >= r->o->retries ||
-		    atomic_load(&r->stop) != STOP_NONE)
-			return rc;
-		log_debug("PEM database: %s; retrying", pemdb_errmsg(*db));
-		pemdb_free(*db);
-		*db = NULL;
-		sleep(1u << (attempt < 5 ? attempt : 5));
-	}
-}
 
 static int
 read_database(struct run *r, long **ids, size_t *nids)
@@ -793,19 +487,8 @@ join_rows(struct run *r, long *ids, size_t nids)
 	return missing > 0;
 }
 
-static int
-count_failed(const struct run *r)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nhosts; i++)
-		n += r->hosts[i].status == HS_FAILED;
-	return n;
-}
-
 int
-preflight(struct run *r)
+preflight_run(struct run *r)
 {
 	long *ids = NULL;
 	size_t i, nids = 0;
@@ -824,17 +507,17 @@ preflight(struct run *r)
 		free(ids);
 		return ERR_UNSAFE;
 	}
-	run_cpu_mark("the database's rows");
-	server_paths(r);
+	progress_cpu_mark("the database's rows");
+	serverfiles_paths(r);
 	progress_begin(r, "preflight", r->nhosts);
-	par_for_hosts(r, preflight_host);
+	host_par_for(r, preflight_host);
 	progress_end(r);
-	if (count_failed(r) == 0) {
+	if (host_count(r, HS_FAILED) == 0) {
 		qsort(ids, nids, sizeof(*ids), cmp_long);
 		if (join_hosts(r, ids, nids) | join_rows(r, ids, nids))
 			rc = ERR_MISMATCH;
 	}
-	if (count_failed(r) > 0 && rc == 0)
+	if (host_count(r, HS_FAILED) > 0 && rc == 0)
 		rc = ERR_INVAL;
 	free(ids);
 	return rc;

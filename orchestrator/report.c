@@ -3,8 +3,7 @@
  * JSON.  Every text in it is printable (errors were escaped when made)
  * and nothing in it is secret.
  */
-#include "pool.h"
-#include "run.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/err.h"
+#include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "inventory/inventory.h"
 #include "options.h"
+#include "pool.h"
 
 /* Estates larger than this show only failed hosts and the server. */
 #define TABLE_ALL_MAX	50
@@ -52,9 +54,9 @@ report_summary(const struct run *r, FILE *f)
 	for (i = 0; i < r->nhosts; i++)
 		n[r->hosts[i].status]++;
 	fprintf(f, "%s: %zu host(s): %d ok, %d failed, %d skipped in %lds",
-	    r->result, r->nhosts, n[HS_OK], n[HS_FAILED],
+	    run_result_info(r->result)->name, r->nhosts, n[HS_OK], n[HS_FAILED],
 	    n[HS_SKIPPED] + n[HS_PENDING], (long)(r->finished - r->started));
-	if (r->new_ca_fp[0] != '\0' && strcmp(r->result, "ok") == 0)
+	if (r->new_ca_fp[0] != '\0' && r->result == RUN_OK)
 		fprintf(f, "; new CA sha256 %.16s...", r->new_ca_fp);
 	fprintf(f, "\n");
 }
@@ -152,7 +154,7 @@ report_json_text(const struct run *r)
 	json_kv(&b, "run_id", r->run_id, 1);
 	json_kv(&b, "started", t0, 1);
 	json_kv(&b, "finished", t1, 1);
-	json_kv(&b, "result", r->result, 1);
+	json_kv(&b, "result", run_result_info(r->result)->name, 1);
 	strbuf_addf(&b, "\"exit_status\": %d, ", r->exit_code);
 	json_kv(&b, "error", r->error, 0);
 	strbuf_adds(&b, ",\n  \"ca\": {");
@@ -175,11 +177,13 @@ report_json_text(const struct run *r)
 
 /* Write atomically: a temporary file beside it, renamed over it. */
 int
-report_json(const struct run *r, const char *path, char *err, size_t errlen)
+report_json(const struct run *r, const char *path, char **msg)
 {
 	char *text = report_json_text(r), *tmp;
 	size_t len = strlen(text);
 	int fd, rc = -1;
+
+	*msg = NULL;
 
 	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -189,7 +193,8 @@ report_json(const struct run *r, const char *path, char *err, size_t errlen)
 		rc = rename(tmp, path);
 	}
 	if (rc != 0) {
-		snprintf(err, errlen, "report %s: %s", path, strerror(errno));
+		*msg = xasprintf("report %s: %s", path, strerror(errno));
+		rc = ERR_IO;
 		if (fd >= 0)
 			close(fd);
 		unlink(tmp);
@@ -197,4 +202,27 @@ report_json(const struct run *r, const char *path, char *err, size_t errlen)
 	free(text);
 	free(tmp);
 	return rc;
+}
+
+/* The table or summary on stdout, the JSON file, then the last word. */
+void
+report_end(struct run *r)
+{
+	char *msg = NULL;
+
+	if (r->nhosts > 0 && !r->o->quiet)
+		report_table(r, stdout);
+	else if (r->nhosts > 0)
+		report_summary(r, stdout);
+	fflush(stdout);
+	if (r->o->report != NULL && report_json(r, r->o->report,
+	    &msg) != 0) {
+		log_error("%s", msg);
+		free(msg);
+		if (r->exit_code == 0)
+			r->exit_code = 1;
+	}
+	/* the last word: what went wrong, and what to do */
+	if (r->error != NULL)
+		log_error("%s", r->error);
 }

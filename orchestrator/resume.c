@@ -9,7 +9,7 @@
  * rotation is done again from the server phase on, under the same run id
  * so the original backups are kept.
  */
-#include "run.h"
+#include "resume.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,8 @@
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
+#include "server.h"
+#include "serverfiles.h"
 
 #define SECRET_MAX	(64 * 1024)	/* a CA key: RSA-4096 is 3.3 KB */
 
@@ -36,14 +38,14 @@ load_progress(struct run *r)
 
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
-		if (h->is_agent && journal_has(st, "pushed", h->inv->name)) {
+		if (h->is_agent && journal_has(st, JK_PUSHED, h->inv->name)) {
 			h->done_before = 1;
 			h->status = HS_OK;
 		}
 	}
 	for (i = 0; i < st->n; i++) {
-		if (strcmp(st->keys[i], "job_disabled") != 0 ||
-		    journal_has(st, "job_enabled", st->values[i]) ||
+		if (strcmp(st->keys[i], JK_JOB_DISABLED) != 0 ||
+		    journal_has(st, JK_JOB_ENABLED, st->values[i]) ||
 		    !str_to_posint(st->values[i], 2147483647L, &id))
 			continue;
 		r->jobs = xrealloc(r->jobs, (r->njobs + 1) * sizeof(*r->jobs));
@@ -100,7 +102,7 @@ go_forward(struct run *r)
 		return rc;
 	memcpy(r->new_ca_fp, r->old_ca_fp, sizeof(r->new_ca_fp));
 	snprintf(r->old_ca_fp, sizeof(r->old_ca_fp), "%s",
-	    journal_get(r->resume, "old_ca") ? journal_get(r->resume,
+	    journal_get(r->resume, JK_OLD_CA) ? journal_get(r->resume,
 	    "old_ca") : "");
 	r->forward = 1;
 	log_info("resume: the PEM server runs on the new CA; pushing the "
@@ -111,8 +113,8 @@ go_forward(struct run *r)
 int
 resume_prepare(struct run *r)
 {
-	const char *new_ca = journal_get(r->resume, "new_ca");
-	const char *old_ca = journal_get(r->resume, "old_ca");
+	const char *new_ca = journal_get(r->resume, JK_NEW_CA);
+	const char *old_ca = journal_get(r->resume, JK_OLD_CA);
 
 	load_progress(r);
 	if (new_ca != NULL && strcmp(r->old_ca_fp, new_ca) == 0)
@@ -124,13 +126,13 @@ resume_prepare(struct run *r)
 		    "changed it, refusing to go on", r->run_id);
 		return ERR_MISMATCH;
 	}
-	if (journal_get(r->resume, "server") != NULL) {
+	if (journal_get(r->resume, JK_SERVER) != NULL) {
 		log_info("resume: the earlier run did not finish the server; "
 		    "putting its original files back");
 		if (server_restore(r, 1) != 0)
 			return ERR_IO;
-		r->result = NULL;
-		if (server_reread(r) != 0)
+		r->result = RUN_FAILED;
+		if (serverfiles_reread(r) != 0)
 			return ERR_IO;
 	}
 	log_info("resume: rotating from the server phase on");

@@ -2,7 +2,7 @@
  * server.c: rotating the PEM server's six files, restarting PostgreSQL,
  * checking what it serves; rolling all of it back when any step fails.
  */
-#include "run.h"
+#include "server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,16 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "crypto/tlsprobe.h"
+#include "db.h"
 #include "dbtrust.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
+#include "progress.h"
+#include "serverfiles.h"
 
 #define SERVER_SUBJECT_BASE \
 	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN="
@@ -262,7 +266,7 @@ wait_for_db(struct run *r, double deadline, char **msg)
 		}
 		usleep(200 * 1000);
 	}
-	return run_db(r, msg) != NULL ? 0 : ERR_DB;
+	return db_get(r, msg) != NULL ? 0 : ERR_DB;
 }
 
 /*
@@ -321,7 +325,7 @@ restart_server(struct run *r, const struct pki_cert *expect,
 	double deadline = now_s() + r->o->restart_timeout_s;
 	int rc;
 
-	run_db_drop(r);		/* the restart ends every session */
+	db_drop(r);		/* the restart ends every session */
 	rc = host_exec(r, r->server, "restart PostgreSQL", r->sf.restart_cmd,
 	    r->o->restart_timeout_s, msg);
 	if (rc == 0)
@@ -342,7 +346,7 @@ reload_server(struct run *r, char **msg)
 {
 	struct pemdb *db;
 
-	if ((db = run_db(r, msg)) == NULL)
+	if ((db = db_get(r, msg)) == NULL)
 		return ERR_DB;
 	if (pemdb_reload(db) == 0)
 		return 0;
@@ -404,7 +408,7 @@ server_restore(struct run *r, int restart)
 	else
 		rc = rfile_restore(h->conn, f, SF_COUNT, &msg);
 	/* what is on disk now is the original to expect */
-	if (rc == 0 && (rc = server_reread(r)) != 0)
+	if (rc == 0 && (rc = serverfiles_reread(r)) != 0)
 		msg = xstrdup(h->error ? h->error : "re-read the files");
 	if (rc == 0 && restart)
 		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
@@ -416,13 +420,13 @@ server_restore(struct run *r, int restart)
 		    "kept as <file>%s next to each file in %s; put them back "
 		    "and restart PostgreSQL by hand.", h->label, msg,
 		    r->suffix, r->sf.data_dir);
-		r->result = "rollback_failed";
+		r->result = RUN_ROLLBACK_FAILED;
 	} else {
 		log_info("the PEM server runs on its original files again");
-		r->result = "rolled_back";
+		r->result = RUN_ROLLED_BACK;
 	}
-	journal_add(r->journal, "server", rc ? "rollback failed" :
-	    "rolled back");
+	journal_add(r->journal, JK_SERVER, rc ? JV_SERVER_ROLLBACK_FAILED :
+	    JV_SERVER_ROLLED_BACK);
 	free(msg);
 	return rc;
 }
@@ -458,8 +462,8 @@ rotate_server_files(struct run *r, char **msg)
 	int rc;
 
 	if ((rc = build_contents(r, &nf, !r->o->no_overlap)) == 0) {
-		journal_add(r->journal, "new_ca", r->new_ca_fp);
-		journal_add(r->journal, "server", "installing");
+		journal_add(r->journal, JK_NEW_CA, r->new_ca_fp);
+		journal_add(r->journal, JK_SERVER, JV_SERVER_INSTALLING);
 		journal_sync(r->journal);
 		rc = install_server_files(r, all_files, SF_COUNT, &nf, msg);
 		r->sf.replaced = (rc == 0 || rc == ERR_REMOTE_CMD);
@@ -467,7 +471,7 @@ rotate_server_files(struct run *r, char **msg)
 	newfiles_clear(&nf);
 	if (rc != 0)
 		return rc;
-	journal_add(r->journal, "server", "installed");
+	journal_add(r->journal, JK_SERVER, JV_SERVER_INSTALLED);
 	if ((rc = reload_and_check(r, r->server_cert, r->ca_cert, -1,
 	    msg)) != 0)
 		return rc;
@@ -478,7 +482,7 @@ rotate_server_files(struct run *r, char **msg)
 }
 
 int
-phase_server(struct run *r)
+server_phase(struct run *r)
 {
 	struct host *h = r->server;
 	char *msg = NULL, why[256];
@@ -491,7 +495,7 @@ phase_server(struct run *r)
 		msg = xasprintf("generate the new CA and server "
 		    "certificate: %s", why);
 	} else {
-		run_cpu_mark("the server's new keys and certificates");
+		progress_cpu_mark("the server's new keys and certificates");
 		/* the reload below serves a certificate of the new CA */
 		if ((rc = dbtrust_follow_ca(r, r->ca_pem, &msg)) == 0)
 			rc = rotate_server_files(r, &msg);
@@ -501,9 +505,9 @@ phase_server(struct run *r)
 		if (r->sf.replaced)
 			server_restore(r, r->sf.restarted);
 		else
-			r->result = "rolled_back";
+			r->result = RUN_ROLLED_BACK;
 	} else {
-		journal_add(r->journal, "server", "done");
+		journal_add(r->journal, JK_SERVER, JV_SERVER_DONE);
 		journal_sync(r->journal);
 	}
 	free(msg);
@@ -518,7 +522,7 @@ phase_server(struct run *r)
  * the check retries for a few seconds while the postmaster catches up.
  */
 int
-phase_finalize(struct run *r)
+server_finalize(struct run *r)
 {
 	static const int which[2] = { SF_ROOT_CRT, SF_ROOT_CRL };
 	struct newfiles nf = { { 0 }, { 0 }, { 0 } };

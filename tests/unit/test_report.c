@@ -16,7 +16,7 @@
 #include "common/xmem.h"
 #include "inventory/inventory.h"
 #include "orchestrator/options.h"
-#include "orchestrator/run.h"
+#include "orchestrator/report.h"
 
 static const char inv_text[] =
     "[pem_server]\n"
@@ -59,7 +59,7 @@ setup(void **state)
 	f->r.hosts[2].error = xstrdup("upload: \"quoted\" \\ and\nnewline\x01");
 	f->r.started = 1800000000;
 	f->r.finished = 1800000042;
-	f->r.result = "partial";
+	f->r.result = RUN_PARTIAL;
 	f->r.exit_code = 1;
 	snprintf(f->r.run_id, sizeof(f->r.run_id), "20270115T080000Z");
 	memset(f->r.new_ca_fp, 'a', 64);
@@ -147,13 +147,13 @@ static void
 test_json_file_written_atomically(void **state)
 {
 	struct fixture *f = *state;
-	char path[] = "/tmp/pemrt-report-out-XXXXXX", err[256];
+	char path[] = "/tmp/pemrt-report-out-XXXXXX", *msg = NULL;
 	int fd = mkstemp(path);
 	char *buf = xcalloc(1, 65536);
 	FILE *fp;
 
 	close(fd);
-	assert_int_equal(report_json(&f->r, path, err, sizeof(err)), 0);
+	assert_int_equal(report_json(&f->r, path, &msg), 0);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_true(fread(buf, 1, 65535, fp) > 100);
@@ -162,8 +162,9 @@ test_json_file_written_atomically(void **state)
 	unlink(path);
 	free(buf);
 	assert_int_not_equal(report_json(&f->r, "/nonexistent/dir/r.json",
-	    err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "/nonexistent/dir/r.json"));
+	    &msg), 0);
+	assert_non_null(strstr(msg, "/nonexistent/dir/r.json"));
+	free(msg);
 }
 
 static void

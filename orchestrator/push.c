@@ -1,8 +1,8 @@
 /*
- * agents.c: stopping the agents, pushing each its new key and
- * certificate, starting them again.
+ * push.c: pushing each agent its new key and certificate and starting it;
+ * putting its old files back when that fails.
  */
-#include "run.h"
+#include "push.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,125 +10,21 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
 #include "pool.h"
-#include "common/strutil.h"
+#include "progress.h"
+#include "stop.h"
 #include "transport/sftp.h"
 #include "transport/sshconn.h"
 
 #define AGENT_SUBJECT_BASE \
 	"/O=EnterpriseDB Corporation/OU=Postgres Enterprise Manager/CN=agent"
-
-/* An agent this run still has to rotate. */
-static int
-needs_push(const struct host *h)
-{
-	return h->is_agent && !h->done_before && !h->unreachable &&
-	    h->status != HS_FAILED;
-}
-
-static int
-stop_agent(struct run *r, struct host *h)
-{
-	char *msg;
-	int rc;
-
-	rc = host_exec(r, h, "stop the agent", h->stop_cmd,
-	    r->o->agent_timeout_s, &msg);
-	if (rc != 0) {
-		host_fail(h, "stop", "%s", msg);
-		free(msg);
-		return rc;
-	}
-	h->stopped = 1;
-	journal_add(r->journal, "stopped", h->inv->name);
-	return 0;
-}
-
-static void
-stop_one(void *ctx, size_t i)
-{
-	struct run *r = ctx;
-	struct host *h = &r->hosts[i];
-	double t0 = now_s();
-
-	if (needs_push(h) && !h->is_server) {
-		stop_agent(r, h);
-		session_release(r, h);
-	}
-	h->seconds += now_s() - t0;
-	progress_step(r);
-}
-
-int
-phase_stop_agents(struct run *r)
-{
-	struct host *sa = r->server;
-	size_t i, n = 0;
-
-	if (needs_push(sa)) {
-		log_info("stopping the PEM server host's agent on %s",
-		    sa->label);
-		if (stop_agent(r, sa) != 0)
-			return ERR_REMOTE_CMD;
-	}
-	for (i = 0; i < r->nhosts; i++)
-		n += needs_push(&r->hosts[i]) && !r->hosts[i].is_server;
-	log_info("stopping %zu agent(s), %d at a time", n, r->o->parallel);
-	progress_begin(r, "stop agents", r->nhosts);
-	par_for_hosts(r, stop_one);
-	progress_end(r);
-	return 0;
-}
-
-/* Start an agent again on whatever files it has now. */
-static int
-start_agent(struct run *r, struct host *h)
-{
-	char *msg;
-	int rc;
-
-	rc = host_exec(r, h, "start the agent", h->run_cmd,
-	    r->o->agent_timeout_s, &msg);
-	if (rc != 0) {
-		host_fail(h, h->phase ? h->phase : "start", "%s", msg);
-		free(msg);
-		return rc;
-	}
-	h->stopped = 0;
-	journal_add(r->journal, "started", h->inv->name);
-	return 0;
-}
-
-static void
-restart_one(void *ctx, size_t i)
-{
-	struct run *r = ctx;
-	struct host *h = &r->hosts[i];
-
-	if (h->stopped && !h->pushed)
-		start_agent(r, h);
-}
-
-void
-restart_stopped_agents(struct run *r)
-{
-	size_t i, n = 0;
-	int stop;
-
-	for (i = 0; i < r->nhosts; i++)
-		n += r->hosts[i].stopped && !r->hosts[i].pushed;
-	if (n == 0)
-		return;
-	log_info("starting %zu agent(s) again on their old certificates", n);
-	stop = atomic_exchange(&r->stop, STOP_NONE);
-	par_for_hosts(r, restart_one);
-	atomic_store(&r->stop, stop);
-}
 
 struct agent_files {
 	char *key_pem, *crt_pem;	/* key_pem is secret */
@@ -245,10 +141,6 @@ genpkey_args(const struct pki_keyspec *ks, char *buf, size_t len)
 }
 
 /*
- * --keygen remote: the host makes the key into its temporary file and
- * answers with a request; pemrotate checks it and certifies the key.
- */
-/*
  * --keygen remote: the host makes the key, as whoever acts on the key file,
  * in a new directory of its own next to it (0700, a name nobody can
  * predict), and answers with a request; pemrotate checks it and certifies
@@ -335,7 +227,7 @@ restore_agent(struct run *r, struct host *h)
 		return;
 	}
 	free(msg);
-	if (start_agent(r, h) == 0)
+	if (stop_start(r, h) == 0)
 		log_info("%s: started again on its old certificate",
 		    h->label);
 }
@@ -378,7 +270,7 @@ push_agent(struct run *r, struct host *h)
 	if ((rc = host_connect(r, h)) != 0) {
 		host_fail(h, "push", "%s", h->conn_err);
 		count_failure(r);
-		start_agent(r, h);	/* the connection may come back */
+		stop_start(r, h);	/* the connection may come back */
 		goto out;
 	}
 	if (r->o->keygen_remote)
@@ -389,7 +281,7 @@ push_agent(struct run *r, struct host *h)
 	if (rc == 0) {
 		h->pushed = 1;
 		h->stopped = 0;
-		journal_add(r->journal, "pushed", h->inv->name);
+		journal_add(r->journal, JK_PUSHED, h->inv->name);
 		goto out;
 	}
 	host_fail(h, "push", "%s", msg);
@@ -417,7 +309,7 @@ push_one(void *ctx, size_t i)
 
 	if (h->stopped && push_agent(ps->r, h) == 0)
 		h->status = HS_OK;
-	session_release(ps->r, h);
+	host_release(ps->r, h);
 	h->seconds += now_s() - t0;
 	progress_step(ps->r);
 }
@@ -439,7 +331,7 @@ push_range(struct run *r, struct push_set *ps, size_t from, size_t to,
 }
 
 int
-phase_push_agents(struct run *r)
+push_phase(struct run *r)
 {
 	struct push_set ps = { r, NULL, 0 };
 	size_t i, canary;
@@ -450,7 +342,7 @@ phase_push_agents(struct run *r)
 		r->leafmaker = NULL;	/* each certificate the long way */
 	ps.h = xcalloc(r->nhosts, sizeof(*ps.h));
 	for (i = 0; i < r->nhosts; i++)
-		if (r->hosts[i].stopped && needs_push(&r->hosts[i]))
+		if (r->hosts[i].stopped && stop_needed(&r->hosts[i]))
 			ps.h[ps.n++] = &r->hosts[i];
 	canary = r->o->canary > 0 && (size_t)r->o->canary < ps.n ?
 	    (size_t)r->o->canary : 0;

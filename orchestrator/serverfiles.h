@@ -1,0 +1,20 @@
+/*
+ * serverfiles.h: the PEM server's six SSL files: their paths, who acts
+ * on them, what they hold now (r->sf).  Failures are recorded on the
+ * server host.
+ */
+#ifndef PEMROTATE_SERVERFILES_H
+#define PEMROTATE_SERVERFILES_H
+
+#include "runtypes.h"
+
+/* File name of a server file ("root.crt"). */
+const char *serverfiles_label(enum sfile f);
+/* The six paths, from the database's settings seen from the host. */
+void serverfiles_paths(struct run *r);
+/* The server host's part of the preflight (a par_for worker owns h). */
+int serverfiles_preflight(struct run *r, struct host *h);
+/* Read the server's public files again (after a rollback, on resume). */
+int serverfiles_reread(struct run *r);
+
+#endif
