@@ -23,6 +23,7 @@
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "options.h"
+#include "journal.h"
 #include "postmaster.h"
 #include "runtypes.h"
 #include "transport/knownhosts.h"
@@ -79,26 +80,6 @@ dbtrust_conninfo(struct run *r)
 
 /* ---- the sslrootcert file ---- */
 
-static int
-mkdirs(const char *dir)
-{
-	char *p = xstrdup(dir), *s;
-	int rc = 0;
-
-	for (s = p + 1; *s != '\0' && rc == 0; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 /* r->rootcert_pem into r->rootcert (public: 0644), replaced atomically. */
 static int
 rootcert_write(struct run *r, char **msg)
@@ -112,7 +93,7 @@ rootcert_write(struct run *r, char **msg)
 		r->rootcert = xasprintf("%s/%s.rootcert.pem", r->state_dir,
 		    r->run_id);
 	tmp = xasprintf("%s.tmp", r->rootcert);
-	if (mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY | O_CREAT |
+	if (journal_mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY | O_CREAT |
 	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
 		*msg = xasprintf("%s: %s", tmp, strerror(errno));
 		free(tmp);

@@ -62,8 +62,8 @@ mkdir_synced(char *p)
 	return 0;
 }
 
-static int
-mkdirs(const char *dir)
+int
+journal_mkdirs(const char *dir)
 {
 	char *p = xstrdup(dir), *s;
 	int rc = 0;
@@ -104,7 +104,7 @@ journal_create(const char *dir, const char *run_id, struct journal **out,
 	char *path;
 	int rc;
 
-	if (mkdirs(dir) != 0) {
+	if (journal_mkdirs(dir) != 0) {
 		snprintf(err, errlen, "state directory %s: %s", dir,
 		    strerror(errno));
 		return ERR_IO;

@@ -52,6 +52,12 @@
 
 struct journal;
 
+/*
+ * Make dir and its parents (0700), each synced into its parent: the state
+ * directory.  0 or -1 with errno.
+ */
+int journal_mkdirs(const char *dir);
+
 /* Create DIR (0700, parents too) and DIR/RUN_ID.journal (0600, new). */
 int journal_create(const char *dir, const char *run_id,
     struct journal **out, char *err, size_t errlen);
