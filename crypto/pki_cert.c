@@ -169,11 +169,11 @@ pki_akid_new(X509 *issuer)
 }
 
 /*
- * SKID for x, and AKID: akid (only read, so it may be shared between
- * threads), or x's own key id if akid is NULL (self-signed).
+ * SKID for x, and AKID: the extension akid (only read, so it may be shared
+ * between threads), or x's own key id if akid is NULL (self-signed).
  */
 static int
-add_key_ids(X509 *x, AUTHORITY_KEYID *akid)
+add_key_ids(X509 *x, X509_EXTENSION *akid)
 {
 	ASN1_OCTET_STRING *skid = NULL;
 	AUTHORITY_KEYID *self = NULL;
@@ -185,15 +185,18 @@ add_key_ids(X509 *x, AUTHORITY_KEYID *akid)
 	if (!X509_add1_ext_i2d(x, NID_subject_key_identifier, skid, 0,
 	    X509V3_ADD_DEFAULT))
 		goto out;
-	if (akid == NULL) {
-		if ((akid = self = AUTHORITY_KEYID_new()) == NULL)
+	if (akid != NULL) {
+		if (!X509_add_ext(x, akid, -1))
+			goto out;
+	} else {
+		if ((self = AUTHORITY_KEYID_new()) == NULL)
 			goto out;
 		self->keyid = skid;
 		skid = NULL;
+		if (!X509_add1_ext_i2d(x, NID_authority_key_identifier, self,
+		    0, X509V3_ADD_DEFAULT))
+			goto out;
 	}
-	if (!X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
-	    X509V3_ADD_DEFAULT))
-		goto out;
 	r = 0;
  out:
 	ASN1_OCTET_STRING_free(skid);
@@ -300,20 +303,100 @@ pki_cert_make_ca(const struct pki_key *key, const char *subject,
 	return r;
 }
 
-/* What every leaf certificate of one CA shares. */
+/*
+ * What every leaf certificate of one CA shares, made once: the CA, its
+ * extensions (only read, so shared by signing threads: X509_add_ext adds
+ * a copy) and a signing context (copied for each signature).
+ */
 struct leaf_issuer {
 	X509 *ca;
-	EVP_PKEY *ca_pk;
-	AUTHORITY_KEYID *akid;	/* only read: shared by signing threads */
 	int days;
+	X509_EXTENSION *bc, *ku[2], *eku[2], *akid;
+	EVP_MD_CTX *sign;
 };
 
-static const char *
-leaf_key_usage(EVP_PKEY *pk)
+enum { KU_EC, KU_RSA };
+enum { EKU_CLIENT, EKU_SERVER };
+
+/* An extension from its openssl.cnf text ("critical,CA:TRUE"). */
+static X509_EXTENSION *
+ext_new(int nid, const char *value)
 {
-	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
-		return "critical,digitalSignature,keyEncipherment";
-	return "critical,digitalSignature";
+	X509V3_CTX ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	X509V3_set_ctx(&ctx, NULL, NULL, NULL, NULL, 0);
+	return X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
+}
+
+static void
+leaf_issuer_clear(struct leaf_issuer *is)
+{
+	X509_free(is->ca);
+	X509_EXTENSION_free(is->bc);
+	X509_EXTENSION_free(is->ku[KU_EC]);
+	X509_EXTENSION_free(is->ku[KU_RSA]);
+	X509_EXTENSION_free(is->eku[EKU_CLIENT]);
+	X509_EXTENSION_free(is->eku[EKU_SERVER]);
+	X509_EXTENSION_free(is->akid);
+	EVP_MD_CTX_free(is->sign);
+	memset(is, 0, sizeof(*is));
+}
+
+/* is for ca and ca_key (checked to match); leaf_issuer_clear after. */
+static int
+leaf_issuer_init(struct leaf_issuer *is, const struct pki_cert *ca,
+    const struct pki_key *ca_key, int days)
+{
+	AUTHORITY_KEYID *akid;
+
+	memset(is, 0, sizeof(*is));
+	if (ca == NULL || ca_key == NULL || days <= 0 || days > PKI_MAX_DAYS)
+		return ERR_INVAL;
+	if (!pki_key_matches_cert(ca_key, ca))
+		return ERR_MISMATCH;
+	is->days = days;
+	if (X509_up_ref(ca->x))
+		is->ca = ca->x;
+	is->bc = ext_new(NID_basic_constraints, "CA:FALSE");
+	is->ku[KU_EC] = ext_new(NID_key_usage, "critical,digitalSignature");
+	is->ku[KU_RSA] = ext_new(NID_key_usage,
+	    "critical,digitalSignature,keyEncipherment");
+	is->eku[EKU_CLIENT] = ext_new(NID_ext_key_usage, "clientAuth");
+	is->eku[EKU_SERVER] = ext_new(NID_ext_key_usage, "serverAuth");
+	if ((akid = pki_akid_new(ca->x)) != NULL)
+		is->akid = X509V3_EXT_i2d(NID_authority_key_identifier, 0,
+		    akid);
+	AUTHORITY_KEYID_free(akid);
+	if ((is->sign = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit(is->sign, NULL, pki_md_sha256(), NULL,
+	    ca_key->pk) != 1) {
+		EVP_MD_CTX_free(is->sign);
+		is->sign = NULL;
+	}
+	if (is->ca == NULL || is->bc == NULL || is->ku[KU_EC] == NULL ||
+	    is->ku[KU_RSA] == NULL || is->eku[EKU_CLIENT] == NULL ||
+	    is->eku[EKU_SERVER] == NULL || is->akid == NULL ||
+	    is->sign == NULL) {
+		leaf_issuer_clear(is);
+		return ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/* Sign x with a copy of is's signing context. */
+static int
+leaf_sign(const struct leaf_issuer *is, X509 *x)
+{
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return ERR_CRYPTO;
+	ok = EVP_MD_CTX_copy_ex(ctx, is->sign) == 1 &&
+	    X509_sign_ctx(x, ctx) > 0;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : ERR_CRYPTO;
 }
 
 /* A signed leaf certificate; *out owned by the caller (X509_free). */
@@ -322,26 +405,26 @@ leaf_build(const struct leaf_issuer *is, EVP_PKEY *pub,
     enum pki_leaf_kind kind, const char *subject, const char *const *san,
     size_t nsan, X509 **out)
 {
+	X509_EXTENSION *ku, *eku;
 	X509 *x = NULL;
 	int r;
 
 	*out = NULL;
+	ku = is->ku[EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA ? KU_RSA : KU_EC];
+	eku = is->eku[kind == PKI_LEAF_SERVER ? EKU_SERVER : EKU_CLIENT];
 	if ((r = cert_body(subject, X509_get_subject_name(is->ca), pub,
 	    is->days, &x)) != 0)
 		goto out;
-	if ((r = add_ext(x, NID_basic_constraints, "CA:FALSE")) != 0 ||
-	    (r = add_ext(x, NID_key_usage, leaf_key_usage(pub))) != 0 ||
-	    (r = add_ext(x, NID_ext_key_usage, kind == PKI_LEAF_SERVER ?
-	    "serverAuth" : "clientAuth")) != 0 ||
-	    (r = add_key_ids(x, is->akid)) != 0 ||
-	    (r = add_san(x, san, nsan)) != 0)
-		goto out;
 	r = ERR_CRYPTO;
-	if (X509_sign(x, is->ca_pk, pki_md_sha256()) <= 0)
+	if (!X509_add_ext(x, is->bc, -1) || !X509_add_ext(x, ku, -1) ||
+	    !X509_add_ext(x, eku, -1))
+		goto out;
+	if ((r = add_key_ids(x, is->akid)) != 0 ||
+	    (r = add_san(x, san, nsan)) != 0 ||
+	    (r = leaf_sign(is, x)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;
-	r = 0;
  out:
 	X509_free(x);
 	return r;
@@ -361,17 +444,12 @@ pki_cert_make_leaf(const struct pki_cert *ca, const struct pki_key *ca_key,
 	if (ca == NULL || leaf_key == NULL || (nsan > 0 && san == NULL) ||
 	    (kind != PKI_LEAF_SERVER && kind != PKI_LEAF_CLIENT))
 		return ERR_INVAL;
-	if (!pki_key_matches_cert(ca_key, ca))
-		return ERR_MISMATCH;
-	is.ca = ca->x;
-	is.ca_pk = ca_key->pk;
-	is.days = days;
-	if ((is.akid = pki_akid_new(ca->x)) == NULL)
-		return ERR_CRYPTO;
+	if ((r = leaf_issuer_init(&is, ca, ca_key, days)) != 0)
+		return r;
 	if ((r = leaf_build(&is, leaf_key->pk, kind, subject, san, nsan,
 	    &x)) == 0)
 		*out = pki_cert_wrap(x);
-	AUTHORITY_KEYID_free(is.akid);
+	leaf_issuer_clear(&is);
 	return r;
 }
 
@@ -385,23 +463,13 @@ int
 pki_leafmaker_new(const struct pki_cert *ca, const struct pki_key *ca_key,
     int days, struct pki_leafmaker **out)
 {
-	struct pki_leafmaker *m;
+	struct pki_leafmaker *m = xcalloc(1, sizeof(*m));
+	int r;
 
 	*out = NULL;
-	if (ca == NULL || ca_key == NULL || days <= 0 || days > PKI_MAX_DAYS)
-		return ERR_INVAL;
-	if (!pki_key_matches_cert(ca_key, ca))
-		return ERR_MISMATCH;
-	m = xcalloc(1, sizeof(*m));
-	m->is.days = days;
-	if (X509_up_ref(ca->x))
-		m->is.ca = ca->x;
-	if (EVP_PKEY_up_ref(ca_key->pk))
-		m->is.ca_pk = ca_key->pk;
-	m->is.akid = pki_akid_new(ca->x);
-	if (m->is.ca == NULL || m->is.ca_pk == NULL || m->is.akid == NULL) {
-		pki_leafmaker_free(m);
-		return ERR_CRYPTO;
+	if ((r = leaf_issuer_init(&m->is, ca, ca_key, days)) != 0) {
+		free(m);
+		return r;
 	}
 	*out = m;
 	return 0;
@@ -436,9 +504,7 @@ pki_leafmaker_free(struct pki_leafmaker *m)
 {
 	if (m == NULL)
 		return;
-	X509_free(m->is.ca);
-	EVP_PKEY_free(m->is.ca_pk);
-	AUTHORITY_KEYID_free(m->is.akid);
+	leaf_issuer_clear(&m->is);
 	free(m);
 }
 
