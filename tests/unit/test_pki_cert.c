@@ -420,45 +420,69 @@ test_cert_pem_misc(void **state)
 
 /* ---- threads ---- */
 
+struct signer_arg {
+	const struct fix *f;
+	const struct pki_leafmaker *m;	/* one maker for every thread */
+};
+
+/* One agent's certificate both ways; 0 if each verifies. */
+static int
+sign_one(const struct signer_arg *a, const struct pki_key *k)
+{
+	struct pki_cert *c = NULL, *c2 = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	int bad;
+
+	bad = pki_cert_make_leaf(a->f->ca, a->f->ca_key, k, PKI_LEAF_CLIENT,
+	    "/CN=agent9", NULL, 0, 30, &c) != 0 ||
+	    pki_cert_verify(c, a->f->ca, NULL, 0, NULL, NULL, 0) != 0 ||
+	    pki_leafmaker_pem(a->m, k, "/CN=agent9", &pem, &len) != 0 ||
+	    pki_cert_from_pem(pem, len, &c2) != 0 ||
+	    pki_cert_verify(c2, a->f->ca, NULL, 0, NULL, NULL, 0) != 0;
+	free(pem);
+	pki_cert_free(c);
+	pki_cert_free(c2);
+	return bad;
+}
+
 static void *
 signer(void *arg)
 {
-	const struct fix *f = arg;
 	struct pki_keyspec ks;
 	struct pki_key *k = NULL;
-	struct pki_cert *c = NULL;
 	long bad = 0;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		if (pki_keyspec_parse("ec:P-256", &ks) != 0 ||
-		    pki_key_generate(&ks, &k) != 0 ||
-		    pki_cert_make_leaf(f->ca, f->ca_key, k, PKI_LEAF_CLIENT,
-		    "/CN=agent9", NULL, 0, 30, &c) != 0 ||
-		    pki_cert_verify(c, f->ca, NULL, 0, NULL, NULL, 0) != 0)
+		    pki_key_generate(&ks, &k) != 0 || sign_one(arg, k) != 0)
 			bad++;
-		pki_cert_free(c);
 		pki_key_free(k);
-		c = NULL;
 		k = NULL;
 	}
 	return (void *)bad;
 }
 
+/* Leaf certificates signed by one CA and one maker from many threads. */
 static void
 test_threads(void **state)
 {
+	struct signer_arg a = { *state, NULL };
+	struct pki_leafmaker *m = NULL;
 	pthread_t t[NTHREADS];
 	void *bad;
 	int i;
 
+	assert_int_equal(pki_leafmaker_new(a.f->ca, a.f->ca_key, 30, &m), 0);
+	a.m = m;
 	for (i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, signer, *state),
-		    0);
+		assert_int_equal(pthread_create(&t[i], NULL, signer, &a), 0);
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(pthread_join(t[i], &bad), 0);
 		assert_null(bad);
 	}
+	pki_leafmaker_free(m);
 }
 
 int
