@@ -1,6 +1,6 @@
 /*
  * keygen_floor N SPEC: generate N keys of SPEC ("rsa:4096", "ec:P-256")
- * with pemrotate's own key code (crypto/pki.c through the keygen pool of
+ * with pemrotate's own key code (crypto/pki_key.c through the keygen pool of
  * orchestrator/pool.c) on every online CPU, and print the wall seconds it
  * took.  This is the floor no rotation of N keys can beat on this machine:
  * bench/run.sh compares pemrotate's wall time with it.

@@ -294,9 +294,13 @@ if [[ ! -x $TIME ]]; then
 	apt-get install -y time >/dev/null 2>&1 ||
 	    { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
 fi
-for c in cmake ansible-playbook perl openssl ssh scp; do
+for c in cmake perl openssl ssh scp; do
 	command -v "$c" >/dev/null || die "$c is missing"
 done
+if want ansible; then
+	command -v ansible-playbook >/dev/null ||
+	    die "ansible-playbook is missing"
+fi
 
 if [[ -z $LOGDIR ]]; then
 	LOGDIR=$(mktemp -d /tmp/pemrt-bench-logs.XXXXXX)

@@ -1,11 +1,11 @@
 /*
  * pki.h: keys, certificates and CRLs for a PEM estate, made in memory.
  *
- * Only crypto/ includes OpenSSL.  Every object is opaque.  Private keys
- * exist only inside struct pki_key (OpenSSL's secure heap, see
- * pki_secure_heap) and in buffers returned by pki_key_to_pem() (pages of
- * their own, see secret_alloc), which the caller must release with
- * pki_secret_free().
+ * Only crypto/ includes OpenSSL, and every encoding goes through it.
+ * Every object is opaque.  Private keys exist only inside struct pki_key
+ * (OpenSSL's secure heap, see pki_secure_heap) and in buffers returned by
+ * pki_key_to_pem() (pages of their own, see secret_alloc), which the
+ * caller must release with pki_secret_free().
  * All functions are safe to call from several threads at once on distinct
  * objects; a const object (a CA key and certificate) may be shared by many
  * signing threads.
@@ -125,11 +125,10 @@ int pki_cert_make_leaf(const struct pki_cert *ca, const struct pki_key *ca_key,
 
 /*
  * Agents' client certificates in bulk: what pki_cert_make_leaf(ca, ca_key,
- * key, PKI_LEAF_CLIENT, subject, NULL, 0, days) writes, for EC keys, from
- * a template made once (issuer, validity from now, extensions, signature
- * algorithm; crypto/leafcert.c).  ERR_INVAL for a key that is not EC
- * (P-256 or P-384): make that one with pki_cert_make_leaf.  One maker
- * serves many threads at once.
+ * key, PKI_LEAF_CLIENT, subject, NULL, 0, days) writes, for any key, with
+ * the CA's key checked and its authorityKeyIdentifier made once
+ * (crypto/pki_cert.c).  One maker serves many threads at once; it holds
+ * references to ca and ca_key, which may be freed before it.
  */
 struct pki_leafmaker;
 int pki_leafmaker_new(const struct pki_cert *ca, const struct pki_key *ca_key,

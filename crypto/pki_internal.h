@@ -1,14 +1,19 @@
 /*
- * pki_internal.h: what crypto/ files share beyond pki.h.  Includes OpenSSL,
- * so never include it outside crypto/.
+ * pki_internal.h: what the crypto/pki*.c files share beyond pki.h.
+ * Includes OpenSSL, so never include it outside crypto/.
  */
 #ifndef PEMROTATE_PKI_INTERNAL_H
 #define PEMROTATE_PKI_INTERNAL_H
 
 #include <stddef.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define PKI_MAX_DAYS	(100 * 366)	/* sanity bound on validity */
+#define PKI_SKEW_SECS	(5 * 60)	/* notBefore/lastUpdate back-dating */
 
 struct pki_key {
 	EVP_PKEY *pk;
@@ -21,28 +26,35 @@ struct pki_cert {
 /* SHA-256, fetched once by pki_init(). */
 const EVP_MD *pki_md_sha256(void);
 
+/* s into buf (cut to fit) if buf is not NULL. */
+void pki_say(char *buf, size_t len, const char *s);
+
 /* "/C=US/O=.../CN=..." into a new X509_NAME; ERR_INVAL if malformed. */
 int pki_subject_parse(const char *s, X509_NAME **out);
 
-/* A DER tag and length (len < 65536) at der + *o; its size for len. */
-void pki_der_hdr(unsigned char *der, size_t *o, unsigned char tag,
-    size_t len);
-size_t pki_der_hlen(size_t len);
-
-/* The id-ecPublicKey OID, DER (tag, length, value). */
-extern const unsigned char pki_der_id_ec[9];
+/* A read-only memory BIO over pem (at most max bytes); 0 or an err_code. */
+int pki_pem_bio(const char *pem, size_t len, size_t max, BIO **b);
 
 /*
- * An EC key on P-256 or P-384: 0 with its curve's OID (DER), the field
- * size in bytes and its public point (uncompressed, 2 * fl + 1 bytes).  1
- * for any other key, ERR_CRYPTO if the point cannot be read.
+ * What memory BIO b holds, copied into a new NUL-terminated buffer:
+ * from secret_alloc() if secret, else malloc().
  */
-int pki_ec_point(EVP_PKEY *pk, const unsigned char **oid, size_t *oidlen,
-    size_t *fl, unsigned char pt[97], size_t *ptlen);
+int pki_bio_copy(BIO *b, int secret, char **out, size_t *outlen);
 
-/* PEM armour around der (base64 in lines of 64); a new buffer. */
-char *pki_pem_armour(const char *label, const unsigned char *der, size_t n,
-    size_t *len);
+/* A pem_password_cb that refuses: encrypted input is not prompted for. */
+int pki_no_passphrase(char *buf, int size, int rwflag, void *u);
+
+/* After a PEM read loop: 0 if it stopped at the end of the input. */
+int pki_pem_end_ok(void);
+
+/* Every CRL in a PEM buffer, in order; other PEM blocks are skipped. */
+int pki_crls_read(const char *pem, size_t len, STACK_OF(X509_CRL) **out);
+
+/* authorityKeyIdentifier naming issuer: its SKID, else its key's hash. */
+AUTHORITY_KEYID *pki_akid_new(X509 *issuer);
+
+/* Wrap pk, taking over the caller's reference. */
+struct pki_key *pki_key_wrap(EVP_PKEY *pk);
 
 /* Wrap x, taking over the caller's reference.  NULL if x is NULL. */
 struct pki_cert *pki_cert_wrap(X509 *x);
