@@ -69,26 +69,11 @@ fail_errno(struct probe *p, int r, const char *what, int eno)
 	return fail(p, r, what, buf);
 }
 
-/* Wait until p->fd is ready for events: 0, ERR_TIMEOUT or ERR_NET. */
+/* Until fd is ready for events, or the probe's deadline. */
 static int
 wait_fd(struct probe *p, short events)
 {
-	struct pollfd pfd;
-	long long left;
-	int n;
-
-	for (;;) {
-		if ((left = p->deadline - now_ms()) <= 0)
-			return ERR_TIMEOUT;
-		pfd.fd = p->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return ERR_NET;
-	}
+	return netconn_wait(p->fd, events, p->deadline);
 }
 
 static int
