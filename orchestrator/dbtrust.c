@@ -209,7 +209,7 @@ trust_server_ca(struct run *r)
 	if (r->op_rootcert != NULL)
 		return read_own_rootcert(r);
 	path = xasprintf("%s/ca_certificate.crt", r->sf.data_dir);
-	backup = xasprintf("%s%s", path, r->suffix);
+	backup = rfile_bak_name(&r->rx, path);
 	strbuf_init(&b);
 	rc = add_ca(r, &b, path, 0);
 	if (rc == 0 && r->resume != NULL)

@@ -61,6 +61,15 @@ rfile_dir_name(const struct rfile_ctx *x, const char *dir, const char *what)
 	    what, t);
 }
 
+char *
+rfile_bak_name(const struct rfile_ctx *x, const char *path)
+{
+	char t[13];
+
+	token(x, "bak", path, t);
+	return xasprintf("%s.pemrotate-%s-%s", path, x->run_id, t);
+}
+
 static void
 make_names(const struct rfile_ctx *x, struct rfile *f)
 {
@@ -70,8 +79,7 @@ make_names(const struct rfile_ctx *x, struct rfile *f)
 
 	token(x, "tmp", f->path, t);
 	f->tmp = xasprintf("%s/.%s.pemrotate-%s", d, base, t);
-	token(x, "bak", f->path, t);
-	f->bak = xasprintf("%s.pemrotate-%s-%s", f->path, x->run_id, t);
+	f->bak = rfile_bak_name(x, f->path);
 	token(x, "restore", f->path, t);
 	f->rtmp = xasprintf("%s/.%s.pemrotate-%s", d, base, t);
 	token(x, "keygen", f->path, t);

@@ -79,6 +79,12 @@ char *rfile_sh(const struct rfile *f, const char *script);
 char *rfile_dir_name(const struct rfile_ctx *x, const char *dir,
     const char *what);
 
+/*
+ * The backup name of the file at path (resolved: no symbolic link on the
+ * way), as rfile_resolve gives it in f->bak (caller frees).
+ */
+char *rfile_bak_name(const struct rfile_ctx *x, const char *path);
+
 struct rfile_new {
 	struct rfile *f;
 	const void *buf;	/* the new content (written to f->tmp), */

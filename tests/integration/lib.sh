@@ -97,6 +97,8 @@ run_resume() {
 	rc=$?
 	set -e
 	echo "  pemrotate resume exit $rc: $(tail -n 1 "$E.out")"
+	[ "$rc" -eq 0 ] || grep 'error:' "$E.out" | head -n 3 | sed 's/^/    /'
+
 	not "no sanitizer report" grep -Eq \
 	    'AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer' \
 	    "$E.out"
