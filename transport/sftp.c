@@ -259,7 +259,7 @@ sftp_read_file(struct sshconn *c, const char *path, size_t max,
 	struct strbuf out;
 	const unsigned char *d;
 	size_t i, dl, nreq, off = 0, ask;
-	int r, done = 0, closed = 0;
+	int r, done = 0, gap = 0, closed = 0;
 	uint64_t at;
 
 	if ((r = sftpch_begin(c)) != 0)
@@ -302,14 +302,15 @@ sftp_read_file(struct sshconn *c, const char *path, size_t max,
 		for (i = 0; i < nreq && r == 0; i++) {
 			ask = (size_t)((uint64_t)max + 1 - off < SFTPCH_CHUNK ?
 			    (uint64_t)max + 1 - off : SFTPCH_CHUNK);
-			if (done) {
-				/* after the end, only more ends */
+			if (done || gap) {
+				/*
+				 * After a short read, ends confirm the end;
+				 * data means a file that reads short (/proc):
+				 * what follows is read again from off.
+				 */
 				if (b.rep[i].type != FXP_STATUS ||
-				    sftpch_status(&b.rep[i]) != FX_EOF) {
-					sshconn_seterr(c, "read %s: the server "
-					    "answered a short read", path);
-					r = ERR_SFTP;
-				}
+				    sftpch_status(&b.rep[i]) != FX_EOF)
+					gap = 1, done = 0;
 				continue;
 			}
 			if (b.rep[i].type == FXP_STATUS &&
@@ -334,9 +335,16 @@ sftp_read_file(struct sshconn *c, const char *path, size_t max,
 			if (dl < ask)
 				done = 1;
 		}
-		if (r == 0 && !done && closed)
-			r = ERR_TOOBIG;
 		sftpch_batch_clear(&b);
+		if (r == 0 && gap && closed) {
+			/* the batch closed the handle: open it again */
+			sftpch_batch_clear(&ob);
+			r = open_read(c, &ob, path);
+			closed = r != 0;
+		} else if (r == 0 && !done && closed) {
+			r = ERR_TOOBIG;
+		}
+		gap = 0;
 	}
 	if (!closed)
 		close_handle(c, &ob.rep[0]);

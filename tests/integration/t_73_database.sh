@@ -207,6 +207,24 @@ ok "restart derived from the real postmaster" grep -qF "$real_cmd" "$E.out"
 not "nothing taken from the decoy" grep -q "$work/decoy" "$E.out"
 ok "PostgreSQL still runs" in_ns psql "$PEMDB" -XAtqc 'select 1'
 
+begin "a busy server host: /proc/net/tcp spans many pages (short SFTP reads)"
+in_ns python3 -c 'import socket, time
+held = []
+for i in range(600):
+    s = socket.socket(); s.bind(("127.0.99.1", 20000 + i)); s.listen(1)
+    held.append(s)
+time.sleep(120)' >/dev/null 2>&1 &
+t73_busy=$!
+sleep 2
+ok "/proc/net/tcp is larger than a page" test \
+    "$(in_ns sh -c 'wc -c </proc/net/tcp')" -gt 65536
+INV=$work/t73-detect.ini run_pemrotate --dry-run
+kill "$t73_busy" 2>/dev/null || true
+wait "$t73_busy" 2>/dev/null || true
+for p in $(pgrep -f 'range\(600\)'); do kill "$p" 2>/dev/null || true; done
+eq "exit status" 0 "$rc"
+ok "restart derived from the real postmaster" grep -qF "$real_cmd" "$E.out"
+
 begin "restart detected, no pem_server_restart_cmd: the real server restarts"
 orig=$(agent_crts)
 pid0=$(head -n 1 "$D/postmaster.pid")
