@@ -42,8 +42,8 @@ agent_files_clear(struct agent_files *af)
 }
 
 /*
- * The certificate of an agent's key, from the run's template; a key the
- * template does not take (not EC) the long way.
+ * The certificate of an agent's key, from the run's leaf maker (the CA's
+ * part made once); without a maker (it could not be made) the long way.
  */
 static int
 agent_cert(struct run *r, const struct pki_key *key, const char *subj,
