@@ -9,7 +9,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -182,15 +181,6 @@ pki_subject_parse(const char *s, X509_NAME **out)
 	X509_NAME_free(n);
 	free(buf);
 	return r;
-}
-
-int
-pki_is_ip_literal(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	    inet_pton(AF_INET6, s, buf) == 1;
 }
 
 /* ---- digests and errors ---- */

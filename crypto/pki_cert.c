@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/err.h"
+#include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "crypto/pki_internal.h"
@@ -625,7 +626,7 @@ store_add_crls(X509_STORE *st, const char *pem, size_t len)
 static int
 set_host(X509_VERIFY_PARAM *vp, const char *host)
 {
-	if (pki_is_ip_literal(host))
+	if (str_is_ip_address(host))
 		return X509_VERIFY_PARAM_set1_ip_asc(vp, host);
 	return X509_VERIFY_PARAM_set1_host(vp, host, 0);
 }

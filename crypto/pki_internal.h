@@ -59,7 +59,5 @@ struct pki_key *pki_key_wrap(EVP_PKEY *pk);
 /* Wrap x, taking over the caller's reference.  NULL if x is NULL. */
 struct pki_cert *pki_cert_wrap(X509 *x);
 
-/* 1 if s is an IPv4 or IPv6 address literal, else 0. */
-int pki_is_ip_literal(const char *s);
 
 #endif

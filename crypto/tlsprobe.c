@@ -27,6 +27,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/strutil.h"
 #include "common/netconn.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
@@ -252,7 +253,7 @@ tls_probe(struct probe *p, struct tlsprobe_result *res)
 	}
 	/* We verify the certificate ourselves, with our own CA. */
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-	if (!pki_is_ip_literal(p->host))
+	if (!str_is_ip_address(p->host))
 		(void)SSL_set_tlsext_host_name(ssl, p->host);
 	if ((r = tls_handshake(p, ssl)) == 0 && (r = collect(p, ssl,
 	    res)) == 0)
