@@ -138,6 +138,21 @@ opts_defaults(struct opts *o)
 	o->max_failures = -1;
 }
 
+/* The exit statuses every command shares, for --help and man. */
+static const struct {
+	int code;
+	const char *text;
+} exit_status[] = {
+	{ 0, "Every host done." },
+	{ 1, "The estate is rotated but some agents failed; they keep "
+	  "working on their old certificate, and the old CA stays trusted." },
+	{ 2, "Usage, configuration or preflight error; nothing was "
+	  "changed." },
+	{ 3, "The server rotation failed and was rolled back; nothing was "
+	  "changed." },
+	{ 0, NULL },
+};
+
 static void
 wrap(FILE *f, const char *text, int indent, int width)
 {
@@ -163,19 +178,22 @@ wrap(FILE *f, const char *text, int indent, int width)
 }
 
 void
-opts_usage(FILE *f)
+opts_usage(FILE *f, const struct opts_cmd *cmds)
 {
+	const struct opts_cmd *c;
 	char head[64];
 	size_t i;
 
-	fprintf(f, "usage: pemrotate rotate -i INVENTORY [options]\n"
-	    "       pemrotate resume [RUN] [options]\n\n"
-	    "rotate: replace every SSL certificate of a PEM estate: stop the "
-	    "agents, rotate\nthe PEM server's CA, server and CRL files, "
-	    "restart it, push each agent a new\nkey and certificate, and "
-	    "report per host.\n"
-	    "resume: finish an interrupted or partial run (the newest "
-	    "unfinished one, or\nRUN) from its journal.\n\noptions:\n");
+	for (c = cmds; c->name != NULL; c++)
+		fprintf(f, "%s pemrotate %s %s [options]\n",
+		    c == cmds ? "usage:" : "      ", c->name, c->args);
+	fputc('\n', f);
+	for (c = cmds; c->name != NULL; c++) {
+		snprintf(head, sizeof(head), "%s: ", c->name);
+		fputs(head, f);
+		wrap(f, c->help, (int)strlen(head), 79);
+	}
+	fputs("\noptions:\n", f);
 	for (i = 0; i < N_OPTDEFS; i++) {
 		if (optdefs[i].val < 256)
 			snprintf(head, sizeof(head), "  -%c, --%s%s%s",
@@ -191,10 +209,12 @@ opts_usage(FILE *f)
 			fprintf(f, "\n%30s", "");
 		wrap(f, optdefs[i].help, 30, 79);
 	}
-	fprintf(f, "\nexit status: 0 every host done; 1 the estate is rotated "
-	    "but some agents\nfailed (they keep working on their old "
-	    "certificate); 2 usage, configuration\nor preflight error, nothing "
-	    "changed; 3 the server rotation failed and was\nrolled back.\n");
+	fputs("\nexit status:\n", f);
+	for (i = 0; exit_status[i].text != NULL; i++) {
+		snprintf(head, sizeof(head), "  %d  ", exit_status[i].code);
+		fputs(head, f);
+		wrap(f, exit_status[i].text, (int)strlen(head), 79);
+	}
 }
 
 /* troff-escape: backslash and minus; a leading '.' or '\'' is guarded. */
@@ -242,15 +262,6 @@ static const char *man_body[] = {
 	"server's original files are put back and the rotation is done again.",
 	"SIGINT, SIGTERM and SIGHUP start no new host, finish the hosts in",
 	"flight and start the stopped agents again.",
-	".SH EXIT STATUS",
-	".TP", "0", "Every host done.",
-	".TP", "1",
-	"The estate is rotated but some agents failed; they keep working on",
-	"their old certificate, and the old CA stays trusted.",
-	".TP", "2",
-	"Usage, configuration or preflight error; nothing was changed.",
-	".TP", "3",
-	"The server rotation failed and was rolled back; nothing was changed.",
 	".SH FILES",
 	".TP", "/usr/edb/pem/agent/etc/agent.cfg",
 	"Each agent's configuration, read over SSH (agent_id, agent_ssl_key,",
@@ -261,15 +272,42 @@ static const char *man_body[] = {
 	NULL,
 };
 
-void
-opts_man(FILE *f)
+/* EXIT STATUS, from the table --help uses too. */
+static void
+man_exit_status(FILE *f)
 {
+	size_t i;
+
+	fputs(".SH EXIT STATUS\n", f);
+	for (i = 0; exit_status[i].text != NULL; i++) {
+		fprintf(f, ".TP\n%d\n", exit_status[i].code);
+		man_text(f, exit_status[i].text);
+		fputs("\n", f);
+	}
+}
+
+void
+opts_man(FILE *f, const struct opts_cmd *cmds)
+{
+	const struct opts_cmd *c;
 	size_t i;
 
 	fputs(".TH PEMROTATE 1 \"\" \"pemrotate\" \"User Commands\"\n"
 	    ".SH NAME\npemrotate \\- rotate every SSL certificate of a PEM "
-	    "estate\n.SH SYNOPSIS\n.B pemrotate rotate\n\\-i\n.I INVENTORY\n"
-	    "[options]\n.SH OPTIONS\n", f);
+	    "estate\n.SH SYNOPSIS\n", f);
+	for (c = cmds; c->name != NULL; c++) {
+		fprintf(f, "%s.B pemrotate %s\n", c == cmds ? "" : ".br\n",
+		    c->name);
+		man_text(f, c->args);
+		fputs(" [options]\n", f);
+	}
+	fputs(".SH COMMANDS\n", f);
+	for (c = cmds; c->name != NULL; c++) {
+		fprintf(f, ".TP\n.B %s\n", c->name);
+		man_text(f, c->help);
+		fputs("\n", f);
+	}
+	fputs(".SH OPTIONS\n", f);
 	for (i = 0; i < N_OPTDEFS; i++) {
 		fputs(".TP\n", f);
 		if (optdefs[i].val < 256)
@@ -284,6 +322,8 @@ opts_man(FILE *f)
 		fputs("\n", f);
 	}
 	for (i = 0; man_body[i] != NULL; i++) {
+		if (strcmp(man_body[i], ".SH FILES") == 0)
+			man_exit_status(f);
 		if (man_body[i][0] == '.')
 			fputs(man_body[i], f);
 		else
@@ -444,7 +484,7 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 {
 	if (optind >= argc) {
 		fprintf(stderr, "pemrotate: no command given\n");
-		opts_usage(stderr);
+		opts_usage(stderr, cmds);
 		return OPTS_EXIT_USAGE;
 	}
 	o->command = argv[optind];
@@ -483,7 +523,7 @@ opts_parse(int argc, char **argv, const struct opts_cmd *cmds,
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		if (c == O_HELP) {
-			opts_usage(stdout);
+			opts_usage(stdout, cmds);
 			return OPTS_EXIT_OK;
 		}
 		if (c == O_VERSION) {
@@ -491,7 +531,7 @@ opts_parse(int argc, char **argv, const struct opts_cmd *cmds,
 			return OPTS_EXIT_OK;
 		}
 		if (c == O_MAN) {
-			opts_man(stdout);
+			opts_man(stdout, cmds);
 			return OPTS_EXIT_OK;
 		}
 		if (c == '?' || set_opt(o, c, optarg) != 0) {

@@ -19,6 +19,8 @@ struct opts_cmd {
 	const char *name;
 	int flags;			/* OPTS_CMD_* */
 	int (*exec)(const struct opts *o);
+	const char *args;		/* after the name: "-i INVENTORY" */
+	const char *help;		/* what it does, for --help and man */
 };
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
@@ -67,8 +69,8 @@ enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };
  */
 enum opts_result opts_parse(int argc, char **argv,
     const struct opts_cmd *cmds, struct opts *o);
-void opts_usage(FILE *f);
-/* The man page pemrotate(1), troff, from the same table. */
-void opts_man(FILE *f);
+void opts_usage(FILE *f, const struct opts_cmd *cmds);
+/* The man page pemrotate(1), troff, from the same tables. */
+void opts_man(FILE *f, const struct opts_cmd *cmds);
 
 #endif
