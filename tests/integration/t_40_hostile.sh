@@ -162,31 +162,28 @@ ok "restored: every agent logs in" all_agents_login
 
 h40_before=$(snapshot)
 
-begin "ESC in an agent.cfg path is refused"
+# A control character in agent ID's KEY is refused, named, never echoed:
+# refused_char ID KEY CHAR NAME PATTERN ADDR
+refused_char() {
+	h40_line=$(cfg_set "$1" "$2" "$2=/tmp/a${3}b.key")
+	run_pemrotate -y
+	cfg_restore "$1"
+	eq "exit status" 2 "$rc"
+	ok "names host, file and line" \
+	    grep -qF "agent$1 ($6):$(cfg_of "$1"):$h40_line: " "$E.out"
+	ok "says why" grep -q "$2 holds a control character" "$E.out"
+	not "no raw $4 in the output" grep -qP "$5" "$E.out"
+	eq "files unchanged" "$h40_before" "$(snapshot)"
+	ok "no agent was stopped" all_running
+}
+
 esc=$(printf '\033')
-h40_line=$(cfg_set 5 agent_ssl_key "agent_ssl_key=/tmp/a${esc}[31mb.key")
-run_pemrotate -y
-cfg_restore 5
-eq "exit status" 2 "$rc"
-ok "names host, file and line" \
-    grep -qF "agent5 (127.0.20.6):$(cfg_of 5):$h40_line: " "$E.out"
-ok "says why" grep -q "agent_ssl_key holds a control character" "$E.out"
-not "no raw ESC in the output" grep -qP '\x1b' "$E.out"
-eq "files unchanged" "$h40_before" "$(snapshot)"
-ok "no agent was stopped" all_running
+
+begin "ESC in an agent.cfg path is refused"
+refused_char 5 agent_ssl_key "${esc}[31m" ESC '\x1b' 127.0.20.6
 
 begin "CR inside an agent.cfg path is refused"
-cr=$(printf '\r')
-h40_line=$(cfg_set 2 agent_ssl_crt "agent_ssl_crt=/tmp/a${cr}b.crt")
-run_pemrotate -y
-cfg_restore 2
-eq "exit status" 2 "$rc"
-ok "names host, file and line" \
-    grep -qF "agent2 (127.0.20.3):$(cfg_of 2):$h40_line: " "$E.out"
-ok "says why" grep -q "agent_ssl_crt holds a control character" "$E.out"
-not "no raw CR in the output" grep -qP '\r' "$E.out"
-eq "files unchanged" "$h40_before" "$(snapshot)"
-ok "no agent was stopped" all_running
+refused_char 2 agent_ssl_crt "$(printf '\r')" CR '\r' 127.0.20.3
 
 begin "ESC in an inventory path is refused"
 while IFS= read -r line; do

@@ -22,15 +22,21 @@ eq "every stop and start command sleeps" $((2 * ESTATE_N)) \
 ok "the restart command sleeps" grep -q "^pem_server_restart_cmd='sleep 4; " \
     "$work/restart-slow.ini"
 
+# A slow rotation (-j 2) given sig once two agents are pushed; t50_orig
+# holds the certificates before it, t50_run its run.
+interrupt_pushing() {
+	t50_orig=$(agent_crts)
+	INV=$work/slow.ini bg_rotate -y -j 2
+	ok "two agents pushed within 60 s" bg_wait_journal '^pushed	' 2
+	bg_kill "$1" || true
+	bg_wait
+	t50_run=$(last_run)
+}
+
 # ---- 1: SIGINT while pushing ------------------------------------------------
 
 begin "SIGINT while pushing: the run ends, stopped agents run again"
-t50_orig=$(agent_crts)
-INV=$work/slow.ini bg_rotate -y -j 2
-ok "two agents pushed within 60 s" bg_wait_journal '^pushed	' 2
-bg_kill INT || true
-bg_wait
-t50_run=$(last_run)
+interrupt_pushing INT
 eq "exit status" 1 "$rc"
 eq "journal result" interrupted "$(jlast result)"
 eq "journal exit" 1 "$(jlast exit)"
@@ -106,12 +112,7 @@ finished "$t50_orig"
 # ---- 3: SIGKILL while pushing -----------------------------------------------
 
 begin "SIGKILL while pushing: resume finishes"
-t50_orig=$(agent_crts)
-INV=$work/slow.ini bg_rotate -y -j 2
-ok "two agents pushed within 60 s" bg_wait_journal '^pushed	' 2
-bg_kill KILL || true
-bg_wait
-t50_run=$(last_run)
+interrupt_pushing KILL
 eq "killed" 137 "$rc"
 eq "no result in the journal" "" "$(jlast result)"
 ok "the lock is kept" test -e "$D/pemrotate.lock"

@@ -16,6 +16,8 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 
+#include "test_smaps.h"
+
 /* Run printf %s WORD through sh and return what it printed. */
 static char *
 sh_echo(const char *quoted)
@@ -128,28 +130,6 @@ test_strbuf_grows(void **state)
 	assert_int_equal(b.len, 4000);
 	assert_memory_equal(b.s + 3996, "0999", 4);
 	strbuf_free(&b);
-}
-
-/* The VmFlags of the mapping holding p (/proc/self/smaps); caller frees. */
-static char *
-vmflags_of(const void *p)
-{
-	unsigned long lo, hi, a = (unsigned long)p;
-	char line[512], *flags = NULL;
-	int in = 0;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	assert_non_null(f);
-	while (flags == NULL && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' '))
-			in = a >= lo && a < hi;
-		else if (in && strncmp(line, "VmFlags:", 8) == 0)
-			flags = xstrdup(line + 8);
-	}
-	fclose(f);
-	assert_non_null(flags);
-	return flags;
 }
 
 /*

@@ -3,6 +3,7 @@
  * pki_csr.c, pki.c), checked with OpenSSL directly.
  */
 #include "test_pki.h"
+#include "test_smaps.h"
 
 /* ---- key specs and keys ---- */
 
@@ -115,28 +116,6 @@ traditional_pem(const struct pki_key *k, const EVP_CIPHER *enc)
 	BIO_free(b);
 	EVP_PKEY_free(pk);
 	return out;
-}
-
-/* The VmFlags of the mapping holding p (/proc/self/smaps); caller frees. */
-static char *
-vmflags_of(const void *p)
-{
-	unsigned long lo, hi, a = (unsigned long)p;
-	char line[512], *flags = NULL;
-	int in = 0;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	assert_non_null(f);
-	while (flags == NULL && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' '))
-			in = a >= lo && a < hi;
-		else if (in && strncmp(line, "VmFlags:", 8) == 0)
-			flags = xstrdup(line + 8);
-	}
-	fclose(f);
-	assert_non_null(flags);
-	return flags;
 }
 
 /*

@@ -32,6 +32,8 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 
+#include "test_pkiconv.h"
+
 #define DAYS		3650
 #define NTHREADS	4
 
@@ -76,39 +78,6 @@ mkleaf(const struct fix *f, const struct pki_key *k, enum pki_leaf_kind kind,
 	    subject, san, nsan, 365, &c), 0);
 	assert_non_null(c);
 	return c;
-}
-
-static inline X509 *
-x509_of(const struct pki_cert *c)
-{
-	char *pem = NULL;
-	size_t len = 0;
-	X509 *x;
-	BIO *b;
-
-	assert_int_equal(pki_cert_to_pem(c, &pem, &len), 0);
-	assert_int_equal(strlen(pem), len);
-	assert_non_null(b = BIO_new_mem_buf(pem, (int)len));
-	assert_non_null(x = PEM_read_bio_X509(b, NULL, NULL, NULL));
-	BIO_free(b);
-	free(pem);
-	return x;
-}
-
-static inline EVP_PKEY *
-pkey_of(const struct pki_key *k)
-{
-	char *pem = NULL;
-	size_t len = 0;
-	EVP_PKEY *pk;
-	BIO *b;
-
-	assert_int_equal(pki_key_to_pem(k, &pem, &len), 0);
-	assert_non_null(b = BIO_new_mem_buf(pem, (int)len));
-	assert_non_null(pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL));
-	BIO_free(b);
-	pki_secret_free(pem, len);
-	return pk;
 }
 
 static inline char *

@@ -32,6 +32,8 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "crypto/pki.h"
+
+#include "test_pkiconv.h"
 #include "crypto/tlsprobe.h"
 
 #define CA2_SUBJECT	"/O=Other/CN=Second CA"
@@ -136,38 +138,6 @@ server_stop(struct server *s)
 	assert_int_equal(pthread_join(s->thread, NULL), 0);
 	close(s->lfd);
 	assert_int_equal(s->bad_request, 0);
-}
-
-static X509 *
-x509_of(const struct pki_cert *c)
-{
-	char *pem = NULL;
-	size_t len = 0;
-	X509 *x;
-	BIO *b;
-
-	assert_int_equal(pki_cert_to_pem(c, &pem, &len), 0);
-	assert_non_null(b = BIO_new_mem_buf(pem, (int)len));
-	assert_non_null(x = PEM_read_bio_X509(b, NULL, NULL, NULL));
-	BIO_free(b);
-	free(pem);
-	return x;
-}
-
-static EVP_PKEY *
-pkey_of(const struct pki_key *k)
-{
-	char *pem = NULL;
-	size_t len = 0;
-	EVP_PKEY *pk;
-	BIO *b;
-
-	assert_int_equal(pki_key_to_pem(k, &pem, &len), 0);
-	assert_non_null(b = BIO_new_mem_buf(pem, (int)len));
-	assert_non_null(pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL));
-	BIO_free(b);
-	pki_secret_free(pem, len);
-	return pk;
 }
 
 /* Server context: our leaf and key, asking for certs from ca and ca2. */
