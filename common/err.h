@@ -29,8 +29,8 @@ enum err_code {
 	ERR_NOTFOUND = -17,
 	ERR_EXISTS = -18,
 	ERR_PERM = -19,			/* permission denied */
-	ERR_VERIFY = -20,		/* a certificate or check did not verify */
-	ERR_CANCELLED = -21,		/* interrupted by the operator */
+	ERR_VERIFY = -20,		/* a certificate or a check failed */
+	ERR_CANCELLED = -21,		/* stopped by the operator */
 	ERR_MISMATCH = -22,		/* two sources of truth disagree */
 	ERR_UNSAFE = -24,		/* others could steer what root does */
 	ERR_HOSTKEY_REVOKED = -25,	/* host key marked @revoked */

@@ -25,8 +25,8 @@ jobs_disable(struct run *r)
 		for (i = 0; i < r->njobs; i++) {
 			journal_addf(r->journal, JK_JOB_DISABLED, "%ld",
 			    r->jobs[i]);
-			log_info("PEM's job \"%s\" (id %ld) is disabled for the "
-			    "run", RENEWAL_JOB, r->jobs[i]);
+			log_info("PEM's job \"%s\" (id %ld) is disabled for "
+			    "the run", RENEWAL_JOB, r->jobs[i]);
 		}
 	} else {
 		log_error("could not disable PEM's job \"%s\": %s",

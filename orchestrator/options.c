@@ -11,7 +11,8 @@
 enum {
 	O_KEYTYPE = 256, O_DAYS, O_KNOWN, O_SSHKEY, O_REPORT, O_NOOVERLAP,
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
-	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY, O_MAXFAIL, O_ACCEPTNEW,
+	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
+	O_MAXFAIL, O_ACCEPTNEW,
 	O_SHAREDDIRS, O_UNVERIFIEDDB,
 	O_HELP, O_VERSION, O_MAN,
 };
@@ -235,8 +236,8 @@ man_text(FILE *f, const char *s)
 
 static const char *man_body[] = {
 	".SH DESCRIPTION",
-	"pemrotate replaces every SSL certificate of an EDB Postgres Enterprise",
-	"Manager estate in one run: the PEM CA, the PEM server's root.crt,",
+	"pemrotate replaces every SSL certificate of an EDB Postgres",
+	"Enterprise Manager estate in one run: the PEM CA, the PEM server's root.crt,",
 	"root.crl, server key and certificate, and every agent's key and",
 	"certificate. It reads the agents from the pem.agent table and the",
 	"hosts from an inventory, generates all keys in memory, and works over",
@@ -339,7 +340,8 @@ build_longopts(struct option *lo, char *shortopts)
 
 	for (i = 0; i < N_OPTDEFS; i++) {
 		lo[i].name = optdefs[i].name;
-		lo[i].has_arg = optdefs[i].arg ? required_argument : no_argument;
+		lo[i].has_arg = optdefs[i].arg ? required_argument :
+		    no_argument;
 		lo[i].flag = NULL;
 		lo[i].val = optdefs[i].val;
 		if (optdefs[i].val < 256) {

@@ -48,7 +48,7 @@ struct opts {
 	int agent_timeout_s;		/* agent stop/start commands */
 	const char *state_dir;		/* NULL: journal_default_dir() */
 	int skip_unreachable;
-	int retries;			/* connection attempts after the first */
+	int retries;			/* connection tries after the first */
 	int canary;			/* agents rotated and checked first */
 	int max_failures;		/* -1: no limit */
 	int max_failures_pct;		/* 1 if max_failures is a percentage */

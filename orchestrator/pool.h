@@ -41,7 +41,7 @@ struct keygen *keygen_start(const struct pki_keyspec *spec, size_t nkeys,
  */
 int keygen_take(struct keygen *kg, size_t i, struct pki_key **out);
 struct keygen_stats {
-	size_t made;		/* keys made so far, by the threads and takers */
+	size_t made;		/* keys made so far, by threads and takers */
 	size_t held;		/* made or being made by the threads, untaken */
 	double busy_s;		/* thread CPU seconds spent making them: what
 				   the same keys cost on one CPU */

@@ -26,8 +26,8 @@ signal_thread(void *arg)
 			log_error("already stopping: the hosts in flight are "
 			    "being finished and stopped agents started again");
 		else
-			log_error("%s: starting no new host; finishing those in "
-			    "flight", sig == SIGINT ? "interrupted" :
+			log_error("%s: starting no new host; finishing those "
+			    "in flight", sig == SIGINT ? "interrupted" :
 			    sig == SIGHUP ? "hung up" : "terminated");
 	}
 }
