@@ -237,8 +237,8 @@ man_text(FILE *f, const char *s)
 static const char *man_body[] = {
 	".SH DESCRIPTION",
 	"pemrotate replaces every SSL certificate of an EDB Postgres",
-	"Enterprise Manager estate in one run: the PEM CA, the PEM server's root.crt,",
-	"root.crl, server key and certificate, and every agent's key and",
+	"Enterprise Manager estate in one run: the PEM CA, the PEM server's",
+	"root.crt, root.crl, server key and certificate, and every agent's key and",
 	"certificate. It reads the agents from the pem.agent table and the",
 	"hosts from an inventory, generates all keys in memory, and works over",
 	"SSH in the order PEM requires: preflight (nothing changed), stop the",

@@ -118,8 +118,8 @@ progress_cost(struct run *r)
 	if (r->kg != NULL && r->nlocal_keys > 0) {
 		keygen_stats(r->kg, &ks);
 		log_info("key generation: %zu key(s) of %zu made, %.2f s of "
-		    "CPU (%.2f s on %d CPUs)", ks.made, r->nlocal_keys, ks.busy_s,
-		    ks.busy_s / cpu_count(), cpu_count());
+		    "CPU (%.2f s on %d CPUs)", ks.made, r->nlocal_keys,
+		    ks.busy_s, ks.busy_s / cpu_count(), cpu_count());
 	}
 	if (r->nhosts > 0 && getrusage(RUSAGE_SELF, &ru) == 0)
 		log_info("resources: %.3f s of CPU (%.3f user, %.3f system), "

@@ -16,7 +16,7 @@
 #include "transport/sftp.h"
 #include "transport/sshconn.h"
 
-#define MAX_HOPS	32	/* symbolic links followed, as the kernel's 40 */
+#define MAX_HOPS	32	/* symbolic links followed (the kernel: 40) */
 #define MAX_DEPTH	128	/* directories on the way */
 #define MAX_WRITERS	8
 
