@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "common/strutil.h"
 #include "common/xmem.h"
 
 #define JOURNAL_MAX	(64 * 1024 * 1024)

@@ -18,7 +18,6 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "host.h"
-#include "options.h"
 
 #define LOCK_NAME	"pemrotate.lock"
 

@@ -22,7 +22,6 @@
 #include "inventory/pemdb.h"
 #include "keys.h"
 #include "options.h"
-#include "postmaster.h"
 #include "progress.h"
 #include "serverfiles.h"
 #include "transport/knownhosts.h"

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
 #include "common/xmem.h"
 #include "host.h"
 #include "jobs.h"

@@ -12,7 +12,6 @@
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
-#include "pool.h"
 #include "progress.h"
 
 /* An agent this run still has to rotate. */
