@@ -8,6 +8,7 @@
 #   bash bench/run.sh [--sizes "20 200 1000"] [--quick] [--logs DIR]
 #                     [--tools "ansible manual manual-x25519 pemrotate max-open rsa"]
 #   bash bench/run.sh --report-only --logs DIR
+#   bash bench/run.sh ... --baseline REV
 #
 # For each size N a fresh estate is built (EC P-256 PKI, --start local) and,
 # in this order (the first two sign with the estate's current CA, which
@@ -33,6 +34,12 @@
 #              keygen_floor N+2 rsa:4096               (like ansible)
 #
 # --tools limits the run to the tools named (default: all of them).
+#
+# --baseline REV (a commit, built in Release from an exported copy of it)
+# runs that pemrotate too, turn about with this one on the same estate
+# (pemrotate, baseline, pemrotate-again2, baseline-again2, ...), each with
+# its own state directory: the fair comparison of two versions on a
+# machine whose load changes from minute to minute.
 #
 # J = 8 up to 20 agents, 16 up to 200, 32 above.  After each tool every
 # agent must have a new certificate (sha256 changed), its last start must
@@ -67,6 +74,7 @@ QUICK=0
 LOGDIR=
 TOOLS="ansible manual manual-x25519 pemrotate max-open rsa"
 REPORT_ONLY=0
+BASELINE=
 QUIESCE_MAX=${QUIESCE_MAX:-60}
 TIME=/usr/bin/time
 
@@ -74,6 +82,7 @@ usage() {
 	echo "usage: bench/run.sh [--sizes \"20 200 1000\"] [--quick] [--logs DIR]" >&2
 	echo "                    [--tools \"ansible manual manual-x25519 pemrotate max-open rsa\"]" >&2
 	echo "       bench/run.sh --report-only --logs DIR" >&2
+	echo "       (either with --baseline REV: that commit too, turn about)" >&2
 	exit "${1:-2}"
 }
 
@@ -84,6 +93,7 @@ while (($#)); do
 	--logs) LOGDIR=${2:-}; shift 2 || usage ;;
 	--tools) TOOLS=${2:-}; shift 2 || usage ;;
 	--report-only) REPORT_ONLY=1; shift ;;
+	--baseline) BASELINE=${2:-}; shift 2 || usage ;;
 	-h | --help) usage 0 ;;
 	*) usage ;;
 	esac
@@ -331,6 +341,22 @@ cmake -S "$BENCH" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
 PEMROTATE=${PEMROTATE:-$BUILD/parent/pemrotate}
 FLOOR=$BUILD/keygen_floor
 [[ -x $PEMROTATE && -x $FLOOR ]] || die "build produced no binaries"
+if [[ -n $BASELINE ]]; then
+	BASE_COMMIT=$(git -C "$ROOT" rev-parse --short "$BASELINE^{commit}") ||
+	    die "--baseline: no commit $BASELINE"
+	BASE_SRC=$BUILD-base-src
+	rm -rf "$BASE_SRC" "$BUILD-base"
+	mkdir -p "$BASE_SRC"
+	git -C "$ROOT" archive "$BASE_COMMIT" | tar -x -C "$BASE_SRC"
+	say "building the baseline pemrotate $BASE_COMMIT (Release) in $BUILD-base"
+	cmake -S "$BASE_SRC" -B "$BUILD-base" -DCMAKE_BUILD_TYPE=Release \
+	    -DPEMROTATE_TESTS=OFF >>"$LOGDIR/build.log" 2>&1 &&
+	    cmake --build "$BUILD-base" -j "$(nproc)" --target pemrotate \
+	    >>"$LOGDIR/build.log" 2>&1 ||
+	    { tail -n 30 "$LOGDIR/build.log" >&2; die "baseline build failed"; }
+	BASE_BIN=$BUILD-base/pemrotate
+	[[ -x $BASE_BIN ]] || die "the baseline build produced no pemrotate"
+fi
 
 # ---- CPU accounting (cpuacct cgroups) ---------------------------------------
 
@@ -605,6 +631,12 @@ run_pemrotate() {	# run_pemrotate TOOLNAME KEYTYPE [ARGS...]
 	    --key-type "$kt" -j "$J" -y --state-dir "$E.state" "$@"
 }
 
+run_baseline() {	# run_baseline TOOLNAME: the --baseline binary
+	[[ -n $BASELINE ]] || return 0
+	PEMROTATE=$BASE_BIN COMMIT=$BASE_COMMIT run_pemrotate "$1" ec:P-256 \
+	    --state-dir "$E.state-base"
+}
+
 run_floor() {	# keygen_floor N+2 rsa:4096, recorded like a tool
 	local t0 t1 out c0 c1 m0 m1 load
 	quiesce
@@ -680,10 +712,13 @@ for N in $SIZES; do
 	fi
 	if want pemrotate; then
 		run_pemrotate pemrotate ec:P-256
+		run_baseline baseline
 		# twice more: CPU time on this VM varies by 10-20 % from one
 		# run to the next; the CPU and memory targets take the median
 		run_pemrotate pemrotate-again2 ec:P-256
+		run_baseline baseline-again2
 		run_pemrotate pemrotate-again3 ec:P-256
+		run_baseline baseline-again3
 		calibrate
 	fi
 	if ((N >= 1000)) && want max-open; then
