@@ -7,9 +7,11 @@
 # servers run in a private network namespace.
 #
 #   estate.sh up DIR N [--key-type rsa|ec] [--agent-key-type ec|rsa]
-#                      [--start ssh|local|none]
+#                      [--start ssh|local|none] [--locked-down]
 #   estate.sh down DIR
 #   estate.sh exec DIR CMD...
+#   estate.sh ctl DIR CMD...        (--locked-down: in the controller's
+#                                    namespace, beyond the bastion)
 #   estate.sh logs DIR
 #   estate.sh check-agent DIR ID
 #
@@ -28,6 +30,14 @@ SUBJ_BASE+="/OU=Postgres Enterprise Manager"
 CA_SUBJ="$SUBJ_BASE/CN=PEM/emailAddress=support@enterprisedb.com"
 ESTATE_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF=$ESTATE_HOME/$(basename "${BASH_SOURCE[0]}")
+# --locked-down: the bastion's address on the estate's side of a veth pair,
+# the controller's on the other (each pair in namespaces of its own)
+BASTION_ADDR=10.77.0.1
+CTL_ADDR=10.77.0.2
+OPS_USER=pemops		# logs in, sudo without a password
+NOSUDO_USER=pemnosudo	# logs in, may not sudo
+PW_USER=pempw		# logs in, sudo asks for a password
+JUMP_USER=pemjump	# the bastion's login: forwarding only
 
 log() {
 	printf 'estate: %s\n' "$*" >&2
@@ -41,9 +51,10 @@ die() {
 usage() {
 	cat >&2 <<'EOF'
 usage: estate.sh up DIR N [--key-type rsa|ec] [--agent-key-type ec|rsa]
-                          [--start ssh|local|none]
+                          [--start ssh|local|none] [--locked-down]
        estate.sh down DIR
        estate.sh exec DIR CMD...
+       estate.sh ctl DIR CMD...
        estate.sh logs DIR
        estate.sh check-agent DIR ID
 EOF
@@ -133,6 +144,15 @@ write_env() {
 		printf 'export ESTATE_PGSOCK=%q\n' "$d/pg/sock"
 		printf 'export ESTATE_PGBIN=%q\n' "$PGBIN"
 		printf 'export ESTATE_SERVER_ADDR=%q\n' "$SERVER_ADDR"
+		printf 'export ESTATE_CTL_NS=%q\n' "${CTL_NS:-}"
+		if [[ -n ${CTL_NS:-} ]]; then
+			printf 'export ESTATE_BASTION_ADDR=%q\n' "$BASTION_ADDR"
+			printf 'export ESTATE_SSH_CONFIG=%q\n' "$d/ssh_config"
+			printf 'export ESTATE_LOCKED_INVENTORY=%q\n' \
+			    "$d/inventory-locked.ini"
+			printf 'export ESTATE_SUDO_PASSWORD_FILE=%q\n' \
+			    "$d/sudo-password"
+		fi
 	} >"$d/env"
 }
 
@@ -376,6 +396,135 @@ EOF
 	ensure_login_user
 }
 
+# ---- --locked-down: sudo users, no root logins, a bastion -------------------
+
+# login_as: LOGIN and SUDO, how the estate's own helpers run a command on
+# a host: root logins, or OPS_USER and sudo on a locked-down estate.
+login_as() {
+	LOGIN=pemrt SUDO=
+	if [[ -n ${ESTATE_CTL_NS:-} ]]; then
+		LOGIN=$OPS_USER SUDO="sudo -n "
+	fi
+}
+
+# ensure_locked_users PASSWORD: the login users of a locked-down estate
+# (kept, like pemrt, for the next estate) and their sudo rights; PW_USER's
+# password is set anew.
+ensure_locked_users() {
+	local pw=$1 u t=/etc/sudoers.d/pemrotate-estate
+	(
+		flock 9
+		for u in "$OPS_USER" "$NOSUDO_USER" "$PW_USER" "$JUMP_USER"; do
+			id -u "$u" >/dev/null 2>&1 ||
+			    useradd -M -d / -s /bin/sh "$u"
+		done
+		for u in "$OPS_USER" "$NOSUDO_USER" "$JUMP_USER"; do
+			[[ $(getent shadow "$u" | cut -d: -f2) == '*' ]] ||
+			    usermod -p '*' "$u"
+		done
+		usermod -p "$(openssl passwd -6 -stdin <<<"$pw")" "$PW_USER"
+		printf '%s\n' \
+		    "# pemrotate test estates (estate.sh --locked-down)" \
+		    "$OPS_USER ALL=(ALL:ALL) NOPASSWD: ALL" \
+		    "$PW_USER ALL=(ALL:ALL) ALL" >"$t.tmp"
+		chmod 0440 "$t.tmp"
+		visudo -cqf "$t.tmp"
+		mv "$t.tmp" "$t"
+	) 9>/run/pemrt-estate.lock
+}
+
+# lock_down_sshd DIR: no root login anywhere; the bastion's user may only
+# forward.
+lock_down_sshd() {
+	local s=$1/sshd
+
+	sed -i 's/^PermitRootLogin .*/PermitRootLogin no/' "$s/sshd_config"
+	printf '%s\n' "Match User $JUMP_USER" \
+	    "	ForceCommand /usr/sbin/nologin" "	PermitTTY no" \
+	    >>"$s/sshd_config"
+	"$SSHD" -t -f "$s/sshd_config"
+}
+
+# make_ctl_namespace: the controller's namespace, joined to the estate's by
+# a veth pair: from it only BASTION_ADDR is reachable.
+make_ctl_namespace() {
+	local a=pv${NS#pemrt-}a b=pv${NS#pemrt-}b
+
+	CTL_NS=${NS}c
+	ip netns add "$CTL_NS"
+	ip netns exec "$CTL_NS" ip link set lo up
+	ip link add "$a" type veth peer name "$b"
+	ip link set "$a" netns "$NS"
+	ip link set "$b" netns "$CTL_NS"
+	ip -n "$NS" addr add "$BASTION_ADDR/30" dev "$a"
+	ip -n "$CTL_NS" addr add "$CTL_ADDR/30" dev "$b"
+	ip -n "$NS" link set "$a" up
+	ip -n "$CTL_NS" link set "$b" up
+}
+
+# write_locked_files DIR: the bastion in known_hosts, an OpenSSH client
+# configuration (patterns, negation, Match, an Include) that reaches every
+# host through the bastion as OPS_USER, and an inventory that leaves user,
+# key and jump host to that configuration and becomes root with sudo.
+write_locked_files() {
+	local d=$1 k
+
+	for k in ed25519 ecdsa; do
+		echo "$BASTION_ADDR $(cut -d' ' -f1,2 \
+		    "$d/sshd/ssh_host_${k}_key.pub")"
+	done >>"$d/known_hosts"
+	mkdir -p "$d/ssh_config.d"
+	cat >"$d/ssh_config" <<EOF
+# pemrotate test estate (--locked-down): every host through the bastion
+# (an Include after a Host line would belong to that Host's section)
+Include $d/ssh_config.d/*.conf
+
+Host bastion
+	HostName $BASTION_ADDR
+	User $JUMP_USER
+
+Host 127.0.* !127.0.0.1
+	ProxyJump bastion
+
+Host *
+	IdentityFile $d/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $d/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+	ConnectTimeout 10
+EOF
+	cat >"$d/ssh_config.d/ops.conf" <<EOF
+Match host 127.0.*,!127.0.0.1
+	User $OPS_USER
+EOF
+	sed -e '/^ansible_user=/d' -e '/^ansible_ssh_private_key_file=/d' \
+	    -e 's/^\[all:vars\]$/[all:vars]\nansible_become=true/' \
+	    "$d/inventory.ini" >"$d/inventory-locked.ini"
+}
+
+# check_locked DIR: what OpenSSH says of the locked-down estate: the
+# controller reaches an agent only through the bastion, logs in as
+# OPS_USER, becomes root; root logins and direct connections fail.
+check_locked() {
+	local d=$1 out
+	local -a opts
+
+	mapfile -t opts < <(ssh_opts "$d")
+	locate 2
+	out=$(ip netns exec "$CTL_NS" ssh -F "$d/ssh_config" -n \
+	    -o BatchMode=yes -o LogLevel=ERROR "$ADDR" sudo -n id -u) ||
+	    die "ssh through the bastion to $ADDR failed"
+	[[ $out == 0 ]] || die "sudo through the bastion: id -u said $out"
+	if ip netns exec "$CTL_NS" ssh "${opts[@]}" -o ConnectTimeout=2 \
+	    "$OPS_USER@$ADDR" true 2>/dev/null; then
+		die "$ADDR is reachable from the controller without the bastion"
+	fi
+	if inns ssh "${opts[@]}" "pemrt@$ADDR" true 2>/dev/null; then
+		die "a root login to $ADDR was accepted"
+	fi
+}
+
 start_sshd() {
 	local s=$1/sshd
 
@@ -457,12 +606,13 @@ start_agents() {
 	shift
 
 	mapfile -t opts < <(ssh_opts "$d")
+	login_as
 	for id in "$@"; do
 		locate "$id"
 		cfg=$d/hosts/$HOST/etc/agent.cfg
 		# shellcheck disable=SC2029 # expanded here on purpose
-		if ! out=$(ssh "${opts[@]}" "pemrt@$ADDR" \
-		    "$d/bin/fake-pemagent start $cfg" 2>&1); then
+		if ! out=$(ssh "${opts[@]}" "$LOGIN@$ADDR" \
+		    "$SUDO$d/bin/fake-pemagent start $cfg" 2>&1); then
 			echo "$HOST ($ADDR): start failed: $out" |
 			    tr '\n' ' ' >&2
 			echo >&2
@@ -511,7 +661,8 @@ start_all() {
 		done | inns xargs -P 4 -n 1 "$d/bin/fake-pemagent" start ||
 		    die "some agents did not start (see above)"
 	elif [[ $mode == none ]]; then
-		inns ssh "${opts[@]}" "pemrt@$SERVER_ADDR" true ||
+		login_as
+		inns ssh "${opts[@]}" "$LOGIN@$SERVER_ADDR" true ||
 		    die "ssh to $SERVER_ADDR failed"
 		locate 1
 		inns "$d/bin/fake-pemagent" check \
@@ -535,7 +686,7 @@ up_abort() {
 }
 
 up_cmd() {
-	local d n kt=rsa akt=ec start=ssh pki pw t0 jobs rc=0
+	local d n kt=rsa akt=ec start=ssh pki pw t0 jobs rc=0 locked=0
 
 	(($# >= 2)) || usage
 	d=$(abs_dir "$1")
@@ -546,6 +697,7 @@ up_cmd() {
 		--key-type) kt=${2:-}; shift 2 || usage ;;
 		--agent-key-type) akt=${2:-}; shift 2 || usage ;;
 		--start) start=${2:-}; shift 2 || usage ;;
+		--locked-down) locked=1; shift ;;
 		*) usage ;;
 		esac
 	done
@@ -571,6 +723,11 @@ up_cmd() {
 	trap 'exit 130' INT TERM
 	NS=$(make_namespace)
 	export ESTATE_NS=$NS
+	CTL_NS=
+	if ((locked)); then
+		make_ctl_namespace
+		export ESTATE_CTL_NS=$CTL_NS
+	fi
 	write_env "$d"
 	log "$d: namespace $NS, $N agents"
 
@@ -591,6 +748,12 @@ up_cmd() {
 	install -m 0755 "$ESTATE_HOME/fake-pemagent" "$d/bin/fake-pemagent"
 	make_known_hosts "$d"
 	write_inventory "$d"
+	if ((locked)); then
+		(umask 077 && openssl rand -hex 12 >"$d/sudo-password")
+		ensure_locked_users "$(cat "$d/sudo-password")"
+		lock_down_sshd "$d"
+		write_locked_files "$d"
+	fi
 
 	wait "$INITDB_PID" || rc=$?
 	INITDB_PID=
@@ -606,6 +769,10 @@ up_cmd() {
 
 	start_all "$d" "$start"
 	log "agents started (--start $start, $((SECONDS - t0)) s)"
+	if ((locked)); then
+		check_locked "$d"
+		log "locked down: root logins refused, bastion $BASTION_ADDR"
+	fi
 	trap - EXIT INT TERM
 	echo "$d/env"
 }
@@ -646,6 +813,12 @@ down_cmd() {
 		done
 		ip netns del "$ESTATE_NS"
 	fi
+	if [[ -n ${ESTATE_CTL_NS:-} && -e /run/netns/$ESTATE_CTL_NS ]]; then
+		pids=$(ip netns pids "$ESTATE_CTL_NS")
+		# shellcheck disable=SC2086
+		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+		ip netns del "$ESTATE_CTL_NS"
+	fi
 	log "$d: down"
 }
 
@@ -660,6 +833,17 @@ exec_cmd() {
 		exec ip netns exec "$ESTATE_NS" "$@"
 	fi
 	exec "$@"
+}
+
+ctl_cmd() {
+	local d
+
+	(($# >= 2)) || usage
+	d=$(abs_dir "$1")
+	shift
+	load_env "$d"
+	[[ -n ${ESTATE_CTL_NS:-} ]] || die "$d: not a --locked-down estate"
+	exec ip netns exec "$ESTATE_CTL_NS" "$@"
 }
 
 logs_cmd() {
@@ -696,6 +880,7 @@ main() {
 	up) up_cmd "$@" ;;
 	down) down_cmd "$@" ;;
 	exec) exec_cmd "$@" ;;
+	ctl) ctl_cmd "$@" ;;
 	logs) logs_cmd "$@" ;;
 	check-agent) check_agent_cmd "$@" ;;
 	_gen-agents) gen_agents "$@" ;;
