@@ -11,7 +11,7 @@ pkgs=(
 	libssh2-1-dev libssl-dev libpq-dev libcmocka-dev
 	openssl openssh-server openssh-client
 	postgresql postgresql-client
-	iproute2 util-linux procps python3 clang
+	iproute2 util-linux procps python3 clang sudo
 )
 
 missing=()
