@@ -29,6 +29,7 @@ err_str(int code)
 	case ERR_MISMATCH:		return "mismatch";
 	case ERR_UNSAFE:		return "unsafe location";
 	case ERR_HOSTKEY_REVOKED:	return "host key revoked";
+	case ERR_BECOME:		return "privilege escalation refused";
 	}
 	return "unknown error";
 }

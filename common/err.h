@@ -34,6 +34,7 @@ enum err_code {
 	ERR_MISMATCH = -22,		/* two sources of truth disagree */
 	ERR_UNSAFE = -24,		/* others could steer what root does */
 	ERR_HOSTKEY_REVOKED = -25,	/* host key marked @revoked */
+	ERR_BECOME = -26,		/* sudo did not run the command */
 };
 
 /* Static, human-readable text for an err_code; never NULL. */

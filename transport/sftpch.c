@@ -12,12 +12,14 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/become.h"
 #include "transport/sftpwire.h"
 #include "transport/sshconn_int.h"
 
 /*
  * One SFTP server on a channel of the session: the "sftp" subsystem (as
- * the login user), or a command that starts one as another user.
+ * the login user), or a command that starts one as another user; with a
+ * become set, either runs through sudo (transport/become.h).
  */
 struct sftpch {
 	LIBSSH2_CHANNEL *ch;	/* NULL until started */
@@ -442,6 +444,10 @@ handshake(struct sshconn *c, struct sftpch *f)
 			sshconn_seterr(c, "%s: SFTP: no SFTP server started "
 			    "as the file's owner (needs setpriv and OpenSSH's "
 			    "sftp-server on the host)", sshconn_label(c));
+		else if (become_on(c))
+			sshconn_seterr(c, "%s: SFTP: no SFTP server started "
+			    "through sudo (is the become's sftp-server path "
+			    "right?)", sshconn_label(c));
 		return r != 0 ? r : ERR_SFTP;
 	}
 	if (sftpw_version((unsigned char *)f->in.s + 4, plen, &version,
@@ -455,12 +461,42 @@ handshake(struct sshconn *c, struct sftpch *f)
 	return 0;
 }
 
+/*
+ * Start f's SFTP server through sudo: exec'd on a channel, sudo's prompt
+ * and markers gone by before INIT; its stderr ignored from then on.
+ */
+static int
+start_become(struct sshconn *c, struct sftpch *f)
+{
+	struct become_run br;
+	int r;
+
+	if ((f->ch = sshconn_channel_open(c, "start SFTP")) == NULL)
+		return sshconn_seterr_lib(c, ERR_SFTP, "start SFTP");
+	if ((r = become_exec(c, f->ch, f->cmd, 0, &br)) != 0)
+		goto out;
+	libssh2_channel_handle_extended_data2(f->ch,
+	    LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
+	if (br.o.len > 0) {	/* a server speaks only after INIT */
+		sshconn_seterr(c, "%s: SFTP: output before INIT",
+		    sshconn_label(c));
+		r = ERR_SFTP;
+		goto out;
+	}
+	r = handshake(c, f);
+ out:
+	become_run_clear(&br);
+	return r;
+}
+
 /* Start f's SFTP server: a channel, the subsystem or f->cmd, INIT. */
 static int
 sftpch_start(struct sshconn *c, struct sftpch *f)
 {
 	int r;
 
+	if (become_on(c))
+		return start_become(c, f);
 	if ((f->ch = sshconn_channel_open(c, "start SFTP")) == NULL)
 		return sshconn_seterr_lib(c, ERR_SFTP, "start SFTP");
 	libssh2_channel_handle_extended_data2(f->ch,

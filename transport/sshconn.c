@@ -26,6 +26,7 @@
 #include "common/netconn.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/become.h"
 #include "transport/knownhosts.h"
 
 #define SSHCONN_DEFAULT_TIMEOUT	30000
@@ -36,6 +37,7 @@ struct sshconn {
 	LIBSSH2_SESSION *s;
 	void *att;		/* sshconn_attach: the SFTP channels */
 	void (*att_free)(struct sshconn *, void *);
+	struct become *become;	/* sudo under everything; NULL: none */
 	char *label;		/* "user@host:port" */
 	int timeout_ms;
 	long long deadline;	/* ms, monotonic */
@@ -261,6 +263,21 @@ void *
 sshconn_attached(struct sshconn *c)
 {
 	return c->att;
+}
+
+void
+sshconn_detach(struct sshconn *c)
+{
+	if (c->att_free != NULL)
+		c->att_free(c, c->att);
+	c->att = NULL;
+	c->att_free = NULL;
+}
+
+struct become **
+sshconn_becomep(struct sshconn *c)
+{
+	return &c->become;
 }
 
 /* ---- connecting ---- */
@@ -729,6 +746,7 @@ sshconn_close(struct sshconn *c)
 		SSHCONN_CALL(c, r, libssh2_session_free(c->s));
 	if (c->sock >= 0)
 		close(c->sock);
+	become_free(c->become);
 	free(c->label);
 	free(c);
 }
@@ -781,9 +799,33 @@ drain(struct sshconn *c, LIBSSH2_CHANNEL *ch, size_t max,
 	}
 }
 
+/*
+ * Start cmd on ch, as the login user or through sudo (transport/become.c):
+ * then what followed sudo's markers goes to o and e, and stdin is closed.
+ */
+static int
+start_cmd(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
+    int become, size_t max, struct strbuf *o, struct strbuf *e, int *trunc)
+{
+	struct become_run br;
+	int r;
+
+	if (!become || c->become == NULL) {
+		SSHCONN_CALL(c, r, libssh2_channel_exec(ch, cmd));
+		return r != 0 ? sshconn_seterr_lib(c, sshconn_lib_err(r),
+		    "exec") : 0;
+	}
+	if ((r = become_exec(c, ch, cmd, 1, &br)) == 0) {
+		keep(o, br.o.s, br.o.len, max, trunc);
+		keep(e, br.e.s, br.e.len, max, trunc);
+	}
+	become_run_clear(&br);
+	return r;
+}
+
 static int
 run_channel(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
-    size_t max, struct sshconn_result *res)
+    int become, size_t max, struct sshconn_result *res)
 {
 	struct strbuf o, e;
 	char *sig = NULL;
@@ -791,11 +833,9 @@ run_channel(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
 
 	strbuf_init(&o);
 	strbuf_init(&e);
-	SSHCONN_CALL(c, r, libssh2_channel_exec(ch, cmd));
-	if (r != 0) {
-		r = sshconn_seterr_lib(c, sshconn_lib_err(r), "exec");
+	if ((r = start_cmd(c, ch, cmd, become, max, &o, &e,
+	    &res->truncated)) != 0)
 		goto out;
-	}
 	if ((r = drain(c, ch, max, &o, &e, &res->truncated)) != 0) {
 		sshconn_seterr(c, "%s: reading command output: %s", c->label,
 		    err_str(r));
@@ -820,20 +860,27 @@ run_channel(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
 }
 
 int
-sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
-    int timeout_ms, struct sshconn_result *res)
+sshconn_run(struct sshconn *c, const char *cmd, int become, size_t max,
+    struct sshconn_result *res)
 {
 	LIBSSH2_CHANNEL *ch;
 	int r, r2;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_status = -1;
-	sshconn_set_deadline(c, timeout_ms);
 	if (max == 0)
 		max = SSHCONN_DEFAULT_MAX;
 	if ((ch = sshconn_channel_open(c, "open channel")) == NULL)
 		return ERR_SSH;
-	r = run_channel(c, ch, cmd, max, res);
+	r = run_channel(c, ch, cmd, become, max, res);
 	SSHCONN_CALL(c, r2, libssh2_channel_free(ch));
 	return r;
+}
+
+int
+sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
+    int timeout_ms, struct sshconn_result *res)
+{
+	sshconn_set_deadline(c, timeout_ms);
+	return sshconn_run(c, cmd, 1, max, res);
 }

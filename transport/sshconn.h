@@ -92,13 +92,61 @@ struct sshconn_result {
  * Run cmd (a shell command line: the caller quotes every value in it)
  * and collect its output, at most max bytes of each stream (0: 64 KiB).
  * timeout_ms overrides the connection's timeout when > 0.  Returns 0 when
- * the command ran (whatever its exit status), else an err_code.
+ * the command ran (whatever its exit status), else an err_code.  With a
+ * become set (below), cmd runs through sudo: ERR_BECOME when sudo did not
+ * run it (the message says why), and its stdin is at end of file.
  */
 int sshconn_exec(struct sshconn *c, const char *cmd, size_t max,
     int timeout_ms, struct sshconn_result *res);
 void sshconn_result_clear(struct sshconn_result *res);
 
-/* Close and free; accepts NULL. */
+/*
+ * Privilege escalation with sudo, as Ansible's become: once set, every
+ * sshconn_exec and every SFTP server of the connection (the default one
+ * and those sftp_as() names) runs through
+ *
+ *	EXE FLAGS -n -u USER -- /bin/sh -c 'echo M; echo M >&2; exec ...'
+ *
+ * every word quoted, M random for each call; with a password, -S -p P
+ * instead of -n, P random, and the password goes to sudo's stdin only once
+ * P came on its stderr (a second P means it was refused).  What came before
+ * M on either stream is sudo's; what follows is the command's.  The default
+ * SFTP server is then sftp_server started by sudo on an exec channel, not
+ * the "sftp" subsystem; its INIT is sent once M came.  Only the method sudo.
+ */
+struct sshconn_become {
+	const char *exe;	/* "sudo" (NULL: "sudo"); one word */
+	const char *flags;	/* ansible_become_flags, split on blanks,
+				   each word quoted; NULL: none */
+	const char *user;	/* the target user (NULL: "root") */
+	const char *password;	/* NULL: sudo -n, which never asks */
+	const char *sftp_server; /* its path on the host; NULL: found once,
+				   by a command through sudo */
+};
+
+/*
+ * Set c's become to a copy of b (the password in a secret_alloc buffer,
+ * wiped when replaced and on close; it never goes into a message, a log or
+ * a command line), or with b NULL, end it.  SFTP servers already started
+ * are stopped: the next SFTP call starts its server the new way.
+ * ERR_INVAL (with the message) for an empty word or a control character,
+ * a password with a line break, or flags that keep sudo from running the
+ * command here (--, -b, -e, -l, -v, -K, -V, -h and their long forms); with
+ * a password, -n and --non-interactive are left out of flags.
+ */
+int sshconn_set_become(struct sshconn *c, const struct sshconn_become *b);
+
+/*
+ * The preflight of a become: `id -u` through sudo must print the target
+ * user's uid (0 for root).  Returns 0, or ERR_BECOME (sudo refused and
+ * why: the login user may not use sudo, sudo needs a password and none was
+ * given, the password is wrong, ...; or the command ran as another uid),
+ * ERR_INVAL when no become is set, or what sshconn_exec returns.  On
+ * failure *msg is a copy of the message (the caller frees it), else NULL.
+ */
+int sshconn_become_check(struct sshconn *c, char **msg);
+
+/* Close and free (the become's password wiped); accepts NULL. */
 void sshconn_close(struct sshconn *c);
 
 #endif

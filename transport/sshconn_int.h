@@ -67,5 +67,18 @@ LIBSSH2_CHANNEL *sshconn_channel_open(struct sshconn *c, const char *what);
 void sshconn_attach(struct sshconn *c, void *p,
     void (*free_fn)(struct sshconn *, void *));
 void *sshconn_attached(struct sshconn *c);
+/* Free the attached object now (free_fn) and forget it. */
+void sshconn_detach(struct sshconn *c);
+
+/*
+ * Run cmd like sshconn_exec, within the current deadline: through sudo if
+ * become is non-zero and a become is set, else as the login user.
+ */
+int sshconn_run(struct sshconn *c, const char *cmd, int become, size_t max,
+    struct sshconn_result *res);
+
+/* The connection's become (transport/become.h), NULL when none is set. */
+struct become;
+struct become **sshconn_becomep(struct sshconn *c);
 
 #endif

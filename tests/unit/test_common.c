@@ -168,6 +168,8 @@ test_err_str(void **state)
 	(void)state;
 	assert_string_equal(err_str(ERR_HOSTKEY_CHANGED), "host key changed");
 	assert_string_equal(err_str(ERR_HOSTKEY_REVOKED), "host key revoked");
+	assert_string_equal(err_str(ERR_BECOME),
+	    "privilege escalation refused");
 	assert_string_equal(err_str(12345), "unknown error");
 }
 
