@@ -26,6 +26,7 @@
  *   a pass that moved nothing (rx did not move either) leaves nothing to
  *   do until poll reports something.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -658,6 +659,7 @@ jumpfw_main(void *arg)
 	int stop, timeout;
 	nfds_t n;
 
+	(void)prctl(PR_SET_NAME, "pr-jump", 0, 0, 0);	/* top -H, ps -L */
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
 		stop = j->stopping;

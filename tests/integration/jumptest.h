@@ -39,6 +39,9 @@ int jumptest_logins(const char *dir, const char *name, const char *user);
 /* The process's CPU time so far, in ms. */
 double jumptest_cpu_ms(void);
 
+/* The CPU time so far of the live forwarder threads ("pr-jump"), in ms. */
+double jumptest_forwarder_cpu_ms(void);
+
 /* A blocking socket connected to sa. */
 int jumptest_connect(const struct sockaddr *sa, socklen_t len);
 

@@ -298,10 +298,12 @@ run_workers(struct jump *j, int per, const char *what)
 	struct worker w[NTHREADS];
 	pthread_barrier_t all_open;
 	int i, fails = 0;
-	double s0;
+	double s0, c0, f0;
 
 	pthread_barrier_init(&all_open, NULL, NTHREADS);
 	s0 = now_s();
+	c0 = jumptest_cpu_ms();
+	f0 = jumptest_forwarder_cpu_ms();
 	for (i = 0; i < NTHREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].id = i;
@@ -316,8 +318,9 @@ run_workers(struct jump *j, int per, const char *what)
 		fails += w[i].fails;
 	}
 	print_message("    %s: %d sessions from %d threads opened, used and "
-	    "closed in %.0f ms\n", what, NTHREADS * per, NTHREADS,
-	    (now_s() - s0) * 1000);
+	    "closed in %.0f ms; CPU: %.0f ms here, %.0f ms the forwarder's\n",
+	    what, NTHREADS * per, NTHREADS, (now_s() - s0) * 1000,
+	    jumptest_cpu_ms() - c0, jumptest_forwarder_cpu_ms() - f0);
 	pthread_barrier_destroy(&all_open);
 	return fails;
 }
@@ -386,6 +389,44 @@ test_idle(void **state)
 	jump_stop(j);
 }
 
+/* One after another: a stream's open, a session's open and a command. */
+static void
+latencies(struct jump *j)
+{
+	struct sshconn *c = NULL;
+	char *msg = NULL;
+	double t0, tl[3][2];
+	int i, k, fd;
+
+	t0 = now_s();
+	for (i = 0; i < 50; i++) {
+		if (jump_stream(j, ECHO_ADDR, ECHO_PORT, &fd, &msg) != 0)
+			fail_msg("jump_stream: %s", msg);
+		close(fd);
+	}
+	print_message("    a stream opened in %.2f ms (mean of 50)\n",
+	    (now_s() - t0) * 1000 / 50);
+	for (k = 0; k < 2; k++) {
+		tl[0][k] = tl[1][k] = tl[2][k] = 0;
+		for (i = 0; i < 10; i++) {
+			t0 = now_s();
+			assert_int_equal(ssh_open(TARGET, SSH_PORT,
+			    k ? j : NULL, &c), 0);
+			tl[0][k] += now_s() - t0;
+			t0 = now_s();
+			exec_ok(c, "exit 0", "");
+			tl[1][k] += now_s() - t0;
+			t0 = now_s();
+			sshconn_close(c);
+			tl[2][k] += now_s() - t0;
+		}
+	}
+	print_message("    means of 10, direct/jump: login %.1f/%.1f ms, "
+	    "command %.1f/%.1f ms, close %.1f/%.1f ms\n", tl[0][0] * 100,
+	    tl[0][1] * 100, tl[1][0] * 100, tl[1][1] * 100, tl[2][0] * 100,
+	    tl[2][1] * 100);
+}
+
 /*
  * JT_BENCH=N: the same work direct and through the jump, 8 x N sessions
  * and streams, for the figures in docs/performance.md.
@@ -398,7 +439,7 @@ bench_direct_vs_jump(void **state)
 
 	const char *b = getenv("JT_BENCH");
 	int per = b != NULL ? atoi(b) : 0;
-	double dt;
+	double dt, c0, f0;
 
 	(void)state;
 	if (per <= 0)
@@ -406,10 +447,14 @@ bench_direct_vs_jump(void **state)
 	assert_int_equal(run_workers(NULL, per, "direct"), 0);
 	j = jump_to(BASTION);
 	assert_int_equal(run_workers(j, per, "via the jump"), 0);
+	c0 = jumptest_cpu_ms();
+	f0 = jumptest_forwarder_cpu_ms();
 	dt = jumptest_echo_many(j, NTHREADS * per, 1 << 20);
 	print_message("    %d streams x 1 MiB each way: %.0f ms (%.1f MiB/s "
-	    "each way in all)\n", NTHREADS * per, dt * 1000,
-	    NTHREADS * per / dt);
+	    "each way in all); CPU: %.0f ms here, %.0f ms the forwarder's\n",
+	    NTHREADS * per, dt * 1000, NTHREADS * per / dt,
+	    jumptest_cpu_ms() - c0, jumptest_forwarder_cpu_ms() - f0);
+	latencies(j);
 	assert_int_equal(ssh_open(TARGET, SSH_PORT, NULL, &c), 0);
 	bulk_both_ways(c, "direct");
 	sshconn_close(c);
