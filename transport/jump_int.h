@@ -70,7 +70,8 @@ struct jreq {
 struct jlisten {
 	struct jlisten *next;	/* set before it is published */
 	int fd;
-	int pidx;		/* its pollfd this pass */
+	int pidx;		/* its pollfd this pass, or -1 */
+	long long paused;	/* accept failed: not polled until then */
 	char *host;		/* where its connections go */
 	int port;
 	char *dir, *path;	/* JUMP_LISTEN_UNIX */

@@ -48,6 +48,7 @@
 #include "transport/jump_int.h"
 
 #define JUMP_ACCEPTS	16	/* connections accepted per listener a pass */
+#define JUMP_PAUSE_MS	100	/* a listener rests after accept failed */
 #define JUMP_FLUSH_MS	1000	/* to send what is queued, at the end */
 
 const char *
@@ -505,11 +506,13 @@ accept_step(struct jump *j, struct jlisten *l)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
 				return;
+			/* EMFILE, say: the connection waits; no busy loop */
 			m = xasprintf("via bastion %s: local forward to "
 			    "%s:%d: accept: %s", j->label, l->host, l->port,
 			    jumpfw_errstr(errno, buf, sizeof(buf)));
 			set_status(j, ERR_NET, m);
 			free(m);
+			l->paused = now_ms() + JUMP_PAUSE_MS;
 			return;
 		}
 		if (j->dead || jumpfw_nonblock(fd) == -1) {
@@ -556,6 +559,10 @@ poll_set(struct jump *j, struct jlisten *ls)
 	j->pfd[1].events = (j->rx_stall ? 0 : POLLIN) |
 	    (j->oq_len > 0 ? POLLOUT : 0);
 	for (l = ls; l != NULL; l = l->next) {
+		l->pidx = -1;
+		if (l->paused != 0 && now_ms() < l->paused)
+			continue;
+		l->paused = 0;
 		l->pidx = (int)n;
 		j->pfd[n].fd = l->fd;
 		j->pfd[n++].events = POLLIN;
@@ -591,7 +598,7 @@ fw_pass(struct jump *j, struct jlisten *ls)
 	if (j->pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 		sock_readable(j);
 	for (l = ls; l != NULL; l = l->next)
-		if (j->pfd[l->pidx].revents != 0)
+		if (l->pidx >= 0 && j->pfd[l->pidx].revents != 0)
 			accept_step(j, l);
 	if (j->dead)
 		return;
@@ -609,16 +616,24 @@ fw_pass(struct jump *j, struct jlisten *ls)
 		j->progress = 1;
 }
 
-/* How long poll may sleep: not past a deadline; not at all after work. */
+/*
+ * How long poll may sleep: not past a deadline or a listener's pause;
+ * not at all after work.
+ */
 static int
-poll_timeout(struct jump *j)
+poll_timeout(struct jump *j, struct jlisten *ls)
 {
 	long long now = now_ms(), next = expire(j, now);
 
+	for (; ls != NULL; ls = ls->next)
+		if (ls->paused != 0 && (next == 0 || ls->paused < next))
+			next = ls->paused;
 	if (j->progress)
 		return 0;
 	if (next == 0)
 		return -1;
+	if (next <= now)
+		return 0;
 	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
 }
 
@@ -669,7 +684,7 @@ jumpfw_main(void *arg)
 			break;
 		if (j->rx_stall && (j->nch > 0 || j->open_busy))
 			j->rx_stall = 0;
-		timeout = poll_timeout(j);
+		timeout = poll_timeout(j, ls);
 		j->progress = 0;
 		n = poll_set(j, ls);	/* may move j->pfd */
 		if (poll(j->pfd, n, timeout) == -1 && errno != EINTR &&

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -680,6 +681,57 @@ test_listen_refused(void **state)
 	jump_stop(j);
 }
 
+/*
+ * No file descriptor left for the forwarder's accept (EMFILE): no busy
+ * loop, the failure reported; with descriptors back the connection that
+ * waited goes through.
+ */
+static void
+test_listen_emfile(void **state)
+{
+	struct sockaddr_in sa;
+	struct rlimit rl, low;
+	struct jump *j;
+	char *host = NULL, *msg = NULL;
+	int port, fd, *spare, n = 0, i;
+	double c0, used;
+
+	(void)state;
+	j = jump_to(BASTION);
+	if (jump_listen(j, TARGET, SSH_PORT, JUMP_LISTEN_TCP, &host, &port,
+	    &msg) != 0)
+		fail_msg("jump_listen: %s", msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	spare = xcalloc(4096, sizeof(*spare));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	low = rl;
+	low.rlim_cur = (rlim_t)fd + 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 4096 && (spare[n] = dup(0)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	c0 = jumptest_cpu_ms();
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	usleep(500 * 1000);
+	used = jumptest_cpu_ms() - c0;
+	for (i = 0; i < n; i++)
+		close(spare[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	print_message("    accept failing 0.5 s: %.1f ms CPU\n", used);
+	assert_true(used < 100);
+	assert_int_equal(jump_status(j, &msg), ERR_NET);
+	assert_non_null(strstr(msg, "accept: Too many open files"));
+	free(msg);
+	jumptest_banner(fd);
+	free(spare);
+	free(host);
+	jump_stop(j);
+}
+
 static unsigned char *
 read_blob(void)
 {
@@ -709,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_listen_tcp),
 		cmocka_unit_test(test_listen_unix),
 		cmocka_unit_test(test_listen_refused),
+		cmocka_unit_test(test_listen_emfile),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(bench_direct_vs_jump),
 	};
