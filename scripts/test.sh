@@ -5,7 +5,7 @@
 #   3. integration tests: a real sshd and PostgreSQL in a private network
 #      namespace, stand-in agents that log in with their certificates
 #   4. the same unit and integration tests built with ASan+UBSan
-#   5. the worker pool, and whole rotations, under TSan
+#   5. the worker pool, jump hosts, and whole rotations, under TSan
 #   6. the inventory, agent.cfg and SFTP reply parsers under libFuzzer
 # Ends with "N passed, N failed".
 set -euo pipefail
@@ -63,8 +63,9 @@ if [ -z "${SKIP_SANITIZERS:-}" ]; then
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	step "build (TSan)" build build-tsan -DPEMROTATE_TSAN=ON \
 	    -DCMAKE_C_COMPILER=clang
-	step "worker pool (TSan)" bash -c \
-	    "cd build-tsan && ctest --output-on-failure -R 'test_pool|test_pki'"
+	step "worker pool and jump hosts (TSan)" bash -c \
+	    "cd build-tsan && ctest --output-on-failure \
+	    -R 'test_pool|test_pki|transport_jump'"
 	step "rotations under TSan" env PEMROTATE=build-tsan/pemrotate \
 	    ONLY='t_[12]' bash tests/integration/run.sh
 fi

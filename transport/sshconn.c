@@ -236,6 +236,24 @@ sshconn_label(const struct sshconn *c)
 	return c->label;
 }
 
+int
+sshconn_socket(const struct sshconn *c)
+{
+	return c->sock;
+}
+
+int
+sshconn_timeout(const struct sshconn *c)
+{
+	return c->timeout_ms;
+}
+
+void
+sshconn_readable(struct sshconn *c)
+{
+	c->rd_dry = 0;
+}
+
 LIBSSH2_CHANNEL *
 sshconn_channel_open(struct sshconn *c, const char *what)
 {
@@ -282,14 +300,33 @@ sshconn_becomep(struct sshconn *c)
 
 /* ---- connecting ---- */
 
+/* The caller's stream instead (sshconn_opts.stream). */
 static int
-tcp_connect(struct sshconn *c, const char *host, int port)
+stream_connect(struct sshconn *c, const struct sshconn_opts *o)
+{
+	char *msg = NULL;
+	int fd;
+
+	fd = o->stream(o->stream_arg, o->host, o->port, c->deadline, &msg);
+	if (fd < 0)
+		sshconn_seterr(c, "%s: %s", c->label,
+		    msg != NULL ? msg : err_str(fd));
+	else
+		c->sock = fd;
+	free(msg);
+	return fd < 0 ? fd : 0;
+}
+
+static int
+tcp_connect(struct sshconn *c, const struct sshconn_opts *o)
 {
 	char portstr[16], msg[256];
 	int fd;
 
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	fd = netconn_connect(host, portstr, c->deadline, msg, sizeof(msg));
+	if (o->stream != NULL)
+		return stream_connect(c, o);
+	snprintf(portstr, sizeof(portstr), "%d", o->port);
+	fd = netconn_connect(o->host, portstr, c->deadline, msg, sizeof(msg));
 	if (fd < 0) {
 		sshconn_seterr(c, "%s: %s", c->label, msg);
 		return fd;
@@ -707,7 +744,7 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	c->label = xasprintf("%s@%s:%d", o->user, o->host, o->port);
 	*out = c;
 	sshconn_set_deadline(c, 0);
-	if ((r = tcp_connect(c, o->host, o->port)) != 0)
+	if ((r = tcp_connect(c, o)) != 0)
 		return r;
 	if ((c->s = libssh2_session_init_ex(NULL, NULL, NULL, c)) == NULL) {
 		sshconn_seterr(c, "%s: cannot create SSH session", c->label);

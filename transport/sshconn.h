@@ -41,6 +41,17 @@ struct sshconn_signer {
 int sshconn_read_ed25519(const char *path, unsigned char seed[32],
     unsigned char **pubblob, size_t *publen);
 
+/*
+ * A connected stream to host:port made another way than a TCP connection
+ * of our own (a channel through a jump host: jump_connect in
+ * transport/jump.h), within deadline (a now_ms() value): the socket,
+ * non-blocking and close-on-exec, which the connection then owns, or a
+ * negative err_code with a message in *msg (heap, the caller frees it).
+ * Called once per sshconn_open, so a retry gets a new stream.
+ */
+typedef int sshconn_stream_fn(void *arg, const char *host, int port,
+    long long deadline, char **msg);
+
 struct sshconn_opts {
 	const char *host;		/* address or name to connect to */
 	int port;			/* 22 */
@@ -55,6 +66,11 @@ struct sshconn_opts {
 	int use_agent;			/* try ssh-agent (SSH_AUTH_SOCK) first */
 	int accept_new;			/* unknown host: trust and record key */
 	int timeout_ms;			/* per call; 0 means 30000 */
+	sshconn_stream_fn *stream;	/* NULL: TCP to host:port; else the
+					   stream it makes, host and port
+					   still the names for known_hosts
+					   (as OpenSSH's ProxyJump) */
+	void *stream_arg;		/* stream's first argument */
 };
 
 /* Call once from main before any thread opens a connection. */

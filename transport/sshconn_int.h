@@ -23,6 +23,20 @@ LIBSSH2_SESSION *sshconn_session(struct sshconn *c);
 /* "user@host:port", for messages; lives as long as the connection. */
 const char *sshconn_label(const struct sshconn *c);
 
+/* The socket the session runs on. */
+int sshconn_socket(const struct sshconn *c);
+
+/* The timeout of each call, in ms (sshconn_opts.timeout_ms or 30000). */
+int sshconn_timeout(const struct sshconn *c);
+
+/*
+ * For a caller that polls the socket itself (transport/jump.c): poll(2)
+ * said it is readable, so the next receive asks the kernel again (after a
+ * receive found it drained, libssh2's next tries are answered "would
+ * block" without a system call until sshconn_wait or this says so).
+ */
+void sshconn_readable(struct sshconn *c);
+
 /* The deadline: timeout_ms from now (<= 0: the connection's timeout). */
 void sshconn_set_deadline(struct sshconn *c, int timeout_ms);
 
