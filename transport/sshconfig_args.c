@@ -50,7 +50,7 @@ static int
 shlex_split(const char *s, struct words *w, const char **why)
 {
 	struct strbuf b;
-	int inword = 0, q = 0;
+	int inword = 0, q = 0, dangling = 0;
 
 	strbuf_init(&b);
 	for (; *s != '\0'; s++) {
@@ -74,13 +74,13 @@ shlex_split(const char *s, struct words *w, const char **why)
 			inword = 1;
 			if (*s == '\'' || *s == '"')
 				q = *s;
-			else if (*s == '\\' && *++s == '\0')
+			else if (*s == '\\' && (dangling = *++s == '\0'))
 				break;
 			else
 				strbuf_add(&b, s, 1);
 		}
 	}
-	if (q != 0 || *s != '\0') {
+	if (q != 0 || dangling) {
 		*why = q != 0 ? "no closing quotation" : "no escaped character";
 		strbuf_free(&b);
 		return -1;
