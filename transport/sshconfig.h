@@ -32,6 +32,15 @@
  * Other keywords are ignored.  "Match exec" is refused when ssh would
  * run its command: pemrotate runs no command from a configuration.
  *
+ * Not as ssh does it: a keyword ssh does not know is ignored, not an
+ * error; an Include that its group may write is refused (Debian's ssh
+ * allows it when the group holds only the owner); no name goes to the
+ * DNS (CanonicalizeHostname with CanonicalDomains is refused,
+ * CanonicalizePermittedCNAMEs ignored); %C is refused (SHA-1 of the
+ * connection); "ssh://" ProxyJump users are not %-decoded; an -i file
+ * that does not exist is kept (ssh drops it with a warning); globs are
+ * expanded once, at load.
+ *
  * Errors: functions return 0 or a negative ERR_* code (common/err.h) and
  * put a message in *msg ("FILE:LINE: what is wrong"; heap, the caller
  * frees; NULL on success).  msg may be NULL.
