@@ -399,9 +399,15 @@ sshconfig_resolve(const struct sshconfig *c,
 	sc_opts_init(&w.o);
 	w.c = c;
 	w.host = w.host_arg = q->host;
-	if (q->host == NULL || !sc_valid_hostname(q->host)) {
+	if (q->host == NULL || *q->host == '\0' ||
+	    !sc_valid_hostname(q->host)) {
 		r = sc_fail(msg, ERR_INVAL, q->host ? q->host : "(null)", 0,
 		    "hostname contains invalid characters");
+		goto out;
+	}
+	if (q->port < 0 || q->port > 65535) {
+		r = sc_fail(msg, ERR_INVAL, q->host, 0, "bad port %d",
+		    q->port);
 		goto out;
 	}
 	if ((r = command_line(&w, q, msg)) != 0 || (r = pass(&w, msg)) != 0 ||

@@ -196,7 +196,7 @@ static void
 test_bad_names(void **state)
 {
 	static const char *const hosts[] = {
-		"-oProxyCommand=x", "a;b", "a b", "$(id)", "a,b", "a\nb",
+		"-oProxyCommand=x", "a;b", "a b", "$(id)", "a,b", "a\nb", "",
 	};
 	struct sshconfig *c = load_text("", &test_env);
 	struct sshconfig_query q = { NULL, NULL, 0, NULL, NULL };
@@ -215,6 +215,11 @@ test_bad_names(void **state)
 		free(msg);
 	}
 	q.host = "ok";
+	q.port = 65536;
+	assert_int_equal(sshconfig_resolve(c, &q, &h, &msg), ERR_INVAL);
+	expect_msg(msg, "ok", 0, "bad port 65536");
+	free(msg);
+	q.port = 0;
 	q.user = "-oops";
 	assert_int_equal(sshconfig_resolve(c, &q, &h, &msg), ERR_INVAL);
 	assert_non_null(strstr(msg, "username contains invalid"));
