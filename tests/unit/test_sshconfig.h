@@ -2,8 +2,9 @@
  * test_sshconfig.h: the helpers the transport/sshconfig tests share
  * (test_transport_sshconfig.c: each feature and error, and OpenSSH's
  * own "ssh -G" as the reference; test_transport_sshconfig_args.c:
- * Ansible's ssh arguments and threads).  Every test runs with HOME set to a fresh directory, so
- * "~", $HOME and the user's Include directory are the test's own.
+ * Ansible's ssh arguments and threads).  Every test runs with HOME set
+ * to a fresh directory, so "~", $HOME and the user's Include directory
+ * are the test's own.
  */
 #ifndef PEMROTATE_TEST_SSHCONFIG_H
 #define PEMROTATE_TEST_SSHCONFIG_H
