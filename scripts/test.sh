@@ -6,7 +6,8 @@
 #      namespace, stand-in agents that log in with their certificates
 #   4. the same unit and integration tests built with ASan+UBSan
 #   5. the worker pool, jump hosts, and whole rotations, under TSan
-#   6. the inventory, agent.cfg and SFTP reply parsers under libFuzzer
+#   6. the inventory, agent.cfg, SFTP reply and ssh_config parsers under
+#      libFuzzer
 # Ends with "N passed, N failed".
 set -euo pipefail
 
@@ -49,8 +50,8 @@ integration() {
 step "build (-Werror)" build build
 step "unit tests" unit build
 step "integration tests" integration build
-# the inventory, agent.cfg and SFTP reply parsers under libFuzzer, a
-# bounded time
+# the inventory, agent.cfg, SFTP reply and ssh_config parsers under
+# libFuzzer, a bounded time
 step "fuzz parsers (libFuzzer, ${FUZZ_SECONDS:-30} s each)" \
     bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 if [ -z "${SKIP_SANITIZERS:-}" ]; then

@@ -16,13 +16,14 @@ shift $(($# > 0 ? 1 : 0))
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build-fuzz
-targets="inventory agentcfg sftp"
+targets="inventory agentcfg sftp sshconfig"
 
 mkdir -p "$build" || exit 2
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang \
     -DPEMROTATE_FUZZ=ON -DPEMROTATE_TESTS=OFF >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log"; echo "fuzz: configure failed"; exit 2; }
-cmake --build "$build" -j"$(nproc)" --target fuzz_inventory fuzz_agentcfg fuzz_sftp ||
+cmake --build "$build" -j"$(nproc)" --target fuzz_inventory fuzz_agentcfg fuzz_sftp \
+    fuzz_sshconfig ||
     { echo "fuzz: build failed"; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pemrotate-fuzz.XXXXXX") || exit 2
