@@ -80,12 +80,14 @@ wait_fd(struct probe *p, short events)
 static int
 tcp_connect(struct probe *p)
 {
-	char msg[256];
+	char *msg;
 	int fd;
 
-	if ((fd = netconn_connect(p->host, p->port, p->deadline, msg,
-	    sizeof(msg))) < 0)
-		return fail(p, fd, msg, NULL);
+	if ((fd = netconn_connect(p->host, p->port, p->deadline, &msg)) < 0) {
+		fail(p, fd, msg, NULL);
+		free(msg);
+		return fd;
+	}
 	p->fd = fd;
 	return 0;
 }

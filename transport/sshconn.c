@@ -268,13 +268,14 @@ sshconn_attached(struct sshconn *c)
 static int
 tcp_connect(struct sshconn *c, const char *host, int port)
 {
-	char portstr[16], msg[256];
+	char portstr[16], *msg;
 	int fd;
 
 	snprintf(portstr, sizeof(portstr), "%d", port);
-	fd = netconn_connect(host, portstr, c->deadline, msg, sizeof(msg));
+	fd = netconn_connect(host, portstr, c->deadline, &msg);
 	if (fd < 0) {
 		sshconn_seterr(c, "%s: %s", c->label, msg);
+		free(msg);
 		return fd;
 	}
 	c->sock = fd;
