@@ -44,11 +44,12 @@ int
 dbtrust_conninfo(struct run *r)
 {
 	struct pemdb_target t;
-	char err[512], *mode;
+	char *msg, *mode;
 	int rc;
 
-	if ((rc = pemdb_target(r->conninfo, &t, err, sizeof(err))) != 0) {
-		r->error = xasprintf("PEM database connection string: %s", err);
+	if ((rc = pemdb_target(r->conninfo, &t, &msg)) != 0) {
+		r->error = xasprintf("PEM database connection string: %s", msg);
+		free(msg);
 		return rc;
 	}
 	r->db_port = atoi(t.port);

@@ -144,7 +144,7 @@ static int
 read_agent_cfg(struct run *r, struct host *h)
 {
 	struct agentcfg cfg;
-	char err[512], *text = NULL, *origin;
+	char *msg, *text = NULL, *origin;
 	size_t len;
 	int rc;
 
@@ -161,11 +161,12 @@ read_agent_cfg(struct run *r, struct host *h)
 	}
 	origin = origin_of(h);
 	memset(&cfg, 0, sizeof(cfg));
-	rc = agentcfg_parse(text, len, origin, &cfg, err, sizeof(err));
+	rc = agentcfg_parse(text, len, origin, &cfg, &msg);
 	free(text);
 	free(origin);
 	if (rc != 0) {
-		host_fail(h, "preflight", "%s", err);
+		host_fail(h, "preflight", "%s", msg);
+		free(msg);
 		return rc;
 	}
 	if (h->agent_id == 0)

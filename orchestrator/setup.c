@@ -278,7 +278,7 @@ setup_names(struct run *r)
 int
 setup_run(struct run *r)
 {
-	char err[1024];
+	char err[1024], *msg;
 	const struct inv_host *s;
 	size_t nkeys;
 	int rc;
@@ -288,8 +288,8 @@ setup_run(struct run *r)
 	setup_subject(r);
 	if ((rc = setup_names(r)) != 0)
 		return rc;
-	if (inventory_load(r->o->inventory, &r->inv, err, sizeof(err)) != 0) {
-		r->error = xstrdup(err);
+	if (inventory_load(r->o->inventory, &r->inv, &msg) != 0) {
+		r->error = msg;
 		return ERR_PARSE;
 	}
 	setup_identity(r);
