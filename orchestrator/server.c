@@ -278,25 +278,26 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
     const struct pki_cert *ca, int ca_names, char **msg)
 {
 	struct tlsprobe_result res = { 0 };
-	char err[256], why[256];
+	char *why, buf[256];
 	int rc;
 
 	if (tls != NULL)
-		rc = tlsprobe_session(tls, &res, err, sizeof(err));
+		rc = tlsprobe_session(tls, &res, &why);
 	else
 		rc = tlsprobe_pg(r->pg_host, r->pg_port,
-		    r->o->timeout_s * 1000, &res, err, sizeof(err));
+		    r->o->timeout_s * 1000, &res, &why);
 	if (rc != 0) {
 		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,
-		    r->pg_port, err);
+		    r->pg_port, why);
+		free(why);
 	} else if (!pki_cert_equal(res.server_cert, expect)) {
 		*msg = xstrdup("the server does not serve the expected "
 		    "certificate");
 		rc = ERR_VERIFY;
 	} else if (ca != NULL && pki_cert_verify(res.server_cert, ca, NULL,
-	    0, r->pg_host, why, sizeof(why)) != 0) {
+	    0, r->pg_host, buf, sizeof(buf)) != 0) {
 		*msg = xasprintf("served certificate does not verify against "
-		    "the new CA for %s: %s", r->pg_host, why);
+		    "the new CA for %s: %s", r->pg_host, buf);
 		rc = ERR_VERIFY;
 	} else if (ca_names >= 0 && res.n_ca_names != (size_t)ca_names) {
 		*msg = xasprintf("the server trusts %zu client CAs, expected "
