@@ -278,8 +278,8 @@ setup_names(struct run *r)
 int
 setup_run(struct run *r)
 {
-	char err[1024], *msg;
 	const struct inv_host *s;
+	char *msg;
 	size_t nkeys;
 	int rc;
 
@@ -293,13 +293,15 @@ setup_run(struct run *r)
 		return ERR_PARSE;
 	}
 	setup_identity(r);
-	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh, err,
-	    sizeof(err)) != 0) {
-		if (!r->o->accept_new_host_keys) {
-			r->error = xstrdup(err);
-			return ERR_IO;
-		}
-		known_hosts_load("/dev/null", NULL, &r->kh, err, sizeof(err));
+	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh,
+	    &msg) != 0 && r->o->accept_new_host_keys) {
+		/* none to read: every host key is new */
+		free(msg);
+		known_hosts_load("/dev/null", NULL, &r->kh, &msg);
+	}
+	if (r->kh == NULL) {
+		r->error = msg;
+		return ERR_IO;
 	}
 	nkeys = setup_hosts(r);
 	r->nlocal_keys = nkeys;
