@@ -332,17 +332,15 @@ int
 setup_journal(struct run *r)
 {
 	const struct opts *o = r->o;
-	char err[512], ks[32], *redacted, *inv;
+	char ks[32], *msg, *redacted, *inv;
 
 	if (r->resume != NULL) {
-		if (journal_reopen(r->resume->path, &r->journal, err,
-		    sizeof(err)) != 0)
+		if (journal_reopen(r->resume->path, &r->journal, &msg) != 0)
 			goto fail;
 		journal_addf(r->journal, JK_RESUMED, "%ld", (long)r->started);
 		return 0;
 	}
-	if (journal_create(r->state_dir, r->run_id, &r->journal, err,
-	    sizeof(err)) != 0)
+	if (journal_create(r->state_dir, r->run_id, &r->journal, &msg) != 0)
 		goto fail;
 	inv = realpath(o->inventory, NULL);
 	redacted = pemdb_conninfo_redact(r->conninfo);
@@ -364,7 +362,8 @@ setup_journal(struct run *r)
 	free(redacted);
 	return 0;
  fail:
-	r->error = xasprintf("%s; nothing was changed", err);
+	r->error = xasprintf("%s; nothing was changed", msg);
+	free(msg);
 	return ERR_IO;
 }
 
