@@ -234,11 +234,11 @@ trust_server_ca(struct run *r)
 static int
 find_postmaster(struct run *r, struct host *h)
 {
-	char err[512];
+	char *msg;
 	int rc;
 
 	r->pm = xcalloc(1, sizeof(*r->pm));
-	rc = postmaster_find(h->conn, r->db_port, r->pm, err, sizeof(err));
+	rc = postmaster_find(h->conn, r->db_port, r->pm, &msg);
 	if (rc == 0) {
 		log_debug("%s: the postmaster on port %d is pid %ld, in %s",
 		    h->label, r->db_port, r->pm->pid, r->pm->data_dir);
@@ -249,11 +249,13 @@ find_postmaster(struct run *r, struct host *h)
 	if (server_var(r, "pem_data_dir") != NULL &&
 	    server_var(r, "pem_server_restart_cmd") != NULL) {
 		log_info("%s: %s; using pem_data_dir and "
-		    "pem_server_restart_cmd", h->label, err);
+		    "pem_server_restart_cmd", h->label, msg);
+		free(msg);
 		return 0;
 	}
 	host_fail(h, "preflight", "the PostgreSQL listening on port %d: %s",
-	    r->db_port, err);
+	    r->db_port, msg);
+	free(msg);
 	return rc;
 }
 

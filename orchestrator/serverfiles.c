@@ -176,7 +176,7 @@ stat_server_files(struct run *r, struct host *h)
 static int
 detect_restart(struct run *r, struct host *h)
 {
-	char err[512];
+	char *msg;
 	int rc;
 
 	if ((r->sf.restart_cmd = host_dupvar(r, h, "pem_server_restart_cmd",
@@ -185,10 +185,11 @@ detect_restart(struct run *r, struct host *h)
 	if (r->pm == NULL)
 		return ERR_INTERNAL;	/* dbtrust_look saw to it */
 	rc = postmaster_restart_cmd(h->conn, r->pm, r->o->restart_timeout_s,
-	    &r->sf.restart_cmd, err, sizeof(err));
+	    &r->sf.restart_cmd, &msg);
 	if (rc != 0)
 		host_fail(h, "preflight", "cannot tell how to restart "
-		    "PostgreSQL: %s; set pem_server_restart_cmd", err);
+		    "PostgreSQL: %s; set pem_server_restart_cmd", msg);
+	free(msg);
 	return rc;
 }
 
