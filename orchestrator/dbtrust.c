@@ -264,12 +264,14 @@ dbtrust_look(struct run *r)
 {
 	struct host *h = r->server;
 	const char *dir;
+	char *msg;
 	int rc;
 
 	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
 	h->so.known_lines = h->known_lines;
-	if ((rc = host_connect(r, h)) != 0) {
-		host_fail(h, "preflight", "%s", h->conn_err);
+	if ((rc = host_connect(r, h, &msg)) != 0) {
+		host_fail(h, "preflight", "%s", msg);
+		free(msg);
 		return rc;
 	}
 	if ((rc = find_postmaster(r, h)) != 0)

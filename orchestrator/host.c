@@ -42,28 +42,30 @@ host_fail(struct host *h, const char *phase, const char *fmt, ...)
 
 /*
  * Connect, retrying a connection that failed or timed out (not a host key
- * or login refusal) --retries times, 1 s, 2 s, 4 s... apart.
+ * or login refusal) --retries times, 1 s, 2 s, 4 s... apart.  What failed
+ * is read from the connection before it is closed.
  */
 int
-host_connect(struct run *r, struct host *h)
+host_connect(struct run *r, struct host *h, char **msg)
 {
 	int rc, attempt;
 
+	*msg = NULL;
 	if (h->conn != NULL)
 		return 0;
 	for (attempt = 0;; attempt++) {
 		rc = sshconn_open(&h->so, &h->conn);
 		if (rc == 0)
 			return 0;
-		free(h->conn_err);
-		h->conn_err = xstrdup(sshconn_errmsg(h->conn));
-		sshconn_close(h->conn);
-		h->conn = NULL;
+		*msg = xstrdup(sshconn_errmsg(h->conn));
+		host_disconnect(h);
 		if ((rc != ERR_NET && rc != ERR_TIMEOUT) ||
 		    attempt >= r->o->retries ||
 		    atomic_load(&r->stop) == STOP_SIGNAL)
 			return rc;
-		log_debug("%s: %s; retrying", h->label, h->conn_err);
+		log_debug("%s: %s; retrying", h->label, *msg);
+		free(*msg);
+		*msg = NULL;
 		sleep(1u << (attempt < 5 ? attempt : 5));
 	}
 }
@@ -120,13 +122,15 @@ host_exec_out(struct run *r, struct host *h, const char *what,
     const char *cmd, int timeout_s, char **msg, char **out)
 {
 	struct sshconn_result res;
+	char *why;
 	int rc;
 
 	*msg = NULL;
 	if (out != NULL)
 		*out = NULL;
-	if ((rc = host_connect(r, h)) != 0) {
-		*msg = xasprintf("%s: %s", what, h->conn_err);
+	if ((rc = host_connect(r, h, &why)) != 0) {
+		*msg = xasprintf("%s: %s", what, why);
+		free(why);
 		return rc;
 	}
 	log_debug("%s: %s", h->label, what);

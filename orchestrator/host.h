@@ -13,10 +13,11 @@
 void host_fail(struct host *h, const char *phase, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /*
- * Make sure h has a live connection, retrying --retries times; 0 or the
- * negative code, the message in h->conn_err (h owns it).
+ * Make sure h has a live connection, retrying --retries times; 0, or the
+ * negative code with the connection's message in *msg (caller frees;
+ * NULL on success).
  */
-int host_connect(struct run *r, struct host *h);
+int host_connect(struct run *r, struct host *h, char **msg);
 void host_disconnect(struct host *h);
 /* Close h's session if it is beyond --max-open (done with it for now). */
 void host_release(struct run *r, struct host *h);

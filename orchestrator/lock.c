@@ -52,12 +52,14 @@ lock_holder(struct run *r, const char *path, char **text)
 int
 lock_acquire(struct run *r)
 {
-	char host[256] = "?", *path, *body, *holder, *text;
+	char host[256] = "?", *path, *body, *holder, *text, *msg;
 	struct sftp_stat st;
 	int rc;
 
-	if ((rc = host_connect(r, r->server)) != 0)
+	if ((rc = host_connect(r, r->server, &msg)) != 0) {
+		r->error = msg;
 		return rc;
+	}
 	gethostname(host, sizeof(host) - 1);
 	path = lock_path(r);
 	/* as whoever acts on the data directory's files */
@@ -96,11 +98,17 @@ lock_acquire(struct run *r)
 void
 lock_release(struct run *r)
 {
-	char *path;
+	char *path, *msg;
 
-	if (!r->locked || host_connect(r, r->server) != 0)
+	if (!r->locked)
 		return;
 	path = lock_path(r);
+	if (host_connect(r, r->server, &msg) != 0) {
+		log_error("could not remove %s: %s", path, msg);
+		free(msg);
+		free(path);
+		return;
+	}
 	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
 	if (sftp_unlink(r->server->conn, path) != 0)
 		log_error("could not remove %s: %s", path,

@@ -309,6 +309,7 @@ preflight_host(void *ctx, size_t i)
 {
 	struct run *r = ctx;
 	struct host *h = &r->hosts[i];
+	char *msg = NULL;
 	int rc;
 
 	h->t0 = now_s();
@@ -319,17 +320,17 @@ preflight_host(void *ctx, size_t i)
 		    h->so.port);
 		h->so.known_lines = h->known_lines;
 	}
-	if ((rc = host_connect(r, h)) != 0) {
+	if ((rc = host_connect(r, h, &msg)) != 0) {
 		if (r->o->skip_unreachable && !h->is_server &&
 		    (rc == ERR_NET || rc == ERR_TIMEOUT)) {
 			h->unreachable = 1;
 			h->status = HS_SKIPPED;
 			h->phase = "preflight";
 			h->error = xasprintf("unreachable, left alone: %s",
-			    h->conn_err);
+			    msg);
 			log_error("%s: %s", h->label, h->error);
 		} else {
-			host_fail(h, "preflight", "%s", h->conn_err);
+			host_fail(h, "preflight", "%s", msg);
 		}
 		goto out;
 	}
@@ -341,6 +342,7 @@ preflight_host(void *ctx, size_t i)
 	if (h->is_server)
 		serverfiles_preflight(r, h);
  out:
+	free(msg);
 	host_release(r, h);
 	h->seconds += now_s() - h->t0;
 	progress_step(r);

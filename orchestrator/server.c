@@ -238,11 +238,8 @@ install_server_files(struct run *r, const int *which, size_t n,
 	size_t i;
 	int rc, f;
 
-	*msg = NULL;
-	if ((rc = host_connect(r, h)) != 0) {
-		*msg = xstrdup(h->conn_err);
+	if ((rc = host_connect(r, h, msg)) != 0)
 		return rc;
-	}
 	for (i = 0; i < n; i++) {
 		f = which[i];
 		nfs[i] = (struct rfile_new){ &r->sf.f[f], nf->data[f],
@@ -404,9 +401,7 @@ server_restore(struct run *r, int restart)
 
 	for (i = 0; i < SF_COUNT; i++)
 		f[i] = &r->sf.f[i];
-	if ((rc = host_connect(r, h)) != 0)
-		msg = xstrdup(h->conn_err);
-	else
+	if ((rc = host_connect(r, h, &msg)) == 0)
 		rc = rfile_restore(h->conn, f, SF_COUNT, &msg);
 	/* what is on disk now is the original to expect */
 	if (rc == 0 && (rc = serverfiles_reread(r)) != 0)

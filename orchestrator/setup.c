@@ -372,7 +372,6 @@ free_host(struct host *h)
 {
 	sshconn_close(h->conn);
 	free(h->label);
-	free(h->conn_err);
 	free(h->known_lines);
 	free(h->cfg_path);
 	free(h->key_path);
