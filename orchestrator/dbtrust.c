@@ -20,7 +20,6 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "host.h"
-#include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "options.h"
 #include "journal.h"
@@ -29,14 +28,6 @@
 #include "transport/knownhosts.h"
 
 #define CA_FILE_MAX	(4 * 1024 * 1024)
-
-static const char *
-server_var(const struct run *r, const char *name)
-{
-	const char *v = inventory_var(r->inv, r->server->inv_idx, name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
 
 /* ---- the connection string ---- */
 
@@ -127,7 +118,7 @@ read_server_ca(struct run *r, struct host *h, const char *path, char **pem,
 
 	/* as whoever acts in that directory: a link there cannot steer root */
 	rc = rfile_resolve(h->conn, &r->rx, path, -1, -1,
-	    inventory_var(r->inv, h->inv_idx, "pem_sftp_server"), &f, why);
+	    host_var(r, h, "pem_sftp_server"), &f, why);
 	if (rc == 0 && !f.exists)
 		rc = ERR_NOTFOUND;
 	if (rc == 0 && (rc = rfile_read(h->conn, &f, CA_FILE_MAX, 0, pem,
@@ -246,8 +237,8 @@ find_postmaster(struct run *r, struct host *h)
 	}
 	free(r->pm);
 	r->pm = NULL;
-	if (server_var(r, "pem_data_dir") != NULL &&
-	    server_var(r, "pem_server_restart_cmd") != NULL) {
+	if (host_var_nonempty(r, h, "pem_data_dir") != NULL &&
+	    host_var_nonempty(r, h, "pem_server_restart_cmd") != NULL) {
 		log_info("%s: %s; using pem_data_dir and "
 		    "pem_server_restart_cmd", h->label, msg);
 		free(msg);
@@ -276,7 +267,7 @@ dbtrust_look(struct run *r)
 	}
 	if ((rc = find_postmaster(r, h)) != 0)
 		return rc;
-	if ((dir = server_var(r, "pem_data_dir")) == NULL)
+	if ((dir = host_var_nonempty(r, h, "pem_data_dir")) == NULL)
 		dir = r->pm->data_dir;
 	if (dir[0] != '/' || str_has_ctrl(dir)) {
 		host_fail(h, "preflight", "pem_data_dir must be an absolute "
@@ -327,7 +318,7 @@ check_data_dir(struct run *r)
 {
 	const char *db = r->ssl.data_directory, *inv;
 
-	inv = server_var(r, "pem_data_dir");
+	inv = host_var_nonempty(r, r->server, "pem_data_dir");
 	if (same_dir(db, r->pm != NULL ? r->pm->data_dir : NULL) ||
 	    same_dir(db, inv))
 		return 0;
@@ -370,8 +361,8 @@ dbtrust_check_answer(struct run *r)
 		path = *(char *const *)((const char *)&r->ssl + files[i].off);
 		if (path == NULL || within(path, r->ssl.data_directory))
 			continue;
-		if ((v = server_var(r, files[i].var)) != NULL &&
-		    strcmp(v, path) == 0)
+		v = host_var_nonempty(r, r->server, files[i].var);
+		if (v != NULL && strcmp(v, path) == 0)
 			continue;
 		r->error = xasprintf("the PEM database says %s is %s, outside "
 		    "the data directory %s: refusing to write there unless "

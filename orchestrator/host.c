@@ -157,7 +157,7 @@ host_par_for(struct run *r, void (*fn)(void *, size_t))
 	par_for(r->nhosts, r->o->parallel, fn, r, &r->stop);
 }
 
-/* ---- progress line ---- */
+/* ---- inventory variables ---- */
 
 const char *
 host_var(const struct run *r, const struct host *h, const char *name)
@@ -165,16 +165,27 @@ host_var(const struct run *r, const struct host *h, const char *name)
 	return inventory_var(r->inv, h->inv_idx, name);
 }
 
+const char *
+host_var_nonempty(const struct run *r, const struct host *h,
+    const char *name)
+{
+	const char *v = host_var(r, h, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 char *
 host_dupvar(const struct run *r, const struct host *h, const char *name,
     const char *def)
 {
-	const char *v = host_var(r, h, name);
+	const char *v = host_var_nonempty(r, h, name);
 
-	if (v == NULL || *v == '\0')
+	if (v == NULL)
 		v = def;
 	return v != NULL ? xstrdup(v) : NULL;
 }
+
+/* ---- target files ---- */
 
 /*
  * Resolve a target file (rfile.h): who acts on it, its unpredictable

@@ -31,9 +31,13 @@ int host_exec(struct run *r, struct host *h, const char *what,
 /* The same, handing the command's stdout to *out (caller frees). */
 int host_exec_out(struct run *r, struct host *h, const char *what,
     const char *cmd, int timeout_s, char **msg, char **out);
-/* An inventory variable of h: NULL, or (dup) def, when unset. */
+/* An inventory variable of h, as set: NULL when unset. */
 const char *host_var(const struct run *r, const struct host *h,
     const char *name);
+/* The same, NULL also when set to "". */
+const char *host_var_nonempty(const struct run *r, const struct host *h,
+    const char *name);
+/* A copy of it, or of def, when unset or empty (NULL if def is). */
 char *host_dupvar(const struct run *r, const struct host *h,
     const char *name, const char *def);
 /*
