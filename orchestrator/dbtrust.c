@@ -85,8 +85,8 @@ rootcert_write(struct run *r, char **msg)
 		r->rootcert = xasprintf("%s/%s.rootcert.pem", r->state_dir,
 		    r->run_id);
 	tmp = xasprintf("%s.tmp", r->rootcert);
-	if (journal_mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY | O_CREAT |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+	if (journal_mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY |
+	    O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
 		*msg = xasprintf("%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return ERR_IO;
@@ -130,7 +130,8 @@ read_server_ca(struct run *r, struct host *h, const char *path, char **pem,
 
 /* Append the certificates at path; a missing file is fine if optional. */
 static int
-add_ca(struct run *r, struct strbuf *b, const char *path, int optional)
+add_ca(struct run *r, struct strbuf *b, const char *path, int optional,
+    char **msg)
 {
 	struct host *h = r->server;
 	struct pki_cert *cert = NULL;
@@ -144,15 +145,14 @@ add_ca(struct run *r, struct strbuf *b, const char *path, int optional)
 		return 0;
 	}
 	if (rc != 0) {
-		host_fail(h, "preflight", "the PEM CA, to verify the database "
-		    "with: %s", why ? why : err_str(rc));
+		*msg = xasprintf("the PEM CA, to verify the database with: %s",
+		    why ? why : err_str(rc));
 		free(why);
 		return rc;
 	}
 	if ((rc = pki_cert_from_pem(pem, len, &cert)) != 0 ||
 	    strstr(pem, "PRIVATE KEY") != NULL) {
-		host_fail(h, "preflight", "%s holds no certificate, or more",
-		    path);
+		*msg = xasprintf("%s holds no certificate, or more", path);
 		rc = rc ? rc : ERR_UNSAFE;
 	} else {
 		strbuf_add(b, pem, len);
@@ -189,47 +189,56 @@ read_own_rootcert(struct run *r)
 
 /*
  * ca_certificate.crt of the data directory (on resume also the copy the
- * run kept of it: the server may serve either) into the sslrootcert file.
+ * run kept of it: the server may serve either): the CAs trusted until the
+ * new one.
  */
 static int
-trust_server_ca(struct run *r)
+read_server_cas(struct run *r, char **msg)
 {
 	struct strbuf b;
-	char *path, *backup, *msg = NULL;
+	char *path, *backup;
 	int rc;
 
-	if (r->op_rootcert != NULL)
-		return read_own_rootcert(r);
 	path = xasprintf("%s/ca_certificate.crt", r->sf.data_dir);
 	backup = rfile_bak_name(&r->rx, path);
 	strbuf_init(&b);
-	rc = add_ca(r, &b, path, 0);
+	rc = add_ca(r, &b, path, 0, msg);
 	if (rc == 0 && r->resume != NULL)
-		rc = add_ca(r, &b, backup, 1);
+		rc = add_ca(r, &b, backup, 1, msg);
 	r->rootcert_pem = strbuf_steal(&b);
-	if (rc == 0 && (rc = rootcert_write(r, &msg)) != 0) {
-		r->error = xasprintf("the PEM CA for the database: %s", msg);
-		free(msg);
-	}
-	if (rc == 0) {
-		r->db_tls.sslrootcert = r->rootcert;
+	if (rc == 0)
 		r->ca_origin = xasprintf("%s:%s", r->server->label, path);
-	}
 	free(backup);
 	free(path);
 	return rc;
 }
 
+/* The CAs read from the server into our sslrootcert file (r->error). */
+static int
+trust_server_cas(struct run *r)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = rootcert_write(r, &msg)) != 0) {
+		r->error = xasprintf("the PEM CA for the database: %s", msg);
+		free(msg);
+		return rc;
+	}
+	r->db_tls.sslrootcert = r->rootcert;
+	return 0;
+}
+
 /* ---- the server host ---- */
 
 static int
-find_postmaster(struct run *r, struct host *h)
+find_postmaster(struct run *r, struct host *h, char **msg)
 {
-	char *msg;
+	char *why;
 	int rc;
 
 	r->pm = xcalloc(1, sizeof(*r->pm));
-	rc = postmaster_find(h->conn, r->db_port, r->pm, &msg);
+	rc = postmaster_find(h->conn, r->db_port, r->pm, &why);
 	if (rc == 0) {
 		log_debug("%s: the postmaster on port %d is pid %ld, in %s",
 		    h->label, r->db_port, r->pm->pid, r->pm->data_dir);
@@ -240,42 +249,57 @@ find_postmaster(struct run *r, struct host *h)
 	if (host_var_nonempty(r, h, "pem_data_dir") != NULL &&
 	    host_var_nonempty(r, h, "pem_server_restart_cmd") != NULL) {
 		log_info("%s: %s; using pem_data_dir and "
-		    "pem_server_restart_cmd", h->label, msg);
-		free(msg);
+		    "pem_server_restart_cmd", h->label, why);
+		free(why);
 		return 0;
 	}
-	host_fail(h, "preflight", "the PostgreSQL listening on port %d: %s",
-	    r->db_port, msg);
-	free(msg);
+	*msg = xasprintf("the PostgreSQL listening on port %d: %s",
+	    r->db_port, why);
+	free(why);
 	return rc;
+}
+
+/* The server host's side: its postmaster, data directory and PEM CA. */
+static int
+look_at_server(struct run *r, struct host *h, char **msg)
+{
+	const char *dir;
+	int rc;
+
+	if ((rc = host_connect(r, h, msg)) != 0 ||
+	    (rc = find_postmaster(r, h, msg)) != 0)
+		return rc;
+	if ((dir = host_var_nonempty(r, h, "pem_data_dir")) == NULL)
+		dir = r->pm->data_dir;
+	if (dir[0] != '/' || str_has_ctrl(dir)) {
+		*msg = xstrdup("pem_data_dir must be an absolute path without "
+		    "control characters");
+		return ERR_INVAL;
+	}
+	r->sf.data_dir = xstrdup(dir);
+	if (r->db_verify && r->op_rootcert == NULL)
+		return read_server_cas(r, msg);
+	return 0;
 }
 
 int
 dbtrust_look(struct run *r)
 {
 	struct host *h = r->server;
-	const char *dir;
-	char *msg;
+	char *msg = NULL;
 	int rc;
 
 	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
 	h->so.known_lines = h->known_lines;
-	if ((rc = host_connect(r, h, &msg)) != 0) {
-		host_fail(h, "preflight", "%s", msg);
+	if ((rc = look_at_server(r, h, &msg)) != 0) {
+		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
 		free(msg);
 		return rc;
 	}
-	if ((rc = find_postmaster(r, h)) != 0)
-		return rc;
-	if ((dir = host_var_nonempty(r, h, "pem_data_dir")) == NULL)
-		dir = r->pm->data_dir;
-	if (dir[0] != '/' || str_has_ctrl(dir)) {
-		host_fail(h, "preflight", "pem_data_dir must be an absolute "
-		    "path without control characters");
-		return ERR_INVAL;
-	}
-	r->sf.data_dir = xstrdup(dir);
-	return r->db_verify ? trust_server_ca(r) : 0;
+	if (!r->db_verify)
+		return 0;
+	return r->op_rootcert != NULL ? read_own_rootcert(r) :
+	    trust_server_cas(r);
 }
 
 /* ---- the database's answer ---- */

@@ -193,17 +193,18 @@ host_dupvar(const struct run *r, const struct host *h, const char *name,
  */
 int
 host_resolve_target(struct run *r, struct host *h, const char *what,
-    const char *path, long def_uid, long def_gid, struct rfile *f)
+    const char *path, long def_uid, long def_gid, struct rfile *f,
+    char **msg)
 {
 	char *why = NULL;
 	int rc;
 
+	*msg = NULL;
 	rfile_clear(f);
 	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
 	    host_var(r, h, "pem_sftp_server"), f, &why);
 	if (rc != 0) {
-		host_fail(h, "preflight", "%s: %s", what, why ? why :
-		    err_str(rc));
+		*msg = xasprintf("%s: %s", what, why ? why : err_str(rc));
 		free(why);
 		return rc;
 	}
@@ -220,12 +221,13 @@ host_resolve_target(struct run *r, struct host *h, const char *what,
  * shows here, before anything is changed.  Directories differ: each once.
  */
 int
-host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
+host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
+    size_t n, char **msg)
 {
 	size_t i, j, la, lb;
-	char *why = NULL;
 	int rc;
 
+	*msg = NULL;
 	for (i = 0; i < n; i++) {
 		la = (size_t)(strrchr(f[i]->path, '/') - f[i]->path);
 		for (j = 0; j < i; j++) {
@@ -236,9 +238,7 @@ host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 		}
 		if (j < i)
 			continue;
-		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
-			host_fail(h, "preflight", "%s", why);
-			free(why);
+		if ((rc = rfile_probe(h->conn, &r->rx, f[i], msg)) != 0) {
 			sftp_as(h->conn, NULL);
 			return rc;
 		}

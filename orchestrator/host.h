@@ -42,13 +42,14 @@ char *host_dupvar(const struct run *r, const struct host *h,
     const char *name, const char *def);
 /*
  * Resolve a target file on h (rfile.h; a shared directory is refused);
- * check the directories of f[0..n) accept a new file.  Failures are
- * recorded on h (phase "preflight").
+ * check the directories of f[0..n) accept a new file.  0, or the code
+ * with the reason in *msg (caller frees).
  */
 int host_resolve_target(struct run *r, struct host *h, const char *what,
-    const char *path, long def_uid, long def_gid, struct rfile *f);
+    const char *path, long def_uid, long def_gid, struct rfile *f,
+    char **msg);
 int host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
-    size_t n);
+    size_t n, char **msg);
 /* Run fn(r, i) for every host index, -j at a time, until r->stop. */
 void host_par_for(struct run *r, void (*fn)(void *, size_t));
 /* Give every pending host st; count the hosts with st. */

@@ -19,6 +19,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
@@ -115,6 +116,7 @@ resume_prepare(struct run *r)
 {
 	const char *new_ca = journal_get(r->resume, JK_NEW_CA);
 	const char *old_ca = journal_get(r->resume, JK_OLD_CA);
+	char *msg;
 
 	load_progress(r);
 	if (new_ca != NULL && strcmp(r->old_ca_fp, new_ca) == 0)
@@ -132,8 +134,11 @@ resume_prepare(struct run *r)
 		if (server_restore(r, 1) != 0)
 			return ERR_IO;
 		r->result = RUN_FAILED;
-		if (serverfiles_reread(r) != 0)
+		if (serverfiles_reread(r, &msg) != 0) {
+			host_fail(r->server, "resume", "%s", msg);
+			free(msg);
 			return ERR_IO;
+		}
 	}
 	log_info("resume: rotating from the server phase on");
 	return 0;

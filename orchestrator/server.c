@@ -404,8 +404,8 @@ server_restore(struct run *r, int restart)
 	if ((rc = host_connect(r, h, &msg)) == 0)
 		rc = rfile_restore(h->conn, f, SF_COUNT, &msg);
 	/* what is on disk now is the original to expect */
-	if (rc == 0 && (rc = serverfiles_reread(r)) != 0)
-		msg = xstrdup(h->error ? h->error : "re-read the files");
+	if (rc == 0)
+		rc = serverfiles_reread(r, &msg);
 	if (rc == 0 && restart)
 		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
 	else if (rc == 0)
