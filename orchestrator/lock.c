@@ -68,6 +68,8 @@ lock_acquire(struct run *r)
 	    (long)getpid());
 	rc = sftp_write_new(r->server->conn, path, body, strlen(body), 0600,
 	    -1, -1);
+	if (rc != 0)
+		msg = xstrdup(sshconn_errmsg(r->server->conn));
 	/* SFTP v3 servers answer a plain failure when the file exists */
 	if (rc != 0 && sftp_stat(r->server->conn, path, &st) == 0)
 		rc = ERR_EXISTS;
@@ -85,11 +87,11 @@ lock_acquire(struct run *r)
 		free(holder);
 		free(text);
 	} else if (rc != 0) {
-		r->error = xasprintf("cannot create %s: %s", path,
-		    sshconn_errmsg(r->server->conn));
+		r->error = xasprintf("cannot create %s: %s", path, msg);
 	}
 	sftp_as(r->server->conn, NULL);
 	r->locked = (rc == 0);
+	free(msg);
 	free(body);
 	free(path);
 	return rc;
