@@ -83,7 +83,7 @@ load_ca_key(struct run *r)
 static int
 go_forward(struct run *r)
 {
-	char why[256];
+	char *why;
 	size_t len;
 	int rc;
 
@@ -91,10 +91,11 @@ go_forward(struct run *r)
 		return rc;
 	r->ca_cert = pki_cert_dup(r->sf.old_ca);
 	r->server_cert = pki_cert_dup(r->sf.old_server_cert);
-	if (pki_cert_verify(r->server_cert, r->ca_cert, NULL, 0, NULL, why,
-	    sizeof(why)) != 0) {
+	if ((rc = pki_cert_verify(r->server_cert, r->ca_cert, NULL, 0, NULL,
+	    &why)) != 0) {
 		r->error = xasprintf("resume: %s is not signed by the new CA: "
-		    "%s", r->sf.path[SF_SERVER_CRT], why);
+		    "%s", r->sf.path[SF_SERVER_CRT], why ? why : err_str(rc));
+		free(why);
 		return ERR_VERIFY;
 	}
 	if ((rc = pki_cert_to_pem(r->ca_cert, &r->ca_pem, &len)) != 0 ||

@@ -275,7 +275,7 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
     const struct pki_cert *ca, int ca_names, char **msg)
 {
 	struct tlsprobe_result res = { 0 };
-	char *why, buf[256];
+	char *why = NULL;
 	int rc;
 
 	if (tls != NULL)
@@ -286,15 +286,15 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
 	if (rc != 0) {
 		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,
 		    r->pg_port, why);
-		free(why);
 	} else if (!pki_cert_equal(res.server_cert, expect)) {
 		*msg = xstrdup("the server does not serve the expected "
 		    "certificate");
 		rc = ERR_VERIFY;
-	} else if (ca != NULL && pki_cert_verify(res.server_cert, ca, NULL,
-	    0, r->pg_host, buf, sizeof(buf)) != 0) {
+	} else if (ca != NULL && (rc = pki_cert_verify(res.server_cert, ca,
+	    NULL, 0, r->pg_host, &why)) != 0) {
 		*msg = xasprintf("served certificate does not verify against "
-		    "the new CA for %s: %s", r->pg_host, buf);
+		    "the new CA for %s: %s", r->pg_host, why ? why :
+		    err_str(rc));
 		rc = ERR_VERIFY;
 	} else if (ca_names >= 0 && res.n_ca_names != (size_t)ca_names) {
 		*msg = xasprintf("the server trusts %zu client CAs, expected "
@@ -302,6 +302,7 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
 		rc = ERR_VERIFY;
 	}
 	tlsprobe_result_clear(&res);
+	free(why);
 	return rc;
 }
 
