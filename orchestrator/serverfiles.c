@@ -145,8 +145,7 @@ stat_server_files(struct run *r, struct host *h, char **msg)
 	sf->data_gid = (long)st.gid;
 	for (i = 0; i < SF_COUNT; i++) {
 		if (str_has_ctrl(sf->path[i]) || sf->path[i][0] != '/') {
-			*msg = xasprintf("unusable path for %s",
-			    sfile_name[i]);
+			*msg = xasprintf("unusable path for %s", sfile_name[i]);
 			return ERR_INVAL;
 		}
 		/* a new file gets the data directory's owner */
