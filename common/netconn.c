@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/xmem.h"
 
 int
 netconn_wait(int fd, short events, long long deadline)
@@ -78,17 +79,18 @@ connect_one(const struct addrinfo *ai, long long deadline, int *eno)
 
 int
 netconn_connect(const char *host, const char *port, long long deadline,
-    char *msg, size_t msglen)
+    char **msg)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char why[128];
 	int gai, eno = 0, fd = ERR_NET;
 
+	*msg = NULL;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(msg, msglen, "resolve: %s", gai_strerror(gai));
+		*msg = xasprintf("resolve: %s", gai_strerror(gai));
 		return ERR_NET;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
@@ -103,6 +105,6 @@ netconn_connect(const char *host, const char *port, long long deadline,
 		snprintf(why, sizeof(why), "no usable address");
 	else if (strerror_r(eno, why, sizeof(why)) != 0)
 		snprintf(why, sizeof(why), "error %d", eno);
-	snprintf(msg, msglen, "connect: %s", why);
+	*msg = xasprintf("connect: %s", why);
 	return fd;
 }

@@ -16,11 +16,12 @@
  * name), trying each address getaddrinfo(3) gives in turn, all before
  * deadline (a now_ms() value, common/clock.h).  Returns the connected
  * socket, non-blocking and close-on-exec, or ERR_NET or ERR_TIMEOUT with
- * what failed in msg: "resolve: <reason>", "connect: <strerror>",
- * "connect: timed out" (the caller adds which host).
+ * what failed in *msg (caller frees; NULL on success): "resolve:
+ * <reason>", "connect: <strerror>", "connect: timed out" (the caller adds
+ * which host).
  */
 int netconn_connect(const char *host, const char *port, long long deadline,
-    char *msg, size_t msglen);
+    char **msg);
 
 /*
  * Wait until fd is ready for events (POLLIN, POLLOUT: poll(2)'s), polling

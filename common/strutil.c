@@ -59,18 +59,15 @@ str_printable(const char *s, size_t max)
 	return strbuf_steal(&b);
 }
 
-void
-str_errat(char *buf, size_t len, const char *where, int line,
-    const char *fmt, va_list ap)
+char *
+str_errat(const char *where, int line, const char *fmt, va_list ap)
 {
-	int n;
+	char *what, *msg;
 
-	if (buf == NULL || len == 0)
-		return;
-	n = snprintf(buf, len, "%s:%d: ", where, line);
-	if (n < 0 || (size_t)n >= len)
-		return;
-	vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+	what = xvasprintf(fmt, ap);
+	msg = xasprintf("%s:%d: %s", where, line, what);
+	free(what);
+	return msg;
 }
 
 int

@@ -47,11 +47,11 @@ int str_is_ip_address(const char *s);
 int str_host_eq(const char *a, const char *b);
 
 /*
- * Write "WHERE:LINE: message" into buf (cut to fit); the message is
- * printf-formatted.  For parsers that name the place of an error.
+ * "WHERE:LINE: message", the message printf-formatted, as a new string
+ * (caller frees).  For parsers that name the place of an error.
  */
-void str_errat(char *buf, size_t len, const char *where, int line,
-    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+char *str_errat(const char *where, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* A growable NUL-terminated byte buffer. */
 struct strbuf {

@@ -157,11 +157,10 @@ int pki_cert_equal(const struct pki_cert *a, const struct pki_cert *b);
  * with CRL checking of every certificate in the chain against the CRLs in
  * that PEM buffer, as PostgreSQL does).  If host is not NULL, the leaf must
  * also match it (name or IP address).  0, or ERR_VERIFY with the reason
- * in why (may be NULL).
+ * in *msg (caller frees; NULL on success, and for another code).
  */
 int pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
-    const char *crl_pem, size_t crl_len, const char *host,
-    char *why, size_t whylen);
+    const char *crl_pem, size_t crl_len, const char *host, char **msg);
 struct pki_cert *pki_cert_dup(const struct pki_cert *cert);
 void pki_cert_free(struct pki_cert *cert);
 

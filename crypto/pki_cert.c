@@ -633,20 +633,19 @@ set_host(X509_VERIFY_PARAM *vp, const char *host)
 
 int
 pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
-    const char *crl_pem, size_t crl_len, const char *host,
-    char *why, size_t whylen)
+    const char *crl_pem, size_t crl_len, const char *host, char **msg)
 {
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *st = NULL;
 	int r = ERR_CRYPTO;
 
-	pki_say(why, whylen, "");
+	*msg = NULL;
 	if ((st = X509_STORE_new()) == NULL ||
 	    !X509_STORE_add_cert(st, ca->x))
 		goto out;
 	if (crl_pem != NULL && (r = store_add_crls(st, crl_pem,
 	    crl_len)) != 0) {
-		pki_say(why, whylen, "cannot read the CRLs");
+		*msg = xstrdup("cannot read the CRLs");
 		r = r == ERR_PARSE ? ERR_VERIFY : r;
 		goto out;
 	}
@@ -661,7 +660,7 @@ pki_cert_verify(const struct pki_cert *leaf, const struct pki_cert *ca,
 	r = 0;
 	if (X509_verify_cert(ctx) != 1) {
 		r = ERR_VERIFY;
-		pki_say(why, whylen, X509_verify_cert_error_string(
+		*msg = xstrdup(X509_verify_cert_error_string(
 		    X509_STORE_CTX_get_error(ctx)));
 	}
  out:

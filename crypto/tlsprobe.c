@@ -41,22 +41,19 @@ struct probe {
 	const char *port;
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
 	int fd;
-	char *err;
-	size_t errlen;
+	char **msg;		/* the caller's */
 };
 
-/* Record "host:port: what: detail" in the caller's buffer; return r. */
+/* Leave "host:port: what: detail" in the caller's *msg; return r. */
 static int
 fail(struct probe *p, int r, const char *what, const char *detail)
 {
-	if (p->err == NULL || p->errlen == 0)
-		return r;
+	free(*p->msg);
 	if (detail != NULL)
-		snprintf(p->err, p->errlen, "%s:%s: %s: %s", p->host, p->port,
-		    what, detail);
+		*p->msg = xasprintf("%s:%s: %s: %s", p->host, p->port, what,
+		    detail);
 	else
-		snprintf(p->err, p->errlen, "%s:%s: %s", p->host, p->port,
-		    what);
+		*p->msg = xasprintf("%s:%s: %s", p->host, p->port, what);
 	return r;
 }
 
@@ -80,12 +77,14 @@ wait_fd(struct probe *p, short events)
 static int
 tcp_connect(struct probe *p)
 {
-	char msg[256];
+	char *why;
 	int fd;
 
-	if ((fd = netconn_connect(p->host, p->port, p->deadline, msg,
-	    sizeof(msg))) < 0)
-		return fail(p, fd, msg, NULL);
+	if ((fd = netconn_connect(p->host, p->port, p->deadline, &why)) < 0) {
+		fail(p, fd, why, NULL);
+		free(why);
+		return fd;
+	}
 	p->fd = fd;
 	return 0;
 }
@@ -296,7 +295,7 @@ sigpipe_restore(const sigset_t *saved, int was_pending)
 
 int
 tlsprobe_pg(const char *host, const char *port, int timeout_ms,
-    struct tlsprobe_result *res, char *err, size_t errlen)
+    struct tlsprobe_result *res, char **msg)
 {
 	struct probe p;
 	sigset_t saved;
@@ -307,10 +306,8 @@ tlsprobe_pg(const char *host, const char *port, int timeout_ms,
 	p.host = host != NULL ? host : "(null)";
 	p.port = port != NULL ? port : "(null)";
 	p.fd = -1;
-	p.err = err;
-	p.errlen = errlen;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	p.msg = msg;
+	*msg = NULL;
 	if (host == NULL || port == NULL || timeout_ms <= 0)
 		return fail(&p, ERR_INVAL, "bad probe arguments", NULL);
 	p.deadline = now_ms() + timeout_ms;
@@ -326,8 +323,7 @@ tlsprobe_pg(const char *host, const char *port, int timeout_ms,
 }
 
 int
-tlsprobe_session(void *tls, struct tlsprobe_result *res, char *err,
-    size_t errlen)
+tlsprobe_session(void *tls, struct tlsprobe_result *res, char **msg)
 {
 	struct probe p;
 	int r;
@@ -337,10 +333,8 @@ tlsprobe_session(void *tls, struct tlsprobe_result *res, char *err,
 	p.host = "(database connection)";
 	p.port = "-";
 	p.fd = -1;
-	p.err = err;
-	p.errlen = errlen;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	p.msg = msg;
+	*msg = NULL;
 	if (tls == NULL)
 		return fail(&p, ERR_INVAL, "no TLS session", NULL);
 	if ((r = collect(&p, tls, res)) != 0)

@@ -22,18 +22,17 @@ struct tlsprobe_result {
 
 /*
  * 0, ERR_NET (cannot connect), ERR_TIMEOUT, ERR_VERIFY (server refused
- * SSL) or ERR_CRYPTO; the reason in err.  timeout_ms bounds the whole
- * exchange.
+ * SSL) or ERR_CRYPTO; the reason, "host:port: what", in *msg (caller
+ * frees; NULL on success).  timeout_ms bounds the whole exchange.
  */
 int tlsprobe_pg(const char *host, const char *port, int timeout_ms,
-    struct tlsprobe_result *res, char *err, size_t errlen);
+    struct tlsprobe_result *res, char **msg);
 /*
  * The same, read from a TLS session already made: tls is an OpenSSL SSL *
  * (a database connection's, pemdb_tls), handled here only.  0, ERR_INVAL
- * or ERR_CRYPTO.
+ * or ERR_CRYPTO, with *msg likewise.
  */
-int tlsprobe_session(void *tls, struct tlsprobe_result *res, char *err,
-    size_t errlen);
+int tlsprobe_session(void *tls, struct tlsprobe_result *res, char **msg);
 
 /* Frees what res holds and zeroes it; accepts a zeroed res. */
 void tlsprobe_result_clear(struct tlsprobe_result *res);

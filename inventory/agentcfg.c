@@ -12,7 +12,6 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +30,7 @@ struct keyref {
 
 struct acparse {
 	const char *origin;
-	char *err;
-	size_t errlen;
+	char **msg;		/* the caller's: the last error's text */
 	int line;
 	int in_section;		/* inside [PEM/agent] */
 	int seen;		/* line of [PEM/agent], 0 if none yet */
@@ -63,8 +61,9 @@ aerr(struct acparse *p, int code, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	free(*p->msg);
 	va_start(ap, fmt);
-	str_errat(p->err, p->errlen, p->origin, line, fmt, ap);
+	*p->msg = str_errat(p->origin, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -251,22 +250,21 @@ check_duplicates(struct acparse *p)
 
 int
 agentcfg_parse(const char *text, size_t len, const char *origin,
-    struct agentcfg *out, char *err, size_t errlen)
+    struct agentcfg *out, char **msg)
 {
 	struct acparse p;
 	char *buf;
 	int r;
 
+	*msg = NULL;
 	if (len > AGENTCFG_MAX) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: larger than %d bytes",
-			    origin, AGENTCFG_MAX);
+		*msg = xasprintf("%s: larger than %d bytes", origin,
+		    AGENTCFG_MAX);
 		return ERR_TOOBIG;
 	}
 	memset(&p, 0, sizeof(p));
 	p.origin = origin;
-	p.err = err;
-	p.errlen = errlen;
+	p.msg = msg;
 	buf = xstrndup(len > 0 ? text : "", len);
 	if ((r = parse_lines(&p, buf, len)) != 0)
 		goto out;

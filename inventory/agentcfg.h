@@ -27,12 +27,13 @@ struct agentcfg {
  * Parse text (len bytes, need not be NUL-terminated).  origin names the
  * file in messages, e.g. "agent7 (10.0.0.17):/usr/edb/pem/agent/etc/
  * agent.cfg".  On error: ERR_PARSE / ERR_TOOBIG / ERR_INVAL with
- * "ORIGIN:LINE: what is wrong" in err, *out untouched.  On success fills
- * *out (caller calls agentcfg_clear).  A missing [PEM/agent] section is an
- * error; missing keys are left NULL/0 for the caller to judge.
+ * "ORIGIN:LINE: what is wrong" in *msg (caller frees; NULL on success),
+ * *out untouched.  On success fills *out (caller calls agentcfg_clear).
+ * A missing [PEM/agent] section is an error; missing keys are left
+ * NULL/0 for the caller to judge.
  */
 int agentcfg_parse(const char *text, size_t len, const char *origin,
-    struct agentcfg *out, char *err, size_t errlen);
+    struct agentcfg *out, char **msg);
 void agentcfg_clear(struct agentcfg *cfg);
 
 #endif

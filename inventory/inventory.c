@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +24,9 @@ inv_perr(struct inv_parser *p, int code, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	free(*p->msg);
 	va_start(ap, fmt);
-	str_errat(p->err, p->errlen, p->fname, line, fmt, ap);
+	*p->msg = str_errat(p->fname, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -147,14 +147,13 @@ inv_entry_lookup(const struct inventory *inv, const struct inv_entry *h,
 /* --- API --- */
 
 static void
-parser_init(struct inv_parser *p, const char *fname, char *err, size_t errlen)
+parser_init(struct inv_parser *p, const char *fname, char **msg)
 {
 	size_t all, ungrouped;
 
 	memset(p, 0, sizeof(*p));
 	p->fname = fname;
-	p->err = err;
-	p->errlen = errlen;
+	p->msg = msg;
 	p->inv = xcalloc(1, sizeof(*p->inv));
 	p->inv->path = xstrdup(fname);
 	all = inv_group_get(p->inv, "all");
@@ -183,19 +182,19 @@ parser_free(struct inv_parser *p)
 
 int
 inventory_parse(const char *text, size_t len, const char *fname,
-    struct inventory **out, char *err, size_t errlen)
+    struct inventory **out, char **msg)
 {
 	struct inv_parser p;
 	int r;
 
 	*out = NULL;
+	*msg = NULL;
 	if (len > INV_MAX_FILE) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: larger than %d bytes",
-			    fname, INV_MAX_FILE);
+		*msg = xasprintf("%s: larger than %d bytes", fname,
+		    INV_MAX_FILE);
 		return ERR_TOOBIG;
 	}
-	parser_init(&p, fname, err, errlen);
+	parser_init(&p, fname, msg);
 	if ((r = invini_parse(&p, text, len)) != 0 || (r = invresolve(&p)) != 0)
 		goto out;
 	*out = p.inv;
@@ -226,27 +225,27 @@ read_all(int fd, size_t max, char **buf, size_t *len)
 }
 
 int
-inventory_load(const char *path, struct inventory **out, char *err,
-    size_t errlen)
+inventory_load(const char *path, struct inventory **out, char **msg)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, r;
 
 	*out = NULL;
+	*msg = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		*msg = xasprintf("%s: %s", path, strerror(errno));
 		return ERR_IO;
 	}
 	if ((r = read_all(fd, INV_MAX_FILE, &buf, &len)) != 0) {
 		if (r == ERR_IO)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			*msg = xasprintf("%s: %s", path, strerror(errno));
 		else
-			snprintf(err, errlen, "%s: larger than %d bytes",
-			    path, INV_MAX_FILE);
+			*msg = xasprintf("%s: larger than %d bytes", path,
+			    INV_MAX_FILE);
 		goto out;
 	}
-	r = inventory_parse(buf, len, path, out, err, errlen);
+	r = inventory_parse(buf, len, path, out, msg);
  out:
 	close(fd);
 	free(buf);

@@ -35,14 +35,13 @@ struct inv_host {
 
 /*
  * Read and parse FILE.  On error returns ERR_PARSE / ERR_IO / ERR_TOOBIG
- * and writes "FILE:LINE: what is wrong" into err; *out is NULL.
- * The file may be at most 16 MiB.
+ * with "FILE:LINE: what is wrong" in *msg (caller frees; NULL on
+ * success); *out is NULL.  The file may be at most 16 MiB.
  */
-int inventory_load(const char *path, struct inventory **out,
-    char *err, size_t errlen);
+int inventory_load(const char *path, struct inventory **out, char **msg);
 /* Same on a buffer; fname is used in messages. */
 int inventory_parse(const char *text, size_t len, const char *fname,
-    struct inventory **out, char *err, size_t errlen);
+    struct inventory **out, char **msg);
 
 /* Hosts in pem_server or pem_agents, server first, then in file order. */
 size_t inventory_count(const struct inventory *inv);

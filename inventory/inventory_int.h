@@ -25,8 +25,8 @@
  * pem_server (both depth 1) pem_server wins, by name.  Within one group or
  * one host, a later definition of a variable wins.
  *
- * Every function here returns 0 or a negative err_code, having written
- * "FILE:LINE: what is wrong" into the parser's message buffer, unless
+ * Every function here returns 0 or a negative err_code, having left
+ * "FILE:LINE: what is wrong" in the parser's message (*p->msg), unless
  * said otherwise; out of memory aborts.
  */
 #ifndef PEMROTATE_INVENTORY_INT_H
@@ -109,8 +109,7 @@ enum inv_section { SEC_HOSTS, SEC_VARS, SEC_CHILDREN };
 struct inv_parser {
 	struct inventory *inv;
 	const char *fname;
-	char *err;
-	size_t errlen;
+	char **msg;		/* the caller's: the last error's text */
 	int line;
 	enum inv_section sec;
 	size_t cur;		/* group of the current section */

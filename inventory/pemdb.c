@@ -609,8 +609,7 @@ first_port(const char *ports, char **out)
 }
 
 int
-pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
-    size_t errlen)
+pemdb_target(const char *conninfo, struct pemdb_target *t, char **msg)
 {
 	PQconninfoOption *opts, *defs;
 	const char *addr;
@@ -618,10 +617,10 @@ pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
 	int r = 0;
 
 	memset(t, 0, sizeof(*t));
+	*msg = NULL;
 	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
-		snprintf(err, errlen, "%s", perr != NULL ? perr :
-		    "out of memory");
-		err[strcspn(err, "\n")] = '\0';
+		*msg = xstrdup(perr != NULL ? perr : "out of memory");
+		(*msg)[strcspn(*msg, "\n")] = '\0';
 		PQfreemem(perr);
 		return ERR_PARSE;
 	}
@@ -630,7 +629,7 @@ pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
 	addr = opt_value(opts, defs, "hostaddr");
 	t->socket = addr == NULL && all_sockets(opt_value(opts, defs, "host"));
 	if (first_port(opt_value(opts, defs, "port"), &t->port) != 0) {
-		snprintf(err, errlen, "port \"%s\" is not a port number",
+		*msg = xasprintf("port \"%s\" is not a port number",
 		    opt_value(opts, defs, "port"));
 		r = ERR_PARSE;
 	}

@@ -43,10 +43,10 @@ struct pemdb_target {
 
 /*
  * Fill *t (cleared with pemdb_target_clear).  ERR_PARSE with the reason in
- * err when the string does not parse or its port is not a port number.
+ * *msg (caller frees; NULL on success) when the string does not parse or
+ * its port is not a port number.
  */
-int pemdb_target(const char *conninfo, struct pemdb_target *t, char *err,
-    size_t errlen);
+int pemdb_target(const char *conninfo, struct pemdb_target *t, char **msg);
 void pemdb_target_clear(struct pemdb_target *t);
 /* 1 if libpq's sslmode verifies the server's certificate (verify-ca,
  * verify-full), else 0. */

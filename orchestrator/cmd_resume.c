@@ -31,15 +31,15 @@ jget(const struct journal_state *st, const char *key)
 static int
 resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 {
-	char err[512], *path, *dir;
+	char *msg = NULL, *path, *dir;
 	const char *v;
 
 	dir = r->state_dir;
 	if ((path = journal_find(dir, ro->resume_run)) == NULL ||
-	    journal_load(path, st, err, sizeof(err)) != 0) {
+	    journal_load(path, st, &msg) != 0) {
 		r->error = path == NULL ? xasprintf("no %s run to resume in "
 		    "%s", ro->resume_run ? ro->resume_run : "unfinished", dir) :
-		    xstrdup(err);
+		    msg;
 		free(path);
 		return ERR_NOTFOUND;
 	}

@@ -20,7 +20,6 @@
 #include "common/xmem.h"
 #include "crypto/pki.h"
 #include "host.h"
-#include "inventory/inventory.h"
 #include "inventory/pemdb.h"
 #include "options.h"
 #include "journal.h"
@@ -30,25 +29,18 @@
 
 #define CA_FILE_MAX	(4 * 1024 * 1024)
 
-static const char *
-server_var(const struct run *r, const char *name)
-{
-	const char *v = inventory_var(r->inv, r->server->inv_idx, name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /* ---- the connection string ---- */
 
 int
 dbtrust_conninfo(struct run *r)
 {
 	struct pemdb_target t;
-	char err[512], *mode;
+	char *msg, *mode;
 	int rc;
 
-	if ((rc = pemdb_target(r->conninfo, &t, err, sizeof(err))) != 0) {
-		r->error = xasprintf("PEM database connection string: %s", err);
+	if ((rc = pemdb_target(r->conninfo, &t, &msg)) != 0) {
+		r->error = xasprintf("PEM database connection string: %s", msg);
+		free(msg);
 		return rc;
 	}
 	r->db_port = atoi(t.port);
@@ -93,8 +85,8 @@ rootcert_write(struct run *r, char **msg)
 		r->rootcert = xasprintf("%s/%s.rootcert.pem", r->state_dir,
 		    r->run_id);
 	tmp = xasprintf("%s.tmp", r->rootcert);
-	if (journal_mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY | O_CREAT |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+	if (journal_mkdirs(r->state_dir) != 0 || (fd = open(tmp, O_WRONLY |
+	    O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
 		*msg = xasprintf("%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return ERR_IO;
@@ -126,7 +118,7 @@ read_server_ca(struct run *r, struct host *h, const char *path, char **pem,
 
 	/* as whoever acts in that directory: a link there cannot steer root */
 	rc = rfile_resolve(h->conn, &r->rx, path, -1, -1,
-	    inventory_var(r->inv, h->inv_idx, "pem_sftp_server"), &f, why);
+	    host_var(r, h, "pem_sftp_server"), &f, why);
 	if (rc == 0 && !f.exists)
 		rc = ERR_NOTFOUND;
 	if (rc == 0 && (rc = rfile_read(h->conn, &f, CA_FILE_MAX, 0, pem,
@@ -138,7 +130,8 @@ read_server_ca(struct run *r, struct host *h, const char *path, char **pem,
 
 /* Append the certificates at path; a missing file is fine if optional. */
 static int
-add_ca(struct run *r, struct strbuf *b, const char *path, int optional)
+add_ca(struct run *r, struct strbuf *b, const char *path, int optional,
+    char **msg)
 {
 	struct host *h = r->server;
 	struct pki_cert *cert = NULL;
@@ -152,15 +145,14 @@ add_ca(struct run *r, struct strbuf *b, const char *path, int optional)
 		return 0;
 	}
 	if (rc != 0) {
-		host_fail(h, "preflight", "the PEM CA, to verify the database "
-		    "with: %s", why ? why : err_str(rc));
+		*msg = xasprintf("the PEM CA, to verify the database with: %s",
+		    why ? why : err_str(rc));
 		free(why);
 		return rc;
 	}
 	if ((rc = pki_cert_from_pem(pem, len, &cert)) != 0 ||
 	    strstr(pem, "PRIVATE KEY") != NULL) {
-		host_fail(h, "preflight", "%s holds no certificate, or more",
-		    path);
+		*msg = xasprintf("%s holds no certificate, or more", path);
 		rc = rc ? rc : ERR_UNSAFE;
 	} else {
 		strbuf_add(b, pem, len);
@@ -197,47 +189,56 @@ read_own_rootcert(struct run *r)
 
 /*
  * ca_certificate.crt of the data directory (on resume also the copy the
- * run kept of it: the server may serve either) into the sslrootcert file.
+ * run kept of it: the server may serve either): the CAs trusted until the
+ * new one.
  */
 static int
-trust_server_ca(struct run *r)
+read_server_cas(struct run *r, char **msg)
 {
 	struct strbuf b;
-	char *path, *backup, *msg = NULL;
+	char *path, *backup;
 	int rc;
 
-	if (r->op_rootcert != NULL)
-		return read_own_rootcert(r);
 	path = xasprintf("%s/ca_certificate.crt", r->sf.data_dir);
 	backup = rfile_bak_name(&r->rx, path);
 	strbuf_init(&b);
-	rc = add_ca(r, &b, path, 0);
+	rc = add_ca(r, &b, path, 0, msg);
 	if (rc == 0 && r->resume != NULL)
-		rc = add_ca(r, &b, backup, 1);
+		rc = add_ca(r, &b, backup, 1, msg);
 	r->rootcert_pem = strbuf_steal(&b);
-	if (rc == 0 && (rc = rootcert_write(r, &msg)) != 0) {
-		r->error = xasprintf("the PEM CA for the database: %s", msg);
-		free(msg);
-	}
-	if (rc == 0) {
-		r->db_tls.sslrootcert = r->rootcert;
+	if (rc == 0)
 		r->ca_origin = xasprintf("%s:%s", r->server->label, path);
-	}
 	free(backup);
 	free(path);
 	return rc;
 }
 
+/* The CAs read from the server into our sslrootcert file (r->error). */
+static int
+trust_server_cas(struct run *r)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = rootcert_write(r, &msg)) != 0) {
+		r->error = xasprintf("the PEM CA for the database: %s", msg);
+		free(msg);
+		return rc;
+	}
+	r->db_tls.sslrootcert = r->rootcert;
+	return 0;
+}
+
 /* ---- the server host ---- */
 
 static int
-find_postmaster(struct run *r, struct host *h)
+find_postmaster(struct run *r, struct host *h, char **msg)
 {
-	char err[512];
+	char *why;
 	int rc;
 
 	r->pm = xcalloc(1, sizeof(*r->pm));
-	rc = postmaster_find(h->conn, r->db_port, r->pm, err, sizeof(err));
+	rc = postmaster_find(h->conn, r->db_port, r->pm, &why);
 	if (rc == 0) {
 		log_debug("%s: the postmaster on port %d is pid %ld, in %s",
 		    h->label, r->db_port, r->pm->pid, r->pm->data_dir);
@@ -245,41 +246,60 @@ find_postmaster(struct run *r, struct host *h)
 	}
 	free(r->pm);
 	r->pm = NULL;
-	if (server_var(r, "pem_data_dir") != NULL &&
-	    server_var(r, "pem_server_restart_cmd") != NULL) {
+	if (host_var_nonempty(r, h, "pem_data_dir") != NULL &&
+	    host_var_nonempty(r, h, "pem_server_restart_cmd") != NULL) {
 		log_info("%s: %s; using pem_data_dir and "
-		    "pem_server_restart_cmd", h->label, err);
+		    "pem_server_restart_cmd", h->label, why);
+		free(why);
 		return 0;
 	}
-	host_fail(h, "preflight", "the PostgreSQL listening on port %d: %s",
-	    r->db_port, err);
+	*msg = xasprintf("the PostgreSQL listening on port %d: %s",
+	    r->db_port, why);
+	free(why);
 	return rc;
+}
+
+/* The server host's side: its postmaster, data directory and PEM CA. */
+static int
+look_at_server(struct run *r, struct host *h, char **msg)
+{
+	const char *dir;
+	int rc;
+
+	if ((rc = host_connect(r, h, msg)) != 0 ||
+	    (rc = find_postmaster(r, h, msg)) != 0)
+		return rc;
+	if ((dir = host_var_nonempty(r, h, "pem_data_dir")) == NULL)
+		dir = r->pm->data_dir;
+	if (dir[0] != '/' || str_has_ctrl(dir)) {
+		*msg = xstrdup("pem_data_dir must be an absolute path without "
+		    "control characters");
+		return ERR_INVAL;
+	}
+	r->sf.data_dir = xstrdup(dir);
+	if (r->db_verify && r->op_rootcert == NULL)
+		return read_server_cas(r, msg);
+	return 0;
 }
 
 int
 dbtrust_look(struct run *r)
 {
 	struct host *h = r->server;
-	const char *dir;
+	char *msg = NULL;
 	int rc;
 
 	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
 	h->so.known_lines = h->known_lines;
-	if ((rc = host_connect(r, h)) != 0) {
-		host_fail(h, "preflight", "%s", h->conn_err);
+	if ((rc = look_at_server(r, h, &msg)) != 0) {
+		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
+		free(msg);
 		return rc;
 	}
-	if ((rc = find_postmaster(r, h)) != 0)
-		return rc;
-	if ((dir = server_var(r, "pem_data_dir")) == NULL)
-		dir = r->pm->data_dir;
-	if (dir[0] != '/' || str_has_ctrl(dir)) {
-		host_fail(h, "preflight", "pem_data_dir must be an absolute "
-		    "path without control characters");
-		return ERR_INVAL;
-	}
-	r->sf.data_dir = xstrdup(dir);
-	return r->db_verify ? trust_server_ca(r) : 0;
+	if (!r->db_verify)
+		return 0;
+	return r->op_rootcert != NULL ? read_own_rootcert(r) :
+	    trust_server_cas(r);
 }
 
 /* ---- the database's answer ---- */
@@ -322,7 +342,7 @@ check_data_dir(struct run *r)
 {
 	const char *db = r->ssl.data_directory, *inv;
 
-	inv = server_var(r, "pem_data_dir");
+	inv = host_var_nonempty(r, r->server, "pem_data_dir");
 	if (same_dir(db, r->pm != NULL ? r->pm->data_dir : NULL) ||
 	    same_dir(db, inv))
 		return 0;
@@ -365,8 +385,8 @@ dbtrust_check_answer(struct run *r)
 		path = *(char *const *)((const char *)&r->ssl + files[i].off);
 		if (path == NULL || within(path, r->ssl.data_directory))
 			continue;
-		if ((v = server_var(r, files[i].var)) != NULL &&
-		    strcmp(v, path) == 0)
+		v = host_var_nonempty(r, r->server, files[i].var);
+		if (v != NULL && strcmp(v, path) == 0)
 			continue;
 		r->error = xasprintf("the PEM database says %s is %s, outside "
 		    "the data directory %s: refusing to write there unless "

@@ -26,7 +26,8 @@ int dbtrust_conninfo(struct run *r);
 /*
  * Connect to the server host, find its postmaster and data directory
  * (pem_data_dir wins), and when verifying read the PEM CA there into the
- * run's sslrootcert file.  Failures are recorded on the server host.
+ * run's sslrootcert file.  What fails on the server host is recorded on
+ * it (phase "preflight"); what fails with the local file, in r->error.
  */
 int dbtrust_look(struct run *r);
 

@@ -42,28 +42,30 @@ host_fail(struct host *h, const char *phase, const char *fmt, ...)
 
 /*
  * Connect, retrying a connection that failed or timed out (not a host key
- * or login refusal) --retries times, 1 s, 2 s, 4 s... apart.
+ * or login refusal) --retries times, 1 s, 2 s, 4 s... apart.  What failed
+ * is read from the connection before it is closed.
  */
 int
-host_connect(struct run *r, struct host *h)
+host_connect(struct run *r, struct host *h, char **msg)
 {
 	int rc, attempt;
 
+	*msg = NULL;
 	if (h->conn != NULL)
 		return 0;
 	for (attempt = 0;; attempt++) {
 		rc = sshconn_open(&h->so, &h->conn);
 		if (rc == 0)
 			return 0;
-		free(h->conn_err);
-		h->conn_err = xstrdup(sshconn_errmsg(h->conn));
-		sshconn_close(h->conn);
-		h->conn = NULL;
+		*msg = xstrdup(sshconn_errmsg(h->conn));
+		host_disconnect(h);
 		if ((rc != ERR_NET && rc != ERR_TIMEOUT) ||
 		    attempt >= r->o->retries ||
 		    atomic_load(&r->stop) == STOP_SIGNAL)
 			return rc;
-		log_debug("%s: %s; retrying", h->label, h->conn_err);
+		log_debug("%s: %s; retrying", h->label, *msg);
+		free(*msg);
+		*msg = NULL;
 		sleep(1u << (attempt < 5 ? attempt : 5));
 	}
 }
@@ -120,13 +122,15 @@ host_exec_out(struct run *r, struct host *h, const char *what,
     const char *cmd, int timeout_s, char **msg, char **out)
 {
 	struct sshconn_result res;
+	char *why;
 	int rc;
 
 	*msg = NULL;
 	if (out != NULL)
 		*out = NULL;
-	if ((rc = host_connect(r, h)) != 0) {
-		*msg = xasprintf("%s: %s", what, h->conn_err);
+	if ((rc = host_connect(r, h, &why)) != 0) {
+		*msg = xasprintf("%s: %s", what, why);
+		free(why);
 		return rc;
 	}
 	log_debug("%s: %s", h->label, what);
@@ -153,7 +157,7 @@ host_par_for(struct run *r, void (*fn)(void *, size_t))
 	par_for(r->nhosts, r->o->parallel, fn, r, &r->stop);
 }
 
-/* ---- progress line ---- */
+/* ---- inventory variables ---- */
 
 const char *
 host_var(const struct run *r, const struct host *h, const char *name)
@@ -161,16 +165,27 @@ host_var(const struct run *r, const struct host *h, const char *name)
 	return inventory_var(r->inv, h->inv_idx, name);
 }
 
+const char *
+host_var_nonempty(const struct run *r, const struct host *h,
+    const char *name)
+{
+	const char *v = host_var(r, h, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 char *
 host_dupvar(const struct run *r, const struct host *h, const char *name,
     const char *def)
 {
-	const char *v = host_var(r, h, name);
+	const char *v = host_var_nonempty(r, h, name);
 
-	if (v == NULL || *v == '\0')
+	if (v == NULL)
 		v = def;
 	return v != NULL ? xstrdup(v) : NULL;
 }
+
+/* ---- target files ---- */
 
 /*
  * Resolve a target file (rfile.h): who acts on it, its unpredictable
@@ -178,17 +193,18 @@ host_dupvar(const struct run *r, const struct host *h, const char *name,
  */
 int
 host_resolve_target(struct run *r, struct host *h, const char *what,
-    const char *path, long def_uid, long def_gid, struct rfile *f)
+    const char *path, long def_uid, long def_gid, struct rfile *f,
+    char **msg)
 {
 	char *why = NULL;
 	int rc;
 
+	*msg = NULL;
 	rfile_clear(f);
 	rc = rfile_resolve(h->conn, &r->rx, path, def_uid, def_gid,
 	    host_var(r, h, "pem_sftp_server"), f, &why);
 	if (rc != 0) {
-		host_fail(h, "preflight", "%s: %s", what, why ? why :
-		    err_str(rc));
+		*msg = xasprintf("%s: %s", what, why ? why : err_str(rc));
 		free(why);
 		return rc;
 	}
@@ -205,12 +221,13 @@ host_resolve_target(struct run *r, struct host *h, const char *what,
  * shows here, before anything is changed.  Directories differ: each once.
  */
 int
-host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
+host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
+    size_t n, char **msg)
 {
 	size_t i, j, la, lb;
-	char *why = NULL;
 	int rc;
 
+	*msg = NULL;
 	for (i = 0; i < n; i++) {
 		la = (size_t)(strrchr(f[i]->path, '/') - f[i]->path);
 		for (j = 0; j < i; j++) {
@@ -221,9 +238,7 @@ host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f, size_t n)
 		}
 		if (j < i)
 			continue;
-		if ((rc = rfile_probe(h->conn, &r->rx, f[i], &why)) != 0) {
-			host_fail(h, "preflight", "%s", why);
-			free(why);
+		if ((rc = rfile_probe(h->conn, &r->rx, f[i], msg)) != 0) {
 			sftp_as(h->conn, NULL);
 			return rc;
 		}

@@ -81,13 +81,13 @@ journal_mkdirs(const char *dir)
 }
 
 static int
-journal_open(const char *path, int flags, struct journal **out, char *err,
-    size_t errlen)
+journal_open(const char *path, int flags, struct journal **out, char **msg)
 {
 	int fd = open(path, flags | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 
+	*msg = NULL;
 	if (fd < 0) {
-		snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
+		*msg = xasprintf("journal %s: %s", path, strerror(errno));
 		return ERR_IO;
 	}
 	*out = xcalloc(1, sizeof(**out));
@@ -98,18 +98,18 @@ journal_open(const char *path, int flags, struct journal **out, char *err,
 
 int
 journal_create(const char *dir, const char *run_id, struct journal **out,
-    char *err, size_t errlen)
+    char **msg)
 {
 	char *path;
 	int rc;
 
 	if (journal_mkdirs(dir) != 0) {
-		snprintf(err, errlen, "state directory %s: %s", dir,
+		*msg = xasprintf("state directory %s: %s", dir,
 		    strerror(errno));
 		return ERR_IO;
 	}
 	path = xasprintf("%s/%s.journal", dir, run_id);
-	rc = journal_open(path, O_CREAT | O_EXCL, out, err, errlen);
+	rc = journal_open(path, O_CREAT | O_EXCL, out, msg);
 	free(path);
 	if (rc != 0)
 		return rc;
@@ -119,10 +119,9 @@ journal_create(const char *dir, const char *run_id, struct journal **out,
 }
 
 int
-journal_reopen(const char *path, struct journal **out, char *err,
-    size_t errlen)
+journal_reopen(const char *path, struct journal **out, char **msg)
 {
-	return journal_open(path, 0, out, err, errlen);
+	return journal_open(path, 0, out, msg);
 }
 
 static int
@@ -193,7 +192,7 @@ journal_close(struct journal *j)
 /* ---- reading ---- */
 
 static char *
-slurp(const char *path, size_t *len, char *err, size_t errlen)
+slurp(const char *path, size_t *len, char **msg)
 {
 	struct stat st;
 	char *buf;
@@ -201,7 +200,7 @@ slurp(const char *path, size_t *len, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > JOURNAL_MAX) {
-		snprintf(err, errlen, "journal %s: %s", path,
+		*msg = xasprintf("journal %s: %s", path,
 		    fd < 0 ? strerror(errno) : "unreadable or too large");
 		if (fd >= 0)
 			close(fd);
@@ -230,14 +229,14 @@ add_record(struct journal_state *st, const char *line, size_t len)
 }
 
 int
-journal_load(const char *path, struct journal_state *st, char *err,
-    size_t errlen)
+journal_load(const char *path, struct journal_state *st, char **msg)
 {
 	char *buf, *p, *nl;
 	size_t len;
 
 	memset(st, 0, sizeof(*st));
-	if ((buf = slurp(path, &len, err, errlen)) == NULL)
+	*msg = NULL;
+	if ((buf = slurp(path, &len, msg)) == NULL)
 		return ERR_IO;
 	/* a last line cut short by a kill is ignored */
 	for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf))); p = nl + 1)
@@ -245,7 +244,7 @@ journal_load(const char *path, struct journal_state *st, char *err,
 	free(buf);
 	if (st->n == 0 || strcmp(st->keys[0], "pemrotate-journal") != 0 ||
 	    journal_get(st, JK_RUN) == NULL) {
-		snprintf(err, errlen, "%s is not a pemrotate journal", path);
+		*msg = xasprintf("%s is not a pemrotate journal", path);
 		journal_state_clear(st);
 		return ERR_PARSE;
 	}
@@ -302,12 +301,14 @@ static int
 finished(const char *path)
 {
 	struct journal_state st;
-	char err[256];
+	char *msg;
 	const char *ex;
 	int fin;
 
-	if (journal_load(path, &st, err, sizeof(err)) != 0)
+	if (journal_load(path, &st, &msg) != 0) {
+		free(msg);
 		return 1;
+	}
 	ex = journal_get(&st, JK_EXIT);
 	fin = ex != NULL && strcmp(ex, "1") != 0;
 	journal_state_clear(&st);

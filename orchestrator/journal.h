@@ -58,12 +58,14 @@ struct journal;
  */
 int journal_mkdirs(const char *dir);
 
-/* Create DIR (0700, parents too) and DIR/RUN_ID.journal (0600, new). */
+/*
+ * Create DIR (0700, parents too) and DIR/RUN_ID.journal (0600, new).
+ * ERR_IO with the reason in *msg (caller frees; NULL on success).
+ */
 int journal_create(const char *dir, const char *run_id,
-    struct journal **out, char *err, size_t errlen);
-/* Open an existing journal to append to it (resume). */
-int journal_reopen(const char *path, struct journal **out, char *err,
-    size_t errlen);
+    struct journal **out, char **msg);
+/* Open an existing journal to append to it (resume); likewise. */
+int journal_reopen(const char *path, struct journal **out, char **msg);
 /* Append "key\tvalue\n"; a value with a control character is cut there. */
 void journal_add(struct journal *j, const char *key, const char *value);
 void journal_addf(struct journal *j, const char *key, const char *fmt, ...)
@@ -80,8 +82,8 @@ struct journal_state {
 	size_t n;
 };
 
-int journal_load(const char *path, struct journal_state *st, char *err,
-    size_t errlen);
+/* ERR_IO or ERR_PARSE with the reason in *msg (caller frees). */
+int journal_load(const char *path, struct journal_state *st, char **msg);
 /* The last value of key, or NULL. */
 const char *journal_get(const struct journal_state *st, const char *key);
 /* 1 if a record key\tvalue exists. */

@@ -51,12 +51,14 @@ lock_holder(struct run *r, const char *path, char **text)
 int
 lock_acquire(struct run *r)
 {
-	char host[256] = "?", *path, *body, *holder, *text;
+	char host[256] = "?", *path, *body, *holder, *text, *msg;
 	struct sftp_stat st;
 	int rc;
 
-	if ((rc = host_connect(r, r->server)) != 0)
+	if ((rc = host_connect(r, r->server, &msg)) != 0) {
+		r->error = msg;
 		return rc;
+	}
 	gethostname(host, sizeof(host) - 1);
 	path = lock_path(r);
 	/* as whoever acts on the data directory's files */
@@ -65,6 +67,8 @@ lock_acquire(struct run *r)
 	    (long)getpid());
 	rc = sftp_write_new(r->server->conn, path, body, strlen(body), 0600,
 	    -1, -1);
+	if (rc != 0)
+		msg = xstrdup(sshconn_errmsg(r->server->conn));
 	/* SFTP v3 servers answer a plain failure when the file exists */
 	if (rc != 0 && sftp_stat(r->server->conn, path, &st) == 0)
 		rc = ERR_EXISTS;
@@ -82,11 +86,11 @@ lock_acquire(struct run *r)
 		free(holder);
 		free(text);
 	} else if (rc != 0) {
-		r->error = xasprintf("cannot create %s: %s", path,
-		    sshconn_errmsg(r->server->conn));
+		r->error = xasprintf("cannot create %s: %s", path, msg);
 	}
 	sftp_as(r->server->conn, NULL);
 	r->locked = (rc == 0);
+	free(msg);
 	free(body);
 	free(path);
 	return rc;
@@ -95,11 +99,17 @@ lock_acquire(struct run *r)
 void
 lock_release(struct run *r)
 {
-	char *path;
+	char *path, *msg;
 
-	if (!r->locked || host_connect(r, r->server) != 0)
+	if (!r->locked)
 		return;
 	path = lock_path(r);
+	if (host_connect(r, r->server, &msg) != 0) {
+		log_error("could not remove %s: %s", path, msg);
+		free(msg);
+		free(path);
+		return;
+	}
 	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
 	if (sftp_unlink(r->server->conn, path) != 0)
 		log_error("could not remove %s: %s", path,

@@ -11,7 +11,6 @@
 
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,16 +301,18 @@ postmaster_pgctl_cmd(const struct postmaster *pm, int timeout_s)
 /* ---- reading the host's /proc ---- */
 
 static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+fail(char **msg, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* Leave the message in *msg (the last one wins); return rc. */
 static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+fail(char **msg, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
+	free(*msg);
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	*msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -319,20 +320,18 @@ fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* A /proc file as text (no NUL inside). */
 static int
 proc_text(struct sshconn *c, const char *path, size_t max, char **text,
-    char *err, size_t errlen)
+    char **msg)
 {
 	size_t len;
 	int rc;
 
 	*text = NULL;
 	if ((rc = sftp_read_file(c, path, max, 0, text, &len)) != 0)
-		return fail(err, errlen, rc, "read %s: %s", path,
-		    sshconn_errmsg(c));
+		return fail(msg, rc, "read %s: %s", path, sshconn_errmsg(c));
 	if (strlen(*text) != len) {
 		free(*text);
 		*text = NULL;
-		return fail(err, errlen, ERR_PARSE, "%s holds a NUL byte",
-		    path);
+		return fail(msg, ERR_PARSE, "%s holds a NUL byte", path);
 	}
 	return 0;
 }
@@ -361,15 +360,15 @@ proc_link(struct sshconn *c, long pid, const char *name, char **out,
 
 static int
 proc_status(struct sshconn *c, long pid, long *ppid, long *uid, long *gid,
-    char *err, size_t errlen)
+    char **msg)
 {
 	char *path = xasprintf("/proc/%ld/status", pid), *text;
 	int rc;
 
-	if ((rc = proc_text(c, path, PROC_SMALL_MAX, &text, err, errlen)) == 0
+	if ((rc = proc_text(c, path, PROC_SMALL_MAX, &text, msg)) == 0
 	    && (rc = postmaster_status_ids(text, ppid, uid, gid)) != 0)
-		fail(err, errlen, rc, "%s: no PPid, Uid and Gid lines as "
-		    "the kernel writes them", path);
+		fail(msg, rc, "%s: no PPid, Uid and Gid lines as the kernel "
+		    "writes them", path);
 	free(text);
 	free(path);
 	return rc;
@@ -378,7 +377,7 @@ proc_status(struct sshconn *c, long pid, long *ppid, long *uid, long *gid,
 /* The LISTEN sockets on port, from tcp and tcp6 (which may be absent). */
 static int
 listen_inodes(struct sshconn *c, int port, unsigned long *ino, size_t *n,
-    char *err, size_t errlen)
+    char **msg)
 {
 	static const char *const files[2] = { "/proc/net/tcp",
 	    "/proc/net/tcp6" };
@@ -387,15 +386,18 @@ listen_inodes(struct sshconn *c, int port, unsigned long *ino, size_t *n,
 
 	*n = 0;
 	for (i = 0; i < 2; i++) {
-		rc = proc_text(c, files[i], PROC_TEXT_MAX, &text, err, errlen);
-		if (rc == ERR_NOTFOUND && i == 1)
-			return 0;	/* no IPv6 */
+		rc = proc_text(c, files[i], PROC_TEXT_MAX, &text, msg);
+		if (rc == ERR_NOTFOUND && i == 1) {
+			free(*msg);	/* no IPv6 */
+			*msg = NULL;
+			return 0;
+		}
 		if (rc != 0)
 			return rc;
 		rc = postmaster_listen_inodes(text, port, ino, MAX_INODES, n);
 		free(text);
 		if (rc != 0)
-			return fail(err, errlen, rc, "%s: %s", files[i],
+			return fail(msg, rc, "%s: %s", files[i],
 			    rc == ERR_TOOBIG ? "too many sockets listen on "
 			    "the port" : "a line is not what the kernel "
 			    "writes");
@@ -406,7 +408,7 @@ listen_inodes(struct sshconn *c, int port, unsigned long *ino, size_t *n,
 /* The processes holding one of the sockets: find over /proc/PID/fd. */
 static int
 socket_holders(struct sshconn *c, const unsigned long *ino, size_t nino,
-    long *pids, size_t *n, char *err, size_t errlen)
+    long *pids, size_t *n, char **msg)
 {
 	struct sshconn_result res;
 	struct strbuf b;
@@ -422,12 +424,12 @@ socket_holders(struct sshconn *c, const unsigned long *ino, size_t nino,
 	rc = sshconn_exec(c, b.s, 0, 0, &res);
 	strbuf_free(&b);
 	if (rc != 0)
-		return fail(err, errlen, rc, "look for the listening "
+		return fail(msg, rc, "look for the listening "
 		    "process: %s", sshconn_errmsg(c));
 	if (res.truncated ||
 	    (rc = postmaster_fd_pids(res.out ? res.out : "", pids,
 	    MAX_HOLDERS, n)) != 0)
-		rc = fail(err, errlen, ERR_PARSE, "look for the listening "
+		rc = fail(msg, ERR_PARSE, "look for the listening "
 		    "process: find printed what is not a /proc/PID/fd/N line");
 	sshconn_result_clear(&res);
 	return rc;
@@ -438,8 +440,7 @@ socket_holders(struct sshconn *c, const unsigned long *ino, size_t nino,
  * running the same binary (a backend forked just now holds it too).
  */
 static int
-climb(struct sshconn *c, long pid, const char *exe, long *top, char *err,
-    size_t errlen)
+climb(struct sshconn *c, long pid, const char *exe, long *top, char **msg)
 {
 	long ppid, uid, gid;
 	char *pexe;
@@ -447,8 +448,7 @@ climb(struct sshconn *c, long pid, const char *exe, long *top, char *err,
 
 	*top = pid;
 	for (depth = 0; depth < MAX_DEPTH; depth++) {
-		if ((rc = proc_status(c, *top, &ppid, &uid, &gid, err,
-		    errlen)) != 0)
+		if ((rc = proc_status(c, *top, &ppid, &uid, &gid, msg)) != 0)
 			return rc;
 		if (ppid <= 1 || proc_link(c, ppid, "exe", &pexe, &del) != 0)
 			return 0;
@@ -464,7 +464,7 @@ climb(struct sshconn *c, long pid, const char *exe, long *top, char *err,
 /* The one postmaster behind every holder of the sockets. */
 static int
 pick_postmaster(struct sshconn *c, int port, const long *pids, size_t n,
-    struct postmaster *pm, char *err, size_t errlen)
+    struct postmaster *pm, char **msg)
 {
 	char *exe = NULL;
 	size_t i;
@@ -473,12 +473,12 @@ pick_postmaster(struct sshconn *c, int port, const long *pids, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if ((rc = proc_link(c, pids[i], "exe", &exe, &del)) != 0)
-			return fail(err, errlen, rc, "the binary of pid %ld, "
+			return fail(msg, rc, "the binary of pid %ld, "
 			    "listening on port %d: %s", pids[i], port,
 			    sshconn_errmsg(c));
-		rc = climb(c, pids[i], exe, &top, err, errlen);
+		rc = climb(c, pids[i], exe, &top, msg);
 		if (rc == 0 && pm->pid != 0 && pm->pid != top)
-			rc = fail(err, errlen, ERR_MISMATCH, "two processes "
+			rc = fail(msg, ERR_MISMATCH, "two processes "
 			    "listen on port %d (pids %ld and %ld)", port,
 			    pm->pid, top);
 		if (rc != 0) {
@@ -495,7 +495,7 @@ pick_postmaster(struct sshconn *c, int port, const long *pids, size_t n,
 /* Its binary, ids, working directory, stderr and cgroup. */
 static int
 postmaster_facts(struct sshconn *c, int port, struct postmaster *pm,
-    char *err, size_t errlen)
+    char **msg)
 {
 	const char *base;
 	char *path, *text = NULL;
@@ -504,27 +504,26 @@ postmaster_facts(struct sshconn *c, int port, struct postmaster *pm,
 
 	free(pm->exe);
 	if ((rc = proc_link(c, pm->pid, "exe", &pm->exe, &del)) != 0)
-		return fail(err, errlen, rc, "the binary of pid %ld: %s",
+		return fail(msg, rc, "the binary of pid %ld: %s",
 		    pm->pid, sshconn_errmsg(c));
 	base = strrchr(pm->exe, '/');
 	if (pm->exe[0] != '/' || str_has_ctrl(pm->exe) || base == NULL ||
 	    (strstr(base, "postgres") == NULL &&
 	    strstr(base, "postmaster") == NULL)) {
 		text = str_printable(pm->exe, 200);
-		rc = fail(err, errlen, ERR_MISMATCH, "the process listening "
+		rc = fail(msg, ERR_MISMATCH, "the process listening "
 		    "on port %d (pid %ld) runs %s, not PostgreSQL", port,
 		    pm->pid, text);
 		free(text);
 		return rc;
 	}
-	if ((rc = proc_status(c, pm->pid, &ppid, &pm->uid, &pm->gid, err,
-	    errlen)) != 0)
+	if ((rc = proc_status(c, pm->pid, &ppid, &pm->uid, &pm->gid, msg)) != 0)
 		return rc;
 	if ((rc = proc_link(c, pm->pid, "cwd", &pm->data_dir, &del)) != 0)
-		return fail(err, errlen, rc, "the working directory of the "
+		return fail(msg, rc, "the working directory of the "
 		    "postmaster (pid %ld): %s", pm->pid, sshconn_errmsg(c));
 	if (del || pm->data_dir[0] != '/' || str_has_ctrl(pm->data_dir))
-		return fail(err, errlen, ERR_PARSE, "the postmaster (pid %ld) "
+		return fail(msg, ERR_PARSE, "the postmaster (pid %ld) "
 		    "runs in no usable directory", pm->pid);
 	if (proc_link(c, pm->pid, "fd/2", &pm->log, &del) != 0 || del ||
 	    pm->log[0] != '/' || strncmp(pm->log, "/dev/", 5) == 0 ||
@@ -533,11 +532,10 @@ postmaster_facts(struct sshconn *c, int port, struct postmaster *pm,
 		pm->log = NULL;
 	}
 	path = xasprintf("/proc/%ld/cgroup", pm->pid);
-	if ((rc = proc_text(c, path, PROC_SMALL_MAX, &text, err,
-	    errlen)) == 0 && (rc = postmaster_cgroup_unit(text,
-	    &pm->unit)) != 0)
-		fail(err, errlen, rc, "%s: a line is not what the kernel "
-		    "writes", path);
+	if ((rc = proc_text(c, path, PROC_SMALL_MAX, &text, msg)) == 0 &&
+	    (rc = postmaster_cgroup_unit(text, &pm->unit)) != 0)
+		fail(msg, rc, "%s: a line is not what the kernel writes",
+		    path);
 	free(text);
 	free(path);
 	return rc;
@@ -545,20 +543,19 @@ postmaster_facts(struct sshconn *c, int port, struct postmaster *pm,
 
 /* What PostgreSQL itself insists on: it runs as its directory's owner. */
 static int
-check_owner(struct sshconn *c, const struct postmaster *pm, char *err,
-    size_t errlen)
+check_owner(struct sshconn *c, const struct postmaster *pm, char **msg)
 {
 	struct sftp_stat st;
 	int rc;
 
 	if (pm->uid == 0)
-		return fail(err, errlen, ERR_UNSAFE, "the postmaster (pid %ld) "
+		return fail(msg, ERR_UNSAFE, "the postmaster (pid %ld) "
 		    "runs as root", pm->pid);
 	if ((rc = sftp_stat(c, pm->data_dir, &st)) != 0)
-		return fail(err, errlen, rc, "the postmaster's directory: %s",
+		return fail(msg, rc, "the postmaster's directory: %s",
 		    sshconn_errmsg(c));
 	if (!st.is_dir || !st.owner_known || (long)st.uid != pm->uid)
-		return fail(err, errlen, ERR_MISMATCH, "the postmaster (pid "
+		return fail(msg, ERR_MISMATCH, "the postmaster (pid "
 		    "%ld, uid %ld) runs in %s, which is not a directory it "
 		    "owns", pm->pid, pm->uid, pm->data_dir);
 	return 0;
@@ -566,7 +563,7 @@ check_owner(struct sshconn *c, const struct postmaster *pm, char *err,
 
 int
 postmaster_find(struct sshconn *c, int port, struct postmaster *pm,
-    char *err, size_t errlen)
+    char **msg)
 {
 	unsigned long ino[MAX_INODES];
 	long pids[MAX_HOLDERS];
@@ -574,24 +571,25 @@ postmaster_find(struct sshconn *c, int port, struct postmaster *pm,
 	int rc;
 
 	memset(pm, 0, sizeof(*pm));
-	if ((rc = listen_inodes(c, port, ino, &nino, err, errlen)) != 0)
+	*msg = NULL;
+	if ((rc = listen_inodes(c, port, ino, &nino, msg)) != 0)
 		goto out;
 	if (nino == 0) {
-		rc = fail(err, errlen, ERR_NOTFOUND, "nothing listens on TCP "
+		rc = fail(msg, ERR_NOTFOUND, "nothing listens on TCP "
 		    "port %d", port);
 		goto out;
 	}
-	if ((rc = socket_holders(c, ino, nino, pids, &n, err, errlen)) != 0)
+	if ((rc = socket_holders(c, ino, nino, pids, &n, msg)) != 0)
 		goto out;
 	if (n == 0) {
-		rc = fail(err, errlen, ERR_NOTFOUND, "no process holds the "
+		rc = fail(msg, ERR_NOTFOUND, "no process holds the "
 		    "socket listening on TCP port %d", port);
 		goto out;
 	}
-	if ((rc = pick_postmaster(c, port, pids, n, pm, err, errlen)) != 0 ||
-	    (rc = postmaster_facts(c, port, pm, err, errlen)) != 0)
+	if ((rc = pick_postmaster(c, port, pids, n, pm, msg)) != 0 ||
+	    (rc = postmaster_facts(c, port, pm, msg)) != 0)
 		goto out;
-	rc = check_owner(c, pm, err, errlen);
+	rc = check_owner(c, pm, msg);
  out:
 	if (rc != 0)
 		postmaster_clear(pm);
@@ -600,8 +598,7 @@ postmaster_find(struct sshconn *c, int port, struct postmaster *pm,
 
 /* systemd's MainPID of unit, asked over c. */
 static int
-unit_main_pid(struct sshconn *c, const char *unit, long *pid, char *err,
-    size_t errlen)
+unit_main_pid(struct sshconn *c, const char *unit, long *pid, char **msg)
 {
 	struct sshconn_result res;
 	char *q = shquote(unit, 1), *cmd, *shown;
@@ -612,7 +609,7 @@ unit_main_pid(struct sshconn *c, const char *unit, long *pid, char *err,
 	rc = sshconn_exec(c, cmd, 4096, 0, &res);
 	free(cmd);
 	if (rc != 0)
-		return fail(err, errlen, rc, "%s", sshconn_errmsg(c));
+		return fail(msg, rc, "%s", sshconn_errmsg(c));
 	if (res.out != NULL)
 		res.out[strcspn(res.out, "\n")] = '\0';
 	if (res.exit_status == 0 && res.out != NULL &&
@@ -622,7 +619,7 @@ unit_main_pid(struct sshconn *c, const char *unit, long *pid, char *err,
 	}
 	shown = str_printable(res.err_len ? res.err : res.out ? res.out : "",
 	    200);
-	rc = fail(err, errlen, ERR_UNSAFE, "systemctl show -p MainPID %s: "
+	rc = fail(msg, ERR_UNSAFE, "systemctl show -p MainPID %s: "
 	    "exit status %d%s%s", unit, res.exit_status, *shown ? ": " : "",
 	    shown);
 	free(shown);
@@ -632,27 +629,28 @@ unit_main_pid(struct sshconn *c, const char *unit, long *pid, char *err,
 
 int
 postmaster_restart_cmd(struct sshconn *c, const struct postmaster *pm,
-    int timeout_s, char **cmd, char *err, size_t errlen)
+    int timeout_s, char **cmd, char **msg)
 {
 	char *q;
 	long main_pid = 0;
 	int rc;
 
 	*cmd = NULL;
+	*msg = NULL;
 	if (pm->unit == NULL) {
 		if ((*cmd = postmaster_pgctl_cmd(pm, timeout_s)) == NULL)
-			return fail(err, errlen, ERR_INVAL, "a path of the "
+			return fail(msg, ERR_INVAL, "a path of the "
 			    "postmaster holds a control character");
 		return 0;
 	}
 	if (!postmaster_unit_is_pg(pm->unit))
-		return fail(err, errlen, ERR_UNSAFE, "the postmaster (pid %ld) "
+		return fail(msg, ERR_UNSAFE, "the postmaster (pid %ld) "
 		    "runs in systemd unit %s, which is not a PostgreSQL "
 		    "service: refusing to restart it", pm->pid, pm->unit);
-	if ((rc = unit_main_pid(c, pm->unit, &main_pid, err, errlen)) != 0)
+	if ((rc = unit_main_pid(c, pm->unit, &main_pid, msg)) != 0)
 		return rc;
 	if (main_pid != pm->pid)
-		return fail(err, errlen, ERR_UNSAFE, "the postmaster (pid %ld) "
+		return fail(msg, ERR_UNSAFE, "the postmaster (pid %ld) "
 		    "runs in systemd unit %s, whose MainPID is %ld: refusing "
 		    "to restart it", pm->pid, pm->unit, main_pid);
 	q = shquote(pm->unit, 1);

@@ -29,22 +29,22 @@ struct postmaster {
 /*
  * Find the postmaster listening on TCP port on the host of c (logged in
  * as root) and fill *pm (cleared with postmaster_clear).  On failure an
- * err_code and a message in err (without the host's name: the caller
- * adds it).
+ * err_code and a message in *msg (caller frees; NULL on success; without
+ * the host's name: the caller adds it).
  */
 int postmaster_find(struct sshconn *c, int port, struct postmaster *pm,
-    char *err, size_t errlen);
+    char **msg);
 
 /*
  * How to restart it, into *cmd (caller frees): "systemctl restart UNIT"
  * when a PostgreSQL-like systemd unit runs it as its MainPID (asked of
  * systemctl over c), else pg_ctl from its binary's directory run as its
- * uid with -D its data directory.  ERR_UNSAFE with a message in err when
- * it runs in a unit that is not a PostgreSQL service, or in one whose
- * MainPID is another process.
+ * uid with -D its data directory.  ERR_UNSAFE with a message in *msg
+ * (caller frees; NULL on success) when it runs in a unit that is not a
+ * PostgreSQL service, or in one whose MainPID is another process.
  */
 int postmaster_restart_cmd(struct sshconn *c, const struct postmaster *pm,
-    int timeout_s, char **cmd, char *err, size_t errlen);
+    int timeout_s, char **cmd, char **msg);
 
 void postmaster_clear(struct postmaster *pm);
 

@@ -99,7 +99,7 @@ origin_of(const struct host *h)
  * may be able to change it (the file, and every directory on its way).
  */
 static int
-check_agent_cfg(struct run *r, struct host *h)
+check_agent_cfg(struct run *r, struct host *h, char **msg)
 {
 	struct rfile_ctx x = r->rx;
 	struct sftp_stat st;
@@ -126,8 +126,8 @@ check_agent_cfg(struct run *r, struct host *h)
 		why = xasprintf("a directory on its way can be changed by uid "
 		    "%ld", f.act_uid);
 	if (why != NULL) {
-		host_fail(h, "preflight", "%s: not trusted to name the files "
-		    "root replaces: %s", h->cfg_path, why);
+		*msg = xasprintf("%s: not trusted to name the files root "
+		    "replaces: %s", h->cfg_path, why);
 		rc = rc ? rc : ERR_UNSAFE;
 	} else if (rc == 0) {
 		free(h->cfg_path);
@@ -140,33 +140,30 @@ check_agent_cfg(struct run *r, struct host *h)
 
 /* Read and apply agent.cfg unless the inventory names all three. */
 static int
-read_agent_cfg(struct run *r, struct host *h)
+read_agent_cfg(struct run *r, struct host *h, char **msg)
 {
 	struct agentcfg cfg;
-	char err[512], *text = NULL, *origin;
+	char *text = NULL, *origin;
 	size_t len;
 	int rc;
 
 	if (h->agent_id > 0 && h->key_path != NULL && h->crt_path != NULL)
 		return 0;
-	if ((rc = check_agent_cfg(r, h)) != 0)
+	if ((rc = check_agent_cfg(r, h, msg)) != 0)
 		return rc;
 	rc = sftp_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
 	    &len);
 	if (rc != 0) {
-		host_fail(h, "preflight", "read agent.cfg: %s",
-		    sshconn_errmsg(h->conn));
+		*msg = xasprintf("read agent.cfg: %s", sshconn_errmsg(h->conn));
 		return rc;
 	}
 	origin = origin_of(h);
 	memset(&cfg, 0, sizeof(cfg));
-	rc = agentcfg_parse(text, len, origin, &cfg, err, sizeof(err));
+	rc = agentcfg_parse(text, len, origin, &cfg, msg);
 	free(text);
 	free(origin);
-	if (rc != 0) {
-		host_fail(h, "preflight", "%s", err);
+	if (rc != 0)
 		return rc;
-	}
 	if (h->agent_id == 0)
 		h->agent_id = cfg.agent_id;
 	if (h->key_path == NULL && cfg.ssl_key != NULL)
@@ -199,7 +196,7 @@ plain_path(const char *p)
  * is not a PEM private key (the first bytes, wiped after) or certificate.
  */
 static int
-check_agent_contents(struct host *h)
+check_agent_contents(struct host *h, char **msg)
 {
 	char head[64], *buf = NULL, *why = NULL;
 	struct pki_cert *crt = NULL;
@@ -233,13 +230,12 @@ check_agent_contents(struct host *h)
 	}
 	if (why == NULL)
 		return 0;
-	host_fail(h, "preflight", "%s", why);
-	free(why);
+	*msg = why;
 	return ERR_UNSAFE;
 }
 
 static int
-check_agent_paths(struct host *h)
+check_agent_paths(struct host *h, char **msg)
 {
 	const char *what = NULL;
 
@@ -250,41 +246,38 @@ check_agent_paths(struct host *h)
 	else if (h->crt_path == NULL)
 		what = "agent_ssl_crt";
 	if (what != NULL) {
-		host_fail(h, "preflight", "%s: no %s (set it there or "
-		    "pem_%s in the inventory)", h->cfg_path, what,
+		*msg = xasprintf("%s: no %s (set it there or pem_%s in the "
+		    "inventory)", h->cfg_path, what,
 		    strcmp(what, "agent_id") == 0 ? "agent_id" : what);
 		return ERR_INVAL;
 	}
 	if (!plain_path(h->key_path) || !plain_path(h->crt_path)) {
-		host_fail(h, "preflight", "%s: agent_ssl_key and agent_ssl_crt "
-		    "must be absolute paths without \".\" or \"..\" and "
-		    "without control characters", h->cfg_path);
+		*msg = xasprintf("%s: agent_ssl_key and agent_ssl_crt must be "
+		    "absolute paths without \".\" or \"..\" and without "
+		    "control characters", h->cfg_path);
 		return ERR_INVAL;
 	}
 	if (strcmp(h->key_path, h->crt_path) == 0) {
-		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "
-		    "are the same file");
+		*msg = xstrdup("agent_ssl_key and agent_ssl_crt are the same "
+		    "file");
 		return ERR_INVAL;
 	}
 	return 0;
 }
 
+/* The key and certificate files: who acts on them, what they are now. */
 static int
-preflight_agent(struct run *r, struct host *h)
+agent_targets(struct run *r, struct host *h, char **msg)
 {
 	int rc;
 
-	if ((rc = read_agent_cfg(r, h)) != 0)
-		return rc;
-	if ((rc = check_agent_paths(h)) != 0)
-		return rc;
 	if ((rc = host_resolve_target(r, h, "agent_ssl_key", h->key_path,
-	    -1, -1, &h->kf)) != 0 || (rc = host_resolve_target(r, h,
-	    "agent_ssl_crt", h->crt_path, -1, -1, &h->cf)) != 0)
+	    -1, -1, &h->kf, msg)) != 0 || (rc = host_resolve_target(r, h,
+	    "agent_ssl_crt", h->crt_path, -1, -1, &h->cf, msg)) != 0)
 		return rc;
 	if (strcmp(h->kf.path, h->cf.path) == 0) {
-		host_fail(h, "preflight", "agent_ssl_key and agent_ssl_crt "
-		    "are the same file (%s)", h->kf.path);
+		*msg = xasprintf("agent_ssl_key and agent_ssl_crt are the "
+		    "same file (%s)", h->kf.path);
 		return ERR_INVAL;
 	}
 	free(h->key_path);
@@ -293,11 +286,25 @@ preflight_agent(struct run *r, struct host *h)
 	h->crt_path = xstrdup(h->cf.path);
 	h->key_exists = h->kf.exists;
 	h->crt_exists = h->cf.exists;
-	if ((rc = check_agent_contents(h)) != 0)
-		return rc;
-	struct rfile *f[2] = { &h->kf, &h->cf };
+	return check_agent_contents(h, msg);
+}
 
-	return host_probe_dirs(r, h, f, 2);
+/* An agent host's part of the preflight; a failure is recorded on h. */
+static int
+preflight_agent(struct run *r, struct host *h)
+{
+	struct rfile *f[2] = { &h->kf, &h->cf };
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = read_agent_cfg(r, h, &msg)) == 0 &&
+	    (rc = check_agent_paths(h, &msg)) == 0 &&
+	    (rc = agent_targets(r, h, &msg)) == 0)
+		rc = host_probe_dirs(r, h, f, 2, &msg);
+	if (rc != 0)
+		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
+	free(msg);
+	return rc;
 }
 
 /* ---- the server host ---- */
@@ -307,6 +314,7 @@ preflight_host(void *ctx, size_t i)
 {
 	struct run *r = ctx;
 	struct host *h = &r->hosts[i];
+	char *msg = NULL;
 	int rc;
 
 	h->t0 = now_s();
@@ -317,17 +325,17 @@ preflight_host(void *ctx, size_t i)
 		    h->so.port);
 		h->so.known_lines = h->known_lines;
 	}
-	if ((rc = host_connect(r, h)) != 0) {
+	if ((rc = host_connect(r, h, &msg)) != 0) {
 		if (r->o->skip_unreachable && !h->is_server &&
 		    (rc == ERR_NET || rc == ERR_TIMEOUT)) {
 			h->unreachable = 1;
 			h->status = HS_SKIPPED;
 			h->phase = "preflight";
 			h->error = xasprintf("unreachable, left alone: %s",
-			    h->conn_err);
+			    msg);
 			log_error("%s: %s", h->label, h->error);
 		} else {
-			host_fail(h, "preflight", "%s", h->conn_err);
+			host_fail(h, "preflight", "%s", msg);
 		}
 		goto out;
 	}
@@ -339,6 +347,7 @@ preflight_host(void *ctx, size_t i)
 	if (h->is_server)
 		serverfiles_preflight(r, h);
  out:
+	free(msg);
 	host_release(r, h);
 	h->seconds += now_s() - h->t0;
 	progress_step(r);

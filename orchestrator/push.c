@@ -267,8 +267,8 @@ push_agent(struct run *r, struct host *h)
 		count_failure(r);
 		goto out;
 	}
-	if ((rc = host_connect(r, h)) != 0) {
-		host_fail(h, "push", "%s", h->conn_err);
+	if ((rc = host_connect(r, h, &msg)) != 0) {
+		host_fail(h, "push", "%s", msg);
 		count_failure(r);
 		stop_start(r, h);	/* the connection may come back */
 		goto out;

@@ -19,6 +19,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "host.h"
 #include "inventory/inventory.h"
 #include "journal.h"
 #include "options.h"
@@ -82,7 +83,7 @@ load_ca_key(struct run *r)
 static int
 go_forward(struct run *r)
 {
-	char why[256];
+	char *why;
 	size_t len;
 	int rc;
 
@@ -90,10 +91,11 @@ go_forward(struct run *r)
 		return rc;
 	r->ca_cert = pki_cert_dup(r->sf.old_ca);
 	r->server_cert = pki_cert_dup(r->sf.old_server_cert);
-	if (pki_cert_verify(r->server_cert, r->ca_cert, NULL, 0, NULL, why,
-	    sizeof(why)) != 0) {
+	if ((rc = pki_cert_verify(r->server_cert, r->ca_cert, NULL, 0, NULL,
+	    &why)) != 0) {
 		r->error = xasprintf("resume: %s is not signed by the new CA: "
-		    "%s", r->sf.path[SF_SERVER_CRT], why);
+		    "%s", r->sf.path[SF_SERVER_CRT], why ? why : err_str(rc));
+		free(why);
 		return ERR_VERIFY;
 	}
 	if ((rc = pki_cert_to_pem(r->ca_cert, &r->ca_pem, &len)) != 0 ||
@@ -115,6 +117,7 @@ resume_prepare(struct run *r)
 {
 	const char *new_ca = journal_get(r->resume, JK_NEW_CA);
 	const char *old_ca = journal_get(r->resume, JK_OLD_CA);
+	char *msg;
 
 	load_progress(r);
 	if (new_ca != NULL && strcmp(r->old_ca_fp, new_ca) == 0)
@@ -132,8 +135,11 @@ resume_prepare(struct run *r)
 		if (server_restore(r, 1) != 0)
 			return ERR_IO;
 		r->result = RUN_FAILED;
-		if (serverfiles_reread(r) != 0)
+		if (serverfiles_reread(r, &msg) != 0) {
+			host_fail(r->server, "resume", "%s", msg);
+			free(msg);
 			return ERR_IO;
+		}
 	}
 	log_info("resume: rotating from the server phase on");
 	return 0;

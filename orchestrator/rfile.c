@@ -522,17 +522,23 @@ int
 rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
     const struct rfile *f, char **why)
 {
-	char *dir = dir_of(f->path), *probe;
+	char *dir = dir_of(f->path), *probe, *fail = NULL;
 	int rc;
 
 	probe = rfile_dir_name(x, dir, "probe");
 	rfile_use(c, f);
-	rc = sftp_try_create(c, probe);
-	if (rc != 0 && sftp_unlink(c, probe) == 0)	/* stale */
-		rc = sftp_try_create(c, probe);
+	if ((rc = sftp_try_create(c, probe)) != 0) {
+		fail = xstrdup(sshconn_errmsg(c));
+		/* a probe left by an earlier try: removed, tried again */
+		if (sftp_unlink(c, probe) == 0 &&
+		    (rc = sftp_try_create(c, probe)) != 0) {
+			free(fail);
+			fail = xstrdup(sshconn_errmsg(c));
+		}
+	}
 	if (rc != 0)
-		*why = xasprintf("cannot write in %s: %s", dir,
-		    sshconn_errmsg(c));
+		*why = xasprintf("cannot write in %s: %s", dir, fail);
+	free(fail);
 	free(probe);
 	free(dir);
 	return rc;

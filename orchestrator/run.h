@@ -25,6 +25,14 @@
  * the host and the phase records it once with host_fail(h, phase, ...),
  * which names the host.  A failure of the run as a whole (no one host's)
  * goes to r->error, the run's last word.
+ *
+ * The connection handles are the one exception, as curl keeps its error
+ * buffer on an easy handle: an SSH connection keeps its last failure on
+ * the handle (sshconn_errmsg, SFTP's included), and so does a database
+ * connection (pemdb_errmsg, libpq's).  They are the only messages the
+ * orchestrator reads from a handle: the orchestrator file that made the
+ * failing call reads it at once, before the next call on that handle,
+ * and turns it into its msg, its host_fail or r->error.
  */
 #ifndef PEMROTATE_RUN_H
 #define PEMROTATE_RUN_H

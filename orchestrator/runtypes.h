@@ -106,7 +106,6 @@ struct host {
 
 	/* state while running */
 	struct sshconn *conn;
-	char *conn_err;			/* why the last connect failed */
 	char *known_lines;		/* its known_hosts entries */
 	int stopped;			/* stopped by us, not started again */
 	int pushed;			/* new files in place, agent started */

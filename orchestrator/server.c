@@ -238,11 +238,8 @@ install_server_files(struct run *r, const int *which, size_t n,
 	size_t i;
 	int rc, f;
 
-	*msg = NULL;
-	if ((rc = host_connect(r, h)) != 0) {
-		*msg = xstrdup(h->conn_err);
+	if ((rc = host_connect(r, h, msg)) != 0)
 		return rc;
-	}
 	for (i = 0; i < n; i++) {
 		f = which[i];
 		nfs[i] = (struct rfile_new){ &r->sf.f[f], nf->data[f],
@@ -278,25 +275,26 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
     const struct pki_cert *ca, int ca_names, char **msg)
 {
 	struct tlsprobe_result res = { 0 };
-	char err[256], why[256];
+	char *why = NULL;
 	int rc;
 
 	if (tls != NULL)
-		rc = tlsprobe_session(tls, &res, err, sizeof(err));
+		rc = tlsprobe_session(tls, &res, &why);
 	else
 		rc = tlsprobe_pg(r->pg_host, r->pg_port,
-		    r->o->timeout_s * 1000, &res, err, sizeof(err));
+		    r->o->timeout_s * 1000, &res, &why);
 	if (rc != 0) {
 		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,
-		    r->pg_port, err);
+		    r->pg_port, why);
 	} else if (!pki_cert_equal(res.server_cert, expect)) {
 		*msg = xstrdup("the server does not serve the expected "
 		    "certificate");
 		rc = ERR_VERIFY;
-	} else if (ca != NULL && pki_cert_verify(res.server_cert, ca, NULL,
-	    0, r->pg_host, why, sizeof(why)) != 0) {
+	} else if (ca != NULL && (rc = pki_cert_verify(res.server_cert, ca,
+	    NULL, 0, r->pg_host, &why)) != 0) {
 		*msg = xasprintf("served certificate does not verify against "
-		    "the new CA for %s: %s", r->pg_host, why);
+		    "the new CA for %s: %s", r->pg_host, why ? why :
+		    err_str(rc));
 		rc = ERR_VERIFY;
 	} else if (ca_names >= 0 && res.n_ca_names != (size_t)ca_names) {
 		*msg = xasprintf("the server trusts %zu client CAs, expected "
@@ -304,6 +302,7 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
 		rc = ERR_VERIFY;
 	}
 	tlsprobe_result_clear(&res);
+	free(why);
 	return rc;
 }
 
@@ -403,13 +402,11 @@ server_restore(struct run *r, int restart)
 
 	for (i = 0; i < SF_COUNT; i++)
 		f[i] = &r->sf.f[i];
-	if ((rc = host_connect(r, h)) != 0)
-		msg = xstrdup(h->conn_err);
-	else
+	if ((rc = host_connect(r, h, &msg)) == 0)
 		rc = rfile_restore(h->conn, f, SF_COUNT, &msg);
 	/* what is on disk now is the original to expect */
-	if (rc == 0 && (rc = serverfiles_reread(r)) != 0)
-		msg = xstrdup(h->error ? h->error : "re-read the files");
+	if (rc == 0)
+		rc = serverfiles_reread(r, &msg);
 	if (rc == 0 && restart)
 		rc = restart_server(r, r->sf.old_server_cert, NULL, &msg);
 	else if (rc == 0)

@@ -71,18 +71,18 @@ serverfiles_paths(struct run *r)
 /* A public server file, read as whoever acts on it. */
 static int
 read_public(struct run *r, struct host *h, enum sfile i, char **buf,
-    size_t *len)
+    size_t *len, char **msg)
 {
 	int rc;
 
 	rc = rfile_read(h->conn, &r->sf.f[i], PUBLIC_FILE_MAX, 0, buf, len);
 	if (rc != 0)
-		host_fail(h, "preflight", "read %s", sshconn_errmsg(h->conn));
+		*msg = xasprintf("read %s", sshconn_errmsg(h->conn));
 	return rc;
 }
 
 static int
-read_server_certs(struct run *r, struct host *h)
+read_server_certs(struct run *r, struct host *h, char **msg)
 {
 	struct server_files *sf = &r->sf;
 	char *buf = NULL;
@@ -90,33 +90,34 @@ read_server_certs(struct run *r, struct host *h)
 	int rc;
 
 	if ((rc = read_public(r, h, SF_ROOT_CRT, &sf->old_root_crt,
-	    &sf->old_root_crt_len)) != 0)
+	    &sf->old_root_crt_len, msg)) != 0)
 		return rc;
 	if (sf->exists[SF_ROOT_CRL] && (rc = read_public(r, h, SF_ROOT_CRL,
-	    &sf->old_root_crl, &sf->old_root_crl_len)) != 0)
+	    &sf->old_root_crl, &sf->old_root_crl_len, msg)) != 0)
 		return rc;
 	if (sf->exists[SF_CA_CRT]) {
-		if ((rc = read_public(r, h, SF_CA_CRT, &buf, &len)))
+		if ((rc = read_public(r, h, SF_CA_CRT, &buf, &len, msg)))
 			return rc;
 		if (pki_cert_from_pem(buf, len, &sf->old_ca) == 0)
 			pki_cert_fingerprint(sf->old_ca, r->old_ca_fp);
 		free(buf);
 	}
-	if ((rc = read_public(r, h, SF_SERVER_CRT, &buf, &len)))
+	if ((rc = read_public(r, h, SF_SERVER_CRT, &buf, &len, msg)))
 		return rc;
 	rc = pki_cert_from_pem(buf, len, &sf->old_server_cert);
 	free(buf);
 	if (rc != 0)
-		host_fail(h, "preflight", "%s holds no certificate",
+		*msg = xasprintf("%s holds no certificate",
 		    sf->path[SF_SERVER_CRT]);
 	return rc;
 }
 
 int
-serverfiles_reread(struct run *r)
+serverfiles_reread(struct run *r, char **msg)
 {
 	struct server_files *sf = &r->sf;
 
+	*msg = NULL;
 	free(sf->old_root_crt);
 	free(sf->old_root_crl);
 	pki_cert_free(sf->old_ca);
@@ -124,11 +125,11 @@ serverfiles_reread(struct run *r)
 	sf->old_root_crt = sf->old_root_crl = NULL;
 	sf->old_ca = sf->old_server_cert = NULL;
 	r->old_ca_fp[0] = '\0';
-	return read_server_certs(r, r->server);
+	return read_server_certs(r, r->server, msg);
 }
 
 static int
-stat_server_files(struct run *r, struct host *h)
+stat_server_files(struct run *r, struct host *h, char **msg)
 {
 	struct server_files *sf = &r->sf;
 	struct sftp_stat st;
@@ -136,22 +137,20 @@ stat_server_files(struct run *r, struct host *h)
 
 	if ((rc = sftp_stat(h->conn, sf->data_dir, &st)) != 0 ||
 	    !st.is_dir) {
-		host_fail(h, "preflight", "data directory %s: %s",
-		    sf->data_dir, rc ? sshconn_errmsg(h->conn) :
-		    "not a directory");
+		*msg = xasprintf("data directory %s: %s", sf->data_dir,
+		    rc ? sshconn_errmsg(h->conn) : "not a directory");
 		return rc ? rc : ERR_INVAL;
 	}
 	sf->data_uid = (long)st.uid;
 	sf->data_gid = (long)st.gid;
 	for (i = 0; i < SF_COUNT; i++) {
 		if (str_has_ctrl(sf->path[i]) || sf->path[i][0] != '/') {
-			host_fail(h, "preflight", "unusable path for %s",
-			    sfile_name[i]);
+			*msg = xasprintf("unusable path for %s", sfile_name[i]);
 			return ERR_INVAL;
 		}
 		/* a new file gets the data directory's owner */
 		if ((rc = host_resolve_target(r, h, sfile_name[i], sf->path[i],
-		    sf->data_uid, sf->data_gid, &sf->f[i])) != 0)
+		    sf->data_uid, sf->data_gid, &sf->f[i], msg)) != 0)
 			return rc;
 		free(sf->path[i]);
 		sf->path[i] = xstrdup(sf->f[i].path);
@@ -161,8 +160,8 @@ stat_server_files(struct run *r, struct host *h)
 	}
 	if (!sf->exists[SF_ROOT_CRT] || !sf->exists[SF_SERVER_CRT] ||
 	    !sf->exists[SF_SERVER_KEY]) {
-		host_fail(h, "preflight", "the server's SSL files are missing "
-		    "(%s, %s, %s must exist)", sf->path[SF_ROOT_CRT],
+		*msg = xasprintf("the server's SSL files are missing (%s, %s, "
+		    "%s must exist)", sf->path[SF_ROOT_CRT],
 		    sf->path[SF_SERVER_CRT], sf->path[SF_SERVER_KEY]);
 		return ERR_NOTFOUND;
 	}
@@ -174,9 +173,9 @@ stat_server_files(struct run *r, struct host *h)
  * (never from postmaster.pid, which its owner can write).
  */
 static int
-detect_restart(struct run *r, struct host *h)
+detect_restart(struct run *r, struct host *h, char **msg)
 {
-	char err[512];
+	char *why;
 	int rc;
 
 	if ((r->sf.restart_cmd = host_dupvar(r, h, "pem_server_restart_cmd",
@@ -185,16 +184,17 @@ detect_restart(struct run *r, struct host *h)
 	if (r->pm == NULL)
 		return ERR_INTERNAL;	/* dbtrust_look saw to it */
 	rc = postmaster_restart_cmd(h->conn, r->pm, r->o->restart_timeout_s,
-	    &r->sf.restart_cmd, err, sizeof(err));
+	    &r->sf.restart_cmd, &why);
 	if (rc != 0)
-		host_fail(h, "preflight", "cannot tell how to restart "
-		    "PostgreSQL: %s; set pem_server_restart_cmd", err);
+		*msg = xasprintf("cannot tell how to restart PostgreSQL: %s; "
+		    "set pem_server_restart_cmd", why);
+	free(why);
 	return rc;
 }
 
 /* The keys can be read (for a rollback's sake) without reading them. */
 static int
-check_server_keys(struct run *r, struct host *h)
+check_server_keys(struct run *r, struct host *h, char **msg)
 {
 	static const int keys[2] = { SF_CA_KEY, SF_SERVER_KEY };
 	int i, rc = 0;
@@ -205,8 +205,7 @@ check_server_keys(struct run *r, struct host *h)
 		rfile_use(h->conn, &r->sf.f[keys[i]]);
 		if ((rc = sftp_check_readable(h->conn,
 		    r->sf.path[keys[i]])) != 0) {
-			host_fail(h, "preflight", "%s",
-			    sshconn_errmsg(h->conn));
+			*msg = xstrdup(sshconn_errmsg(h->conn));
 			break;
 		}
 	}
@@ -214,21 +213,31 @@ check_server_keys(struct run *r, struct host *h)
 	return rc;
 }
 
-int
-serverfiles_preflight(struct run *r, struct host *h)
+/* Each directory of the six files takes a new file. */
+static int
+probe_dirs(struct run *r, struct host *h, char **msg)
 {
-	int i, rc;
-
-	if ((rc = stat_server_files(r, h)) != 0)
-		return rc;
-	if ((rc = read_server_certs(r, h)) != 0 ||
-	    (rc = check_server_keys(r, h)) != 0)
-		return rc;
 	struct rfile *f[SF_COUNT];
+	int i;
 
 	for (i = 0; i < SF_COUNT; i++)
 		f[i] = &r->sf.f[i];
-	if ((rc = host_probe_dirs(r, h, f, SF_COUNT)) != 0)
-		return rc;
-	return detect_restart(r, h);
+	return host_probe_dirs(r, h, f, SF_COUNT, msg);
+}
+
+int
+serverfiles_preflight(struct run *r, struct host *h)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = stat_server_files(r, h, &msg)) == 0 &&
+	    (rc = read_server_certs(r, h, &msg)) == 0 &&
+	    (rc = check_server_keys(r, h, &msg)) == 0 &&
+	    (rc = probe_dirs(r, h, &msg)) == 0)
+		rc = detect_restart(r, h, &msg);
+	if (rc != 0)
+		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
+	free(msg);
+	return rc;
 }

@@ -1,7 +1,6 @@
 /*
  * serverfiles.h: the PEM server's six SSL files: their paths, who acts
- * on them, what they hold now (r->sf).  Failures are recorded on the
- * server host.
+ * on them, what they hold now (r->sf).
  */
 #ifndef PEMROTATE_SERVERFILES_H
 #define PEMROTATE_SERVERFILES_H
@@ -12,9 +11,15 @@
 const char *serverfiles_label(enum sfile f);
 /* The six paths, from the database's settings seen from the host. */
 void serverfiles_paths(struct run *r);
-/* The server host's part of the preflight (a par_for worker owns h). */
+/*
+ * The server host's part of the preflight (a par_for worker owns h); a
+ * failure is recorded on h.
+ */
 int serverfiles_preflight(struct run *r, struct host *h);
-/* Read the server's public files again (after a rollback, on resume). */
-int serverfiles_reread(struct run *r);
+/*
+ * Read the server's public files again (after a rollback, on resume); 0,
+ * or the code with the reason in *msg (caller frees).
+ */
+int serverfiles_reread(struct run *r, char **msg);
 
 #endif

@@ -278,8 +278,8 @@ setup_names(struct run *r)
 int
 setup_run(struct run *r)
 {
-	char err[1024];
 	const struct inv_host *s;
+	char *msg;
 	size_t nkeys;
 	int rc;
 
@@ -288,18 +288,20 @@ setup_run(struct run *r)
 	setup_subject(r);
 	if ((rc = setup_names(r)) != 0)
 		return rc;
-	if (inventory_load(r->o->inventory, &r->inv, err, sizeof(err)) != 0) {
-		r->error = xstrdup(err);
+	if (inventory_load(r->o->inventory, &r->inv, &msg) != 0) {
+		r->error = msg;
 		return ERR_PARSE;
 	}
 	setup_identity(r);
-	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh, err,
-	    sizeof(err)) != 0) {
-		if (!r->o->accept_new_host_keys) {
-			r->error = xstrdup(err);
-			return ERR_IO;
-		}
-		known_hosts_load("/dev/null", NULL, &r->kh, err, sizeof(err));
+	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh,
+	    &msg) != 0 && r->o->accept_new_host_keys) {
+		/* none to read: every host key is new */
+		free(msg);
+		known_hosts_load("/dev/null", NULL, &r->kh, &msg);
+	}
+	if (r->kh == NULL) {
+		r->error = msg;
+		return ERR_IO;
 	}
 	nkeys = setup_hosts(r);
 	r->nlocal_keys = nkeys;
@@ -330,17 +332,15 @@ int
 setup_journal(struct run *r)
 {
 	const struct opts *o = r->o;
-	char err[512], ks[32], *redacted, *inv;
+	char ks[32], *msg, *redacted, *inv;
 
 	if (r->resume != NULL) {
-		if (journal_reopen(r->resume->path, &r->journal, err,
-		    sizeof(err)) != 0)
+		if (journal_reopen(r->resume->path, &r->journal, &msg) != 0)
 			goto fail;
 		journal_addf(r->journal, JK_RESUMED, "%ld", (long)r->started);
 		return 0;
 	}
-	if (journal_create(r->state_dir, r->run_id, &r->journal, err,
-	    sizeof(err)) != 0)
+	if (journal_create(r->state_dir, r->run_id, &r->journal, &msg) != 0)
 		goto fail;
 	inv = realpath(o->inventory, NULL);
 	redacted = pemdb_conninfo_redact(r->conninfo);
@@ -362,7 +362,8 @@ setup_journal(struct run *r)
 	free(redacted);
 	return 0;
  fail:
-	r->error = xasprintf("%s; nothing was changed", err);
+	r->error = xasprintf("%s; nothing was changed", msg);
+	free(msg);
 	return ERR_IO;
 }
 
@@ -371,7 +372,6 @@ free_host(struct host *h)
 {
 	sshconn_close(h->conn);
 	free(h->label);
-	free(h->conn_err);
 	free(h->known_lines);
 	free(h->cfg_path);
 	free(h->key_path);

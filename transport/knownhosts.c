@@ -276,8 +276,7 @@ parse_line(struct known_hosts *kh, char *line, const char *file,
 }
 
 static int
-load_file(struct known_hosts *kh, const char *path, char *err,
-    size_t errlen)
+load_file(struct known_hosts *kh, const char *path, char **msg)
 {
 	char *line = NULL;
 	size_t cap = 0, total = 0;
@@ -286,8 +285,7 @@ load_file(struct known_hosts *kh, const char *path, char *err,
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "known_hosts %s: %s", path,
-		    strerror(errno));
+		*msg = xasprintf("known_hosts %s: %s", path, strerror(errno));
 		return ERR_IO;
 	}
 	while ((n = getline(&line, &cap, f)) > 0 &&
@@ -364,7 +362,7 @@ build_index(struct known_hosts *kh)
 
 /* Hashed lines need HMAC-SHA1: fetch it once and make sure it works. */
 static int
-setup_hmac(struct known_hosts *kh, char *err, size_t errlen)
+setup_hmac(struct known_hosts *kh, char **msg)
 {
 	static const unsigned char key[1];
 	EVP_MAC_CTX *ctx = NULL;
@@ -381,27 +379,28 @@ setup_hmac(struct known_hosts *kh, char *err, size_t errlen)
 	EVP_MAC_CTX_free(ctx);
 	if (ok)
 		return 0;
-	snprintf(err, errlen, "known_hosts %s: hashed names need HMAC-SHA1, "
+	*msg = xasprintf("known_hosts %s: hashed names need HMAC-SHA1, "
 	    "which OpenSSL does not offer here", kh->e[kh->scan[i]].file);
 	return ERR_CRYPTO;
 }
 
 int
 known_hosts_load(const char *path, const char *path2,
-    struct known_hosts **out, char *err, size_t errlen)
+    struct known_hosts **out, char **msg)
 {
 	struct known_hosts *kh = xcalloc(1, sizeof(*kh));
 	int rc;
 
+	*msg = NULL;
 	kh->files[0] = xstrdup(path);
-	if ((rc = load_file(kh, kh->files[0], err, errlen)) == 0 &&
+	if ((rc = load_file(kh, kh->files[0], msg)) == 0 &&
 	    path2 != NULL && access(path2, F_OK) == 0) {
 		kh->files[1] = xstrdup(path2);
-		rc = load_file(kh, kh->files[1], err, errlen);
+		rc = load_file(kh, kh->files[1], msg);
 	}
 	if (rc == 0) {
 		build_index(kh);
-		rc = setup_hmac(kh, err, errlen);
+		rc = setup_hmac(kh, msg);
 	}
 	if (rc != 0) {
 		known_hosts_free(kh);

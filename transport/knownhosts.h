@@ -31,11 +31,12 @@ struct known_hosts;
 
 /*
  * Read path (required) and path2 (optional: skipped if absent).  ERR_IO
- * with the reason in err if path cannot be read, ERR_CRYPTO if a file has
- * hashed lines and OpenSSL offers no HMAC.
+ * if path cannot be read, ERR_CRYPTO if a file has hashed lines and
+ * OpenSSL offers no HMAC; the reason in *msg (caller frees; NULL on
+ * success).
  */
 int known_hosts_load(const char *path, const char *path2,
-    struct known_hosts **out, char *err, size_t errlen);
+    struct known_hosts **out, char **msg);
 
 /*
  * The entries for host at port (port 22: "host", else "[host]:port", as

@@ -320,15 +320,16 @@ stream_connect(struct sshconn *c, const struct sshconn_opts *o)
 static int
 tcp_connect(struct sshconn *c, const struct sshconn_opts *o)
 {
-	char portstr[16], msg[256];
+	char portstr[16], *msg;
 	int fd;
 
 	if (o->stream != NULL)
 		return stream_connect(c, o);
 	snprintf(portstr, sizeof(portstr), "%d", o->port);
-	fd = netconn_connect(o->host, portstr, c->deadline, msg, sizeof(msg));
+	fd = netconn_connect(o->host, portstr, c->deadline, &msg);
 	if (fd < 0) {
 		sshconn_seterr(c, "%s: %s", c->label, msg);
+		free(msg);
 		return fd;
 	}
 	c->sock = fd;

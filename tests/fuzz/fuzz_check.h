@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_ERRLEN	256
-#define FUZZ_CANARY	0xa5	/* fills err past errlen: must stay */
-
 #define CHECK(cond) do {						\
 	if (!(cond)) {							\
 		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
@@ -48,39 +45,26 @@ fuzz_nlines(const uint8_t *data, size_t size)
 }
 
 /*
- * An error message in a buffer of errlen bytes: non-empty,
- * NUL-terminated inside the buffer, the canary after it intact, and
- * starting with "NAME:" (then "LINE: " with 1 <= LINE <= maxline, or
- * " " for whole-file errors such as the size bound).
+ * An error message: there, non-empty, and starting with "NAME:" (then
+ * "LINE: " with 1 <= LINE <= maxline, or " " for whole-file errors such
+ * as the size bound).
  */
 static inline void
-fuzz_check_err(const char *err, size_t errlen, const char *name,
-    long maxline)
+fuzz_check_err(const char *msg, const char *name, long maxline)
 {
-	size_t n = strlen(name), i;
+	size_t n = strlen(name);
 	const char *s;
 	char *end;
 	long line;
 
-	CHECK(memchr(err, '\0', errlen) != NULL);
-	CHECK(err[0] != '\0');
-	for (i = errlen; i < errlen + 16; i++)
-		CHECK((unsigned char)err[i] == FUZZ_CANARY);
-	CHECK(strncmp(err, name, n) == 0 && err[n] == ':');
-	s = err + n + 1;
+	CHECK(msg != NULL && msg[0] != '\0');
+	CHECK(strncmp(msg, name, n) == 0 && msg[n] == ':');
+	s = msg + n + 1;
 	if (*s == ' ')
 		return;
 	line = strtol(s, &end, 10);
 	CHECK(end != s && *end == ':' && end[1] == ' ');
 	CHECK(line >= 1 && line <= maxline);
-}
-
-/* Fill err and the 16 canary bytes after it. */
-static inline void
-fuzz_err_init(char *err, size_t errlen)
-{
-	memset(err, 'x', errlen);
-	memset(err + errlen, FUZZ_CANARY, 16);
 }
 
 #endif

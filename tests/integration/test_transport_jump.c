@@ -557,13 +557,12 @@ static int
 tcp_stream(void *arg, const char *host, int port, long long deadline,
     char **msg)
 {
-	char p[16], m[256];
+	char p[16];
 	int fd;
 
 	(void)arg;
 	snprintf(p, sizeof(p), "%d", port);
-	if ((fd = netconn_connect(host, p, deadline, m, sizeof(m))) < 0)
-		*msg = xstrdup(m);
+	fd = netconn_connect(host, p, deadline, msg);
 	cut_fd = fd;
 	return fd;
 }

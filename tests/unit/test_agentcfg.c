@@ -50,20 +50,23 @@ expect_err_n(const char *text, size_t len, int code, int line,
     const char *what)
 {
 	struct agentcfg cfg, before;
-	char err[512] = "", prefix[128];
+	char *msg, prefix[128];
 	int r;
 
 	memset(&before, 0xa5, sizeof(before));
 	cfg = before;
-	r = agentcfg_parse(text, len, ORIGIN, &cfg, err, sizeof(err));
+	r = agentcfg_parse(text, len, ORIGIN, &cfg, &msg);
 	snprintf(prefix, sizeof(prefix), ORIGIN ":%d: ", line);
-	if (r != code || strncmp(err, prefix, strlen(prefix)) != 0 ||
-	    strstr(err, what) == NULL)
+	if (r != code || msg == NULL ||
+	    strncmp(msg, prefix, strlen(prefix)) != 0 ||
+	    strstr(msg, what) == NULL)
 		print_error("want %d \"%s...%s\", got %d \"%s\"\n", code,
-		    prefix, what, r, err);
+		    prefix, what, r, msg ? msg : "(none)");
 	assert_int_equal(r, code);
-	assert_memory_equal(err, prefix, strlen(prefix));
-	assert_non_null(strstr(err, what));
+	assert_non_null(msg);
+	assert_memory_equal(msg, prefix, strlen(prefix));
+	assert_non_null(strstr(msg, what));
+	free(msg);
 	/* *out untouched on error. */
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
 }
@@ -78,11 +81,11 @@ static void
 test_real(void **state)
 {
 	struct agentcfg cfg;
-	char err[256] = "";
+	char *msg;
 
 	assert_int_equal(agentcfg_parse(real_cfg, sizeof(real_cfg) - 1,
-	    ORIGIN, &cfg, err, sizeof(err)), 0);
-	assert_string_equal(err, "");
+	    ORIGIN, &cfg, &msg), 0);
+	assert_null(msg);
 	assert_int_equal(cfg.agent_id, 7);
 	assert_string_equal(cfg.ssl_key, "/root/.pem/agent7.key");
 	assert_string_equal(cfg.ssl_crt, "/root/.pem/agent7.crt");
@@ -115,10 +118,10 @@ test_spaces_comments_sections(void **state)
 	    "[Trailer]\n"
 	    "agent_id=1\n";
 	struct agentcfg cfg;
-	char err[256];
+	char *msg;
 
 	assert_int_equal(agentcfg_parse(text, sizeof(text) - 1, ORIGIN,
-	    &cfg, err, sizeof(err)), 0);
+	    &cfg, &msg), 0);
 	assert_int_equal(cfg.agent_id, 12);
 	assert_string_equal(cfg.ssl_key, "/opt/pem/agent 12.key");
 	assert_null(cfg.ssl_crt);
@@ -137,10 +140,10 @@ test_crlf(void **state)
 	    "agent_ssl_key=/root/.pem/agent1.key\r\n"
 	    "agent_ssl_crt=/root/.pem/agent1.crt";	/* no final newline */
 	struct agentcfg cfg;
-	char err[256];
+	char *msg;
 
 	assert_int_equal(agentcfg_parse(text, sizeof(text) - 1, ORIGIN, &cfg,
-	    err, sizeof(err)), 0);
+	    &msg), 0);
 	assert_int_equal(cfg.agent_id, 2147483647L);
 	assert_string_equal(cfg.pem_host, "pem.example.com");
 	assert_string_equal(cfg.ssl_key, "/root/.pem/agent1.key");
@@ -155,10 +158,10 @@ static void
 test_missing_keys(void **state)
 {
 	struct agentcfg cfg;
-	char err[256];
+	char *msg;
 
 	assert_int_equal(agentcfg_parse("[PEM/agent]\n", 12, ORIGIN, &cfg,
-	    err, sizeof(err)), 0);
+	    &msg), 0);
 	assert_int_equal(cfg.agent_id, 0);
 	assert_null(cfg.ssl_key);
 	assert_null(cfg.ssl_crt);
@@ -227,7 +230,7 @@ static void
 test_size_bound(void **state)
 {
 	struct agentcfg cfg;
-	char *buf, err[256];
+	char *buf, *msg;
 	size_t n;
 
 	buf = malloc(AGENTCFG_MAX + 1);
@@ -235,13 +238,14 @@ test_size_bound(void **state)
 	memset(buf, '#', AGENTCFG_MAX + 1);
 	n = (size_t)sprintf(buf, "[PEM/agent]\nagent_id=3\n");
 	buf[n] = '#';
-	assert_int_equal(agentcfg_parse(buf, AGENTCFG_MAX, ORIGIN, &cfg, err,
-	    sizeof(err)), 0);
+	assert_int_equal(agentcfg_parse(buf, AGENTCFG_MAX, ORIGIN, &cfg,
+	    &msg), 0);
 	assert_int_equal(cfg.agent_id, 3);
 	agentcfg_clear(&cfg);
 	assert_int_equal(agentcfg_parse(buf, AGENTCFG_MAX + 1, ORIGIN, &cfg,
-	    err, sizeof(err)), ERR_TOOBIG);
-	assert_string_equal(err, ORIGIN ": larger than 262144 bytes");
+	    &msg), ERR_TOOBIG);
+	assert_string_equal(msg, ORIGIN ": larger than 262144 bytes");
+	free(msg);
 	free(buf);
 }
 
@@ -250,15 +254,14 @@ static void
 test_many_keys(void **state)
 {
 	size_t cap = AGENTCFG_MAX, n, i;
-	char *buf = malloc(cap), err[256];
+	char *buf = malloc(cap), *msg;
 	struct agentcfg cfg;
 
 	assert_non_null(buf);
 	n = (size_t)sprintf(buf, "[PEM/agent]\n");
 	for (i = 0; n < cap - 64; i++)
 		n += (size_t)sprintf(buf + n, "k%zu=v\n", i);
-	assert_int_equal(agentcfg_parse(buf, n, ORIGIN, &cfg, err,
-	    sizeof(err)), 0);
+	assert_int_equal(agentcfg_parse(buf, n, ORIGIN, &cfg, &msg), 0);
 	agentcfg_clear(&cfg);
 	n += (size_t)sprintf(buf + n, "k17=again\n");
 	expect_err_n(buf, n, ERR_PARSE, (int)i + 2, "duplicate key k17");

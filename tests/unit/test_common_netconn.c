@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,15 +63,14 @@ test_clock(void **state)
 static void
 test_connect_accepted(void **state)
 {
-	char port[16], msg[128] = "";
+	char port[16], *msg = (char *)"";
 	int l, fd;
 
 	(void)state;
 	l = listener(4, port, sizeof(port));
-	fd = netconn_connect("127.0.0.1", port, now_ms() + 5000, msg,
-	    sizeof(msg));
+	fd = netconn_connect("127.0.0.1", port, now_ms() + 5000, &msg);
 	assert_true(fd >= 0);
-	assert_string_equal(msg, "");
+	assert_null(msg);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
@@ -80,20 +80,21 @@ test_connect_accepted(void **state)
 static void
 test_connect_refused(void **state)
 {
-	char port[16], msg[128];
+	char port[16], *msg;
 
 	(void)state;
 	close(listener(1, port, sizeof(port)));		/* nobody listens */
 	assert_int_equal(netconn_connect("127.0.0.1", port, now_ms() + 5000,
-	    msg, sizeof(msg)), ERR_NET);
+	    &msg), ERR_NET);
 	assert_string_equal(msg, "connect: Connection refused");
+	free(msg);
 }
 
 /* A full accept queue drops the SYN: the connection is never answered. */
 static void
 test_connect_timeout(void **state)
 {
-	char port[16], msg[128];
+	char port[16], *msg = NULL;
 	int l, fd[8], i, r = 0;
 	long long t0;
 
@@ -101,14 +102,14 @@ test_connect_timeout(void **state)
 	l = listener(0, port, sizeof(port));
 	for (i = 0; i < 8; i++) {
 		t0 = now_ms();
-		r = fd[i] = netconn_connect("127.0.0.1", port, t0 + 300, msg,
-		    sizeof(msg));
+		r = fd[i] = netconn_connect("127.0.0.1", port, t0 + 300, &msg);
 		if (r < 0)
 			break;
 	}
 	assert_int_equal(r, ERR_TIMEOUT);
 	assert_true(now_ms() - t0 < 1000);
 	assert_string_equal(msg, "connect: timed out");
+	free(msg);
 	while (i-- > 0)
 		close(fd[i]);
 	close(l);
@@ -118,15 +119,15 @@ test_connect_timeout(void **state)
 static void
 test_wait(void **state)
 {
-	char port[16], msg[128];
+	char port[16], *msg;
 	int l, fd, peer;
 	long long t0;
 
 	(void)state;
 	l = listener(4, port, sizeof(port));
-	fd = netconn_connect("127.0.0.1", port, now_ms() + 5000, msg,
-	    sizeof(msg));
+	fd = netconn_connect("127.0.0.1", port, now_ms() + 5000, &msg);
 	assert_true(fd >= 0);
+	assert_null(msg);
 	assert_true((peer = accept(l, NULL, NULL)) >= 0);
 	assert_int_equal(netconn_wait(fd, POLLOUT, now_ms() + 5000), 0);
 	t0 = now_ms();
@@ -143,12 +144,13 @@ test_wait(void **state)
 static void
 test_resolve_fails(void **state)
 {
-	char msg[128];
+	char *msg;
 
 	(void)state;
 	assert_int_equal(netconn_connect("127.0.0.1", "no-such-service-x",
-	    now_ms() + 5000, msg, sizeof(msg)), ERR_NET);
+	    now_ms() + 5000, &msg), ERR_NET);
 	assert_memory_equal(msg, "resolve: ", 9);
+	free(msg);
 }
 
 int

@@ -17,23 +17,23 @@
 #include "inventory/inventory.h"
 
 static int
-parse_n(const char *text, size_t len, struct inventory **inv, char *err,
-    size_t errlen)
+parse_n(const char *text, size_t len, struct inventory **inv, char **msg)
 {
-	return inventory_parse(text, len, "inv.ini", inv, err, errlen);
+	return inventory_parse(text, len, "inv.ini", inv, msg);
 }
 
 static struct inventory *
 parse_ok(const char *text)
 {
 	struct inventory *inv = NULL;
-	char err[512] = "";
+	char *msg;
 	int r;
 
-	r = parse_n(text, strlen(text), &inv, err, sizeof(err));
+	r = parse_n(text, strlen(text), &inv, &msg);
 	if (r != 0)
-		print_error("unexpected error %d: %s\n", r, err);
+		print_error("unexpected error %d: %s\n", r, msg);
 	assert_int_equal(r, 0);
+	assert_null(msg);
 	assert_non_null(inv);
 	return inv;
 }
@@ -44,19 +44,22 @@ expect_err_n(const char *text, size_t len, int code, int line,
     const char *what)
 {
 	struct inventory *inv = (struct inventory *)&inv;
-	char err[512] = "", prefix[64];
+	char *msg, prefix[64];
 	int r;
 
-	r = parse_n(text, len, &inv, err, sizeof(err));
+	r = parse_n(text, len, &inv, &msg);
 	snprintf(prefix, sizeof(prefix), "inv.ini:%d: ", line);
-	if (r != code || strncmp(err, prefix, strlen(prefix)) != 0 ||
-	    strstr(err, what) == NULL)
+	if (r != code || msg == NULL ||
+	    strncmp(msg, prefix, strlen(prefix)) != 0 ||
+	    strstr(msg, what) == NULL)
 		print_error("want %d \"%s...%s\", got %d \"%s\"\n", code,
-		    prefix, what, r, err);
+		    prefix, what, r, msg ? msg : "(none)");
 	assert_int_equal(r, code);
 	assert_null(inv);
-	assert_memory_equal(err, prefix, strlen(prefix));
-	assert_non_null(strstr(err, what));
+	assert_non_null(msg);
+	assert_memory_equal(msg, prefix, strlen(prefix));
+	assert_non_null(strstr(msg, what));
+	free(msg);
 }
 
 static void
@@ -502,7 +505,7 @@ test_err_sizes(void **state)
 {
 	struct inventory *inv = (struct inventory *)&inv;
 	size_t big = 16 * 1024 * 1024 + 1, n;
-	char *buf, err[256];
+	char *buf, *msg;
 
 	/* A 64 KiB line is fine, one byte more is not. */
 	buf = malloc(big);
@@ -511,7 +514,8 @@ test_err_sizes(void **state)
 	memset(buf + n, 'x', 64 * 1024 - 1);
 	n += 64 * 1024 - 1;
 	buf[n++] = '\n';
-	assert_int_equal(parse_n(buf, n, &inv, err, sizeof(err)), 0);
+	assert_int_equal(parse_n(buf, n, &inv, &msg), 0);
+	assert_null(msg);
 	inventory_free(inv);
 	buf[n - 1] = 'x';
 	buf[n] = '\n';
@@ -519,10 +523,10 @@ test_err_sizes(void **state)
 
 	memset(buf, '#', big);
 	inv = (struct inventory *)&inv;
-	assert_int_equal(parse_n(buf, big, &inv, err, sizeof(err)),
-	    ERR_TOOBIG);
+	assert_int_equal(parse_n(buf, big, &inv, &msg), ERR_TOOBIG);
 	assert_null(inv);
-	assert_string_equal(err, "inv.ini: larger than 16777216 bytes");
+	assert_string_equal(msg, "inv.ini: larger than 16777216 bytes");
+	free(msg);
 	free(buf);
 }
 
@@ -585,7 +589,7 @@ test_many_lines(void **state)
 static void
 test_load(void **state)
 {
-	char path[] = "/tmp/test_inventory.XXXXXX", err[256];
+	char path[] = "/tmp/test_inventory.XXXXXX", *msg;
 	struct inventory *inv = NULL;
 	int fd;
 
@@ -593,17 +597,20 @@ test_load(void **state)
 	assert_int_equal(write(fd, realistic, sizeof(realistic) - 1),
 	    (ssize_t)sizeof(realistic) - 1);
 	close(fd);
-	assert_int_equal(inventory_load(path, &inv, err, sizeof(err)), 0);
+	assert_int_equal(inventory_load(path, &inv, &msg), 0);
+	assert_null(msg);
 	assert_string_equal(inventory_path(inv), path);
 	assert_int_equal(inventory_count(inv), 9);
 	inventory_free(inv);
 	unlink(path);
 	inv = (struct inventory *)&inv;
-	assert_int_equal(inventory_load(path, &inv, err, sizeof(err)),
-	    ERR_IO);
+	assert_int_equal(inventory_load(path, &inv, &msg), ERR_IO);
 	assert_null(inv);
-	assert_non_null(strstr(err, "No such file"));
-	assert_int_equal(inventory_load("/", &inv, err, sizeof(err)), ERR_IO);
+	assert_non_null(strstr(msg, "No such file"));
+	free(msg);
+	assert_int_equal(inventory_load("/", &inv, &msg), ERR_IO);
+	assert_non_null(msg);
+	free(msg);
 	inventory_free(NULL);
 }
 

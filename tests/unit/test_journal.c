@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/xmem.h"
 #include "orchestrator/journal.h"
 
@@ -49,7 +50,7 @@ __wrap_fdatasync(int fd)
 static void
 test_journal_durable(void **state)
 {
-	char tmpl[] = "/tmp/pemrt-journal.XXXXXX", err[256], *dir, *path;
+	char tmpl[] = "/tmp/pemrt-journal.XXXXXX", *msg, *dir, *path, *want;
 	struct journal_state st;
 	struct journal *j = NULL;
 	struct stat sb;
@@ -58,7 +59,8 @@ test_journal_durable(void **state)
 	assert_non_null(mkdtemp(tmpl));
 	dir = xasprintf("%s/state/pemrotate", tmpl);
 	nfsync = nfdatasync = 0;
-	assert_int_equal(journal_create(dir, "r1", &j, err, sizeof(err)), 0);
+	assert_int_equal(journal_create(dir, "r1", &j, &msg), 0);
+	assert_null(msg);
 	assert_int_equal(nfsync, 3);	/* tmpl, state, pemrotate */
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
@@ -75,7 +77,8 @@ test_journal_durable(void **state)
 	journal_close(j);
 	assert_int_equal(nfsync, 3);
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(journal_load(path, &st, err, sizeof(err)), 0);
+	assert_int_equal(journal_load(path, &st, &msg), 0);
+	assert_null(msg);
 	assert_string_equal(st.run_id, "r1");
 	assert_true(journal_has(&st, "pushed", "agent1"));
 	assert_true(journal_has(&st, "pushed", "agent2"));
@@ -83,12 +86,21 @@ test_journal_durable(void **state)
 	journal_state_clear(&st);
 	/* an existing directory: only the journal's name is synced */
 	nfsync = 0;
-	assert_int_equal(journal_create(dir, "r2", &j, err, sizeof(err)), 0);
+	assert_int_equal(journal_create(dir, "r2", &j, &msg), 0);
 	assert_int_equal(nfsync, 1);
 	journal_close(j);
 	/* the same run id twice: refused, nothing replaced */
-	assert_int_not_equal(journal_create(dir, "r1", &j, err, sizeof(err)),
-	    0);
+	assert_int_equal(journal_create(dir, "r1", &j, &msg), ERR_IO);
+	want = xasprintf("journal %s: File exists", path);
+	assert_string_equal(msg, want);
+	free(want);
+	free(msg);
+	/* what is not a journal is refused by name */
+	assert_int_equal(journal_load(dir, &st, &msg), ERR_PARSE);
+	want = xasprintf("%s is not a pemrotate journal", dir);
+	assert_string_equal(msg, want);
+	free(want);
+	free(msg);
 	unlink(path);
 	free(path);
 	path = xasprintf("%s/r2.journal", dir);

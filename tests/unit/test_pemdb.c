@@ -30,18 +30,18 @@ static void
 test_target_string(void **state)
 {
 	struct pemdb_target t;
-	char err[256];
+	char *msg;
 
 	(void)state;
 	assert_int_equal(pemdb_target("host=pem.example.com dbname=pem", &t,
-	    err, sizeof(err)), 0);
+	    &msg), 0);
 	assert_string_equal(t.port, "5432");
 	assert_false(t.socket);
 	assert_null(t.sslmode);
 	assert_null(t.sslrootcert);
 	pemdb_target_clear(&t);
 	assert_int_equal(pemdb_target("host=a,b port=5444,5445 "
-	    "sslmode=require sslrootcert=/r.pem", &t, err, sizeof(err)), 0);
+	    "sslmode=require sslrootcert=/r.pem", &t, &msg), 0);
 	assert_string_equal(t.port, "5444");
 	assert_string_equal(t.sslmode, "require");
 	assert_string_equal(t.sslrootcert, "/r.pem");
@@ -49,7 +49,7 @@ test_target_string(void **state)
 	pemdb_target_clear(&t);
 	/* a URI */
 	assert_int_equal(pemdb_target("postgresql://u@h:6000/pem?sslmode="
-	    "verify-full", &t, err, sizeof(err)), 0);
+	    "verify-full", &t, &msg), 0);
 	assert_string_equal(t.port, "6000");
 	assert_string_equal(t.sslmode, "verify-full");
 	assert_true(pemdb_sslmode_verifies(t.sslmode));
@@ -60,24 +60,22 @@ static void
 test_target_socket(void **state)
 {
 	struct pemdb_target t;
-	char err[256];
+	char *msg;
 
 	(void)state;
-	assert_int_equal(pemdb_target("dbname=pem sslmode=disable", &t, err,
-	    sizeof(err)), 0);
+	assert_int_equal(pemdb_target("dbname=pem sslmode=disable", &t,
+	    &msg), 0);
 	assert_true(t.socket);		/* libpq's default socket */
 	pemdb_target_clear(&t);
-	assert_int_equal(pemdb_target("host=/run/postgresql,/tmp", &t, err,
-	    sizeof(err)), 0);
+	assert_int_equal(pemdb_target("host=/run/postgresql,/tmp", &t,
+	    &msg), 0);
 	assert_true(t.socket);
 	pemdb_target_clear(&t);
 	/* one TCP host among them, or a hostaddr: TCP */
-	assert_int_equal(pemdb_target("host=/tmp,db1", &t, err, sizeof(err)),
-	    0);
+	assert_int_equal(pemdb_target("host=/tmp,db1", &t, &msg), 0);
 	assert_false(t.socket);
 	pemdb_target_clear(&t);
-	assert_int_equal(pemdb_target("hostaddr=10.0.0.1", &t, err,
-	    sizeof(err)), 0);
+	assert_int_equal(pemdb_target("hostaddr=10.0.0.1", &t, &msg), 0);
 	assert_false(t.socket);
 	pemdb_target_clear(&t);
 }
@@ -86,25 +84,24 @@ static void
 test_target_env(void **state)
 {
 	struct pemdb_target t;
-	char err[256];
+	char *msg;
 
 	(void)state;
 	setenv("PGSSLMODE", "prefer", 1);
 	setenv("PGPORT", "5499", 1);
 	setenv("PGHOST", "db.example.com", 1);
-	assert_int_equal(pemdb_target("dbname=pem", &t, err, sizeof(err)), 0);
+	assert_int_equal(pemdb_target("dbname=pem", &t, &msg), 0);
 	assert_string_equal(t.sslmode, "prefer");
 	assert_string_equal(t.port, "5499");
 	assert_false(t.socket);
 	pemdb_target_clear(&t);
 	/* the string wins over the environment */
-	assert_int_equal(pemdb_target("sslmode=verify-ca port=1", &t, err,
-	    sizeof(err)), 0);
+	assert_int_equal(pemdb_target("sslmode=verify-ca port=1", &t, &msg), 0);
 	assert_string_equal(t.sslmode, "verify-ca");
 	assert_string_equal(t.port, "1");
 	pemdb_target_clear(&t);
 	setenv("PGSSLROOTCERT", "/env/root.crt", 1);
-	assert_int_equal(pemdb_target("", &t, err, sizeof(err)), 0);
+	assert_int_equal(pemdb_target("", &t, &msg), 0);
 	assert_string_equal(t.sslrootcert, "/env/root.crt");
 	pemdb_target_clear(&t);
 	clear_env(NULL);
@@ -114,17 +111,19 @@ static void
 test_target_bad(void **state)
 {
 	struct pemdb_target t;
-	char err[256];
+	char *msg;
 
 	(void)state;
-	assert_int_equal(pemdb_target("host=x frobnicate=1", &t, err,
-	    sizeof(err)), ERR_PARSE);
-	assert_non_null(strstr(err, "frobnicate"));
-	assert_null(strchr(err, '\n'));
-	assert_int_equal(pemdb_target("port=54x2", &t, err, sizeof(err)),
+	assert_int_equal(pemdb_target("host=x frobnicate=1", &t, &msg),
 	    ERR_PARSE);
-	assert_int_equal(pemdb_target("port=70000", &t, err, sizeof(err)),
-	    ERR_PARSE);
+	assert_non_null(strstr(msg, "frobnicate"));
+	assert_null(strchr(msg, '\n'));
+	free(msg);
+	assert_int_equal(pemdb_target("port=54x2", &t, &msg), ERR_PARSE);
+	assert_string_equal(msg, "port \"54x2\" is not a port number");
+	free(msg);
+	assert_int_equal(pemdb_target("port=70000", &t, &msg), ERR_PARSE);
+	free(msg);
 	assert_false(pemdb_sslmode_verifies(NULL));
 	assert_false(pemdb_sslmode_verifies("allow"));
 	assert_true(pemdb_sslmode_verifies("verify-ca"));

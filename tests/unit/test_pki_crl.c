@@ -226,7 +226,7 @@ test_verify_crl(void **state)
 	struct fix *f = *state;
 	struct pki_cert *leaf;
 	ASN1_INTEGER *serial;
-	char *c1, *c2, *c3, *both, *rev, *revcrl, why[128];
+	char *c1, *c2, *c3, *both, *rev, *revcrl, *why;
 
 	leaf = mkleaf(f, f->leaf_key, PKI_LEAF_CLIENT, "/CN=agent3", NULL, 0);
 	c1 = mkcrl(f->ca, f->ca_key, NULL);
@@ -234,22 +234,26 @@ test_verify_crl(void **state)
 	c3 = mkcrl(f->ca3, f->ca2_key, NULL);
 	both = cat(c2, c1);
 	assert_int_equal(pki_cert_verify(leaf, f->ca, c1, strlen(c1), NULL,
-	    why, sizeof(why)), 0);
+	    &why), 0);
 	/* Old and new CA share a name: the AKID picks the right CRL. */
 	assert_int_equal(pki_cert_verify(leaf, f->ca, both, strlen(both),
-	    NULL, why, sizeof(why)), 0);
+	    NULL, &why), 0);
 	assert_int_equal(pki_cert_verify(leaf, f->ca, c3, strlen(c3), NULL,
-	    why, sizeof(why)), ERR_VERIFY);
+	    &why), ERR_VERIFY);
 	assert_string_equal(why, "unable to get certificate CRL");
-	assert_int_equal(pki_cert_verify(leaf, f->ca, "", 0, NULL, why,
-	    sizeof(why)), ERR_VERIFY);
+	free(why);
+	assert_int_equal(pki_cert_verify(leaf, f->ca, "", 0, NULL, &why),
+	    ERR_VERIFY);
+	assert_string_equal(why, "unable to get certificate CRL");
+	free(why);
 
 	serial = serial_of(leaf);
 	rev = test_crl(f->ca, f->ca_key, serial, 86400, 7);
 	revcrl = mkcrl(f->ca, f->ca_key, rev);
 	assert_int_equal(pki_cert_verify(leaf, f->ca, revcrl, strlen(revcrl),
-	    NULL, why, sizeof(why)), ERR_VERIFY);
+	    NULL, &why), ERR_VERIFY);
 	assert_string_equal(why, "certificate revoked");
+	free(why);
 	ASN1_INTEGER_free(serial);
 	free(c1);
 	free(c2);

@@ -31,19 +31,19 @@ static const char inv_text[] =
 struct fixture {
 	struct opts o;
 	struct run r;
-	char err[256];
 };
 
 static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
+	char *msg;
 	size_t i;
 
 	f->o.command = "rotate";
 	f->r.o = &f->o;
 	assert_int_equal(inventory_parse(inv_text, strlen(inv_text),
-	    "t.ini", &f->r.inv, f->err, sizeof(f->err)), 0);
+	    "t.ini", &f->r.inv, &msg), 0);
 	f->r.nhosts = inventory_count(f->r.inv);
 	assert_int_equal(f->r.nhosts, 3);
 	f->r.hosts = xcalloc(f->r.nhosts, sizeof(*f->r.hosts));

@@ -216,18 +216,19 @@ probe_ok(const struct fix *f, SSL_CTX *ctx)
 {
 	struct tlsprobe_result res;
 	struct server s;
-	char err[256], why[128];
+	char *msg, *why;
 
 	server_start(&s, ctx, 'S');
-	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, err,
-	    sizeof(err)), 0);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, &msg),
+	    0);
 	server_stop(&s);
 	assert_int_equal(s.accepted, 1);
-	assert_string_equal(err, "");
+	assert_null(msg);
 	assert_non_null(res.server_cert);
 	assert_true(pki_cert_equal(res.server_cert, f->srv));
 	assert_int_equal(pki_cert_verify(res.server_cert, f->ca, NULL, 0,
-	    "127.0.0.1", why, sizeof(why)), 0);
+	    "127.0.0.1", &why), 0);
+	assert_null(why);
 	assert_int_equal(res.n_ca_names, 2);
 	assert_string_equal(res.ca_names[0], pki_default_ca_subject());
 	assert_string_equal(res.ca_names[1], CA2_SUBJECT);
@@ -264,13 +265,14 @@ test_probe_refused_ssl(void **state)
 {
 	struct tlsprobe_result res;
 	struct server s;
-	char err[256];
+	char *msg;
 
 	server_start(&s, NULL, 'N');
-	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, err,
-	    sizeof(err)), ERR_VERIFY);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, &msg),
+	    ERR_VERIFY);
 	server_stop(&s);
-	assert_non_null(strstr(err, "server does not accept SSL"));
+	assert_non_null(strstr(msg, "server does not accept SSL"));
+	free(msg);
 	assert_null(res.server_cert);
 	assert_int_equal(res.n_ca_names, 0);
 }
@@ -280,13 +282,14 @@ test_probe_not_postgres(void **state)
 {
 	struct tlsprobe_result res;
 	struct server s;
-	char err[256];
+	char *msg;
 
 	server_start(&s, NULL, 'E');
-	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, err,
-	    sizeof(err)), ERR_VERIFY);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 5000, &res, &msg),
+	    ERR_VERIFY);
 	server_stop(&s);
-	assert_non_null(strstr(err, "unexpected answer"));
+	assert_non_null(strstr(msg, "unexpected answer"));
+	free(msg);
 }
 
 static void
@@ -294,15 +297,16 @@ test_probe_tls_dropped(void **state)
 {
 	struct tlsprobe_result res;
 	struct server s;
-	char err[256];
+	char *msg;
 	int r;
 
 	/* 'S', then the server hangs up instead of speaking TLS. */
 	server_start(&s, NULL, 'S');
-	r = tlsprobe_pg("127.0.0.1", s.port, 5000, &res, err, sizeof(err));
+	r = tlsprobe_pg("127.0.0.1", s.port, 5000, &res, &msg);
 	server_stop(&s);
 	assert_true(r == ERR_NET || r == ERR_CRYPTO);
-	assert_non_null(strstr(err, "TLS handshake"));
+	assert_non_null(strstr(msg, "TLS handshake"));
+	free(msg);
 	assert_null(res.server_cert);
 }
 
@@ -310,18 +314,19 @@ static void
 test_probe_closed_port(void **state)
 {
 	struct tlsprobe_result res;
-	char port[16], err[256];
+	char port[16], *msg;
 	long long t0;
 	int fd;
 
 	fd = listen_any(port, 0);
 	close(fd);
 	t0 = now_ms();
-	assert_int_equal(tlsprobe_pg("127.0.0.1", port, 5000, &res, err,
-	    sizeof(err)), ERR_NET);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", port, 5000, &res, &msg),
+	    ERR_NET);
 	assert_true(now_ms() - t0 < 1000);
-	assert_non_null(strstr(err, "connect"));
-	assert_non_null(strstr(err, port));
+	assert_non_null(strstr(msg, "connect"));
+	assert_non_null(strstr(msg, port));
+	free(msg);
 	assert_null(res.server_cert);
 }
 
@@ -330,29 +335,34 @@ test_probe_timeout(void **state)
 {
 	struct tlsprobe_result res;
 	struct server s;
-	char err[256];
+	char *msg;
 	long long t0, dt;
 
 	server_start(&s, NULL, 0);
 	t0 = now_ms();
-	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 300, &res, err,
-	    sizeof(err)), ERR_TIMEOUT);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", s.port, 300, &res, &msg),
+	    ERR_TIMEOUT);
 	dt = now_ms() - t0;
 	server_stop(&s);
 	assert_true(dt >= 290 && dt < 2000);
-	assert_non_null(strstr(err, "SSLRequest"));
+	assert_non_null(strstr(msg, "SSLRequest"));
+	free(msg);
 }
 
 static void
 test_probe_bad_args(void **state)
 {
 	struct tlsprobe_result res;
-	char err[64];
+	char *msg;
 
-	assert_int_equal(tlsprobe_pg(NULL, "5432", 100, &res, err,
-	    sizeof(err)), ERR_INVAL);
-	assert_int_equal(tlsprobe_pg("127.0.0.1", "5432", 0, &res, NULL, 0),
+	assert_int_equal(tlsprobe_pg(NULL, "5432", 100, &res, &msg),
 	    ERR_INVAL);
+	assert_string_equal(msg, "(null):5432: bad probe arguments");
+	free(msg);
+	assert_int_equal(tlsprobe_pg("127.0.0.1", "5432", 0, &res, &msg),
+	    ERR_INVAL);
+	assert_non_null(strstr(msg, "bad probe arguments"));
+	free(msg);
 }
 
 int
