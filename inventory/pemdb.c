@@ -445,7 +445,8 @@ pemdb_job_disable(struct pemdb *db, const char *jobname, long **ids,
 	for (i = 0; i < PQntuples(res); i++) {
 		if (!str_to_posint(PQgetvalue(res, i, 0), 2147483647L, &v)) {
 			r = ERR_PARSE;
-			set_err(db, "pem.job: a jobid is not a positive integer");
+			set_err(db, "pem.job: a jobid is not a positive "
+			    "integer");
 			continue;
 		}
 		(*ids)[(*n)++] = v;

@@ -239,7 +239,8 @@ journal_load(const char *path, struct journal_state *st, char **msg)
 	if ((buf = slurp(path, &len, msg)) == NULL)
 		return ERR_IO;
 	/* a last line cut short by a kill is ignored */
-	for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf))); p = nl + 1)
+	for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf)));
+	    p = nl + 1)
 		add_record(st, p, (size_t)(nl - p));
 	free(buf);
 	if (st->n == 0 || strcmp(st->keys[0], "pemrotate-journal") != 0 ||
@@ -338,7 +339,8 @@ journal_find(const char *dir, const char *run_id)
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
 		/* run ids sort by time: the newest unfinished one wins */
-		if (!finished(path) && (best == NULL || strcmp(path, best) > 0)) {
+		if (!finished(path) &&
+		    (best == NULL || strcmp(path, best) > 0)) {
 			free(best);
 			best = path;
 		} else {

@@ -485,7 +485,8 @@ join_rows(struct run *r, long *ids, size_t nids)
 		strbuf_addf(&b, " and %zu more", missing - 20);
 	if (missing > 0 && missing <= count_unreachable(r)) {
 		log_info("active agent(s) %s belong, presumably, to the %zu "
-		    "unreachable host(s) left alone", b.s, count_unreachable(r));
+		    "unreachable host(s) left alone", b.s,
+		    count_unreachable(r));
 		missing = 0;
 	}
 	if (missing > 0)

@@ -248,7 +248,8 @@ jump_listen(struct jump *j, const char *host, int port, int kind,
 	if ((kind == JUMP_LISTEN_UNIX ? listen_unix(l) :
 	    listen_tcp(l, lport)) == -1) {
 		*msg = xasprintf("via bastion %s: local forward to %s:%d: %s",
-		    j->label, host, port, jumpfw_errstr(errno, buf, sizeof(buf)));
+		    j->label, host, port,
+		    jumpfw_errstr(errno, buf, sizeof(buf)));
 		listener_free(l);
 		return ERR_IO;
 	}

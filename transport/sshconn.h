@@ -63,7 +63,7 @@ struct sshconn_opts {
 	const char *known_lines;	/* this host's entries (plain lines,
 					   from knownhosts.h), used instead
 					   of reading the files; may be "" */
-	int use_agent;			/* try ssh-agent (SSH_AUTH_SOCK) first */
+	int use_agent;			/* ssh-agent (SSH_AUTH_SOCK) first */
 	int accept_new;			/* unknown host: trust and record key */
 	int timeout_ms;			/* per call; 0 means 30000 */
 	sshconn_stream_fn *stream;	/* NULL: TCP to host:port; else the

@@ -671,8 +671,8 @@ test_listen_refused(void **state)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, host, &sa.sin_addr);
-	assert_int_equal(jumptest_read_to_eof(jumptest_connect((struct sockaddr *)&sa,
-	    sizeof(sa))), 0);
+	assert_int_equal(jumptest_read_to_eof(jumptest_connect(
+	    (struct sockaddr *)&sa, sizeof(sa))), 0);
 	assert_int_equal(jump_status(j, &msg), ERR_NET);
 	assert_non_null(strstr(msg, "connect failed"));
 	free(msg);
