@@ -13,7 +13,7 @@ enum {
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
-	O_SHAREDDIRS, O_UNVERIFIEDDB,
+	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -65,8 +65,21 @@ static const struct optdef optdefs[] = {
 	  "--accept-new-host-keys, a key marked @revoked or a host known only "
 	  "through @cert-authority (host certificates cannot be checked)." },
 	{ "ssh-key", O_SSHKEY, "FILE",
-	  "Private key for SSH when the inventory names none; ssh-agent "
-	  "(SSH_AUTH_SOCK) is tried first." },
+	  "Private key for SSH when neither the inventory nor the SSH "
+	  "client configuration names one; ssh-agent (SSH_AUTH_SOCK) is "
+	  "tried first." },
+	{ "ssh-config", O_SSHCONFIG, "FILE",
+	  "OpenSSH client configuration to follow for every host, as ssh "
+	  "-F FILE would: HostName, User, Port, IdentityFile, "
+	  "IdentitiesOnly, UserKnownHostsFile, GlobalKnownHostsFile, "
+	  "StrictHostKeyChecking, ProxyJump, ConnectTimeout, "
+	  "ServerAliveInterval, with Host and Match sections and Include. "
+	  "Default ~/.ssh/config when it exists (and /etc/ssh/ssh_config); "
+	  "\"none\" ignores both. Inventory variables win over it, as with "
+	  "Ansible." },
+	{ "ask-become-pass", 'K', NULL,
+	  "Ask once for the sudo password of the hosts that become root "
+	  "(ansible_become). It is held in memory only." },
 	{ "report", O_REPORT, "FILE", "Write the per-host report as JSON." },
 	{ "no-overlap", O_NOOVERLAP, NULL,
 	  "Hard switch as in PEM's manual: root.crt holds only the new CA from "
@@ -436,6 +449,8 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_ACCEPTNEW: o->accept_new_host_keys = 1; return 0;
 	case O_SHAREDDIRS: o->allow_shared_dirs = 1; return 0;
 	case O_UNVERIFIEDDB: o->allow_unverified_db = 1; return 0;
+	case O_SSHCONFIG: o->ssh_config = a; return 0;
+	case 'K': o->ask_become_pass = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
 			o->retries = 0;

@@ -36,6 +36,8 @@ struct opts {
 	int days;
 	const char *known_hosts;	/* NULL: the defaults */
 	const char *ssh_key;
+	const char *ssh_config;		/* NULL: the default; "none" */
+	int ask_become_pass;		/* -K */
 	const char *report;
 	const char *ca_subject;		/* NULL: PEM's, made unique */
 	int no_overlap;
