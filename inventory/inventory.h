@@ -26,6 +26,7 @@ struct inv_host {
 	const char *name;	/* as written (a range expanded) */
 	const char *address;	/* ansible_host, else name */
 	int port;		/* ansible_port, else 22 */
+	int port_given;		/* ansible_port is set */
 	const char *user;	/* ansible_user, else NULL */
 	const char *ssh_key;	/* ansible_ssh_private_key_file, else NULL */
 	int is_server;		/* in [pem_server] */

@@ -265,8 +265,10 @@ fill_pub(struct inventory *inv, size_t k, size_t hi)
 	ih->is_agent = (h->pem & PEM_AGENT) != 0;
 	if ((ih->address = inv_entry_lookup(inv, h, "ansible_host")) == NULL)
 		ih->address = h->name;
-	if ((v = inv_entry_lookup(inv, h, "ansible_port")) != NULL)
+	if ((v = inv_entry_lookup(inv, h, "ansible_port")) != NULL) {
 		str_to_posint(v, 65535, &port);
+		ih->port_given = 1;
+	}
 	ih->port = (int)port;
 	ih->user = inv_entry_lookup(inv, h, "ansible_user");
 	ih->ssh_key = inv_entry_lookup(inv, h, "ansible_ssh_private_key_file");

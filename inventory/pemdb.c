@@ -609,6 +609,20 @@ first_port(const char *ports, char **out)
 	return 0;
 }
 
+/* The first of a comma-separated host list, and how many there are. */
+static void
+first_host(const char *hosts, struct pemdb_target *t)
+{
+	const char *p;
+
+	if (hosts == NULL || *hosts == '\0')
+		return;
+	t->nhosts = 1;
+	for (p = hosts; *p != '\0'; p++)
+		t->nhosts += *p == ',';
+	t->host = xstrndup(hosts, strcspn(hosts, ","));
+}
+
 int
 pemdb_target(const char *conninfo, struct pemdb_target *t, char **msg)
 {
@@ -629,6 +643,7 @@ pemdb_target(const char *conninfo, struct pemdb_target *t, char **msg)
 		fatal_nomem();
 	addr = opt_value(opts, defs, "hostaddr");
 	t->socket = addr == NULL && all_sockets(opt_value(opts, defs, "host"));
+	first_host(addr != NULL ? addr : opt_value(opts, defs, "host"), t);
 	if (first_port(opt_value(opts, defs, "port"), &t->port) != 0) {
 		*msg = xasprintf("port \"%s\" is not a port number",
 		    opt_value(opts, defs, "port"));
@@ -648,6 +663,7 @@ pemdb_target_clear(struct pemdb_target *t)
 {
 	if (t == NULL)
 		return;
+	free(t->host);
 	free(t->port);
 	free(t->sslmode);
 	free(t->sslrootcert);

@@ -35,6 +35,9 @@ int pemdb_connect(const char *conninfo, const struct pemdb_tls *tls,
  * (service files are not read).
  */
 struct pemdb_target {
+	char *host;		/* the first hostaddr, else host; NULL:
+				   none given (a socket by default) */
+	int nhosts;		/* how many hosts the string lists */
 	char *port;		/* the first port, "5432" by default */
 	int socket;		/* every host a Unix socket, no hostaddr */
 	char *sslmode;		/* the string's or PGSSLMODE; NULL: neither */

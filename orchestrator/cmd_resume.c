@@ -58,6 +58,8 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 		ro->known_hosts = jget(st, JK_KNOWN_HOSTS);
 	if (ro->ssh_key == NULL)
 		ro->ssh_key = jget(st, JK_SSH_KEY);
+	if (ro->ssh_config == NULL)
+		ro->ssh_config = jget(st, JK_SSH_CONFIG);
 	if ((v = jget(st, JK_KEY_TYPE)) != NULL)
 		pki_keyspec_parse(v, &ro->keyspec);
 	if ((v = jget(st, JK_DAYS)) != NULL)

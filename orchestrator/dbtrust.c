@@ -289,7 +289,7 @@ dbtrust_look(struct run *r)
 	char *msg = NULL;
 	int rc;
 
-	h->known_lines = known_hosts_for(r->kh, h->so.host, h->so.port);
+	h->known_lines = known_hosts_for(h->kh, h->so.host, h->so.port);
 	h->so.known_lines = h->known_lines;
 	if ((rc = look_at_server(r, h, &msg)) != 0) {
 		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "access.h"
 #include "inventory/inventory.h"
 #include "options.h"
 #include "pool.h"
@@ -54,10 +55,11 @@ host_connect(struct run *r, struct host *h, char **msg)
 	if (h->conn != NULL)
 		return 0;
 	for (attempt = 0;; attempt++) {
-		rc = sshconn_open(&h->so, &h->conn);
+		rc = access_open(r, h, &h->conn, msg);
 		if (rc == 0)
 			return 0;
-		*msg = xstrdup(sshconn_errmsg(h->conn));
+		if (*msg == NULL)
+			*msg = xstrdup(sshconn_errmsg(h->conn));
 		host_disconnect(h);
 		if ((rc != ERR_NET && rc != ERR_TIMEOUT) ||
 		    attempt >= r->o->retries ||

@@ -25,6 +25,7 @@
 #define JK_PEM_DB	"pem_db"
 #define JK_KNOWN_HOSTS	"known_hosts"
 #define JK_SSH_KEY	"ssh_key"
+#define JK_SSH_CONFIG	"ssh_config"
 #define JK_KEY_TYPE	"key_type"
 #define JK_DAYS		"days"
 #define JK_NO_OVERLAP	"no_overlap"

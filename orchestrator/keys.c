@@ -27,11 +27,11 @@ keys_signer(struct run *r, const char *path)
 	if (path == NULL)
 		return NULL;
 	for (i = 0; i < r->nkeys; i++)
-		if (strcmp(r->keys[i].path, path) == 0)
-			return r->keys[i].key ? &r->keys[i].signer : NULL;
+		if (strcmp(r->keys[i]->path, path) == 0)
+			return r->keys[i]->key ? &r->keys[i]->signer : NULL;
+	/* each its own allocation: hosts keep pointers to the signers */
 	r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
-	k = &r->keys[r->nkeys++];
-	memset(k, 0, sizeof(*k));
+	k = r->keys[r->nkeys++] = xcalloc(1, sizeof(*k));
 	k->path = xstrdup(path);
 	if (sshconn_read_ed25519(path, seed, &k->signer.pubblob,
 	    &k->signer.publen) == 0 && pki_ed25519_new(seed, &k->key) == 0) {
@@ -50,9 +50,10 @@ keys_free(struct run *r)
 	size_t i;
 
 	for (i = 0; i < r->nkeys; i++) {
-		free(r->keys[i].path);
-		free(r->keys[i].signer.pubblob);
-		pki_ed25519_free(r->keys[i].key);
+		free(r->keys[i]->path);
+		free(r->keys[i]->signer.pubblob);
+		pki_ed25519_free(r->keys[i]->key);
+		free(r->keys[i]);
 	}
 	free(r->keys);
 	r->keys = NULL;

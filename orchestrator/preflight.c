@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -36,18 +37,13 @@ host_settings(struct run *r, struct host *h)
 {
 	const struct inv_host *ih = h->inv;
 	const char *id;
+	char *msg = NULL;
 	long v;
 
-	h->so.host = ih->address;
-	h->so.port = ih->port;
-	h->so.user = ih->user != NULL ? ih->user : r->user;
-	h->so.key_file = ih->ssh_key != NULL ? ih->ssh_key : r->default_key;
-	h->so.signer = keys_signer(r, h->so.key_file);
-	h->so.known_hosts = r->known_hosts;
-	h->so.known_hosts2 = r->known_hosts2;
-	h->so.use_agent = 1;
-	h->so.accept_new = r->o->accept_new_host_keys;
-	h->so.timeout_ms = r->o->timeout_s * 1000;
+	if (access_host(r, h, &msg) != 0) {
+		host_fail(h, "preflight", "%s", msg);
+		free(msg);
+	}
 	h->is_server = ih->is_server;
 	h->is_agent = ih->is_agent;
 	h->key_uid = h->key_gid = h->crt_uid = h->crt_gid = -1;
@@ -321,7 +317,7 @@ preflight_host(void *ctx, size_t i)
 	if (h->status == HS_FAILED)
 		goto out;
 	if (h->known_lines == NULL) {	/* the server host's: dbtrust_look */
-		h->known_lines = known_hosts_for(r->kh, h->so.host,
+		h->known_lines = known_hosts_for(h->kh, h->so.host,
 		    h->so.port);
 		h->so.known_lines = h->known_lines;
 	}
@@ -342,6 +338,10 @@ preflight_host(void *ctx, size_t i)
 	if (sshconn_recorded_new_key(h->conn))
 		log_info("%s: host key %s recorded in %s (first use)",
 		    h->label, sshconn_hostkey_fp(h->conn), h->so.known_hosts);
+	if (access_becomes(h) && sshconn_become_check(h->conn, &msg) != 0) {
+		host_fail(h, "preflight", "%s", msg);
+		goto out;
+	}
 	if (h->is_agent && preflight_agent(r, h) != 0)
 		goto out;
 	if (h->is_server)
@@ -376,7 +376,9 @@ read_database(struct run *r, long **ids, size_t *nids)
 		goto out;
 	}
 	r->pg_host = xstrdup(pemdb_host(db));
-	r->pg_port = xstrdup(pemdb_port(db));
+	/* through a tunnel libpq's port is the tunnel's: the PEM port */
+	r->pg_port = r->probe_port != NULL ? xasprintf("%d", r->db_port) :
+	    xstrdup(pemdb_port(db));
 	r->db = db;		/* kept for the run */
 	db = NULL;
 	if (r->pg_host[0] == '/' || r->pg_host[0] == '\0') {
@@ -501,13 +503,24 @@ preflight_run(struct run *r)
 {
 	long *ids = NULL;
 	size_t i, nids = 0;
+	char *msg = NULL;
 	int rc = 0;
 
 	for (i = 0; i < r->nhosts; i++)
 		host_settings(r, &r->hosts[i]);
+	if (r->server->status == HS_FAILED) {
+		r->error = xasprintf("%s: %s", r->server->label,
+		    r->server->error);
+		return ERR_INVAL;
+	}
 	/* the server host first: it says how far to believe the database */
 	if (dbtrust_conninfo(r) != 0 || dbtrust_look(r) != 0)
 		return ERR_UNSAFE;
+	if ((rc = access_db_tunnel(r, &msg)) != 0) {
+		r->error = xasprintf("PEM database: %s", msg);
+		free(msg);
+		return rc;
+	}
 	if (read_database(r, &ids, &nids) != 0) {
 		free(ids);
 		return ERR_DB;

@@ -31,6 +31,8 @@ struct known_hosts;
 struct pki_key;
 struct pki_cert;
 struct postmaster;
+struct access;
+struct host_access;
 
 enum host_status { HS_PENDING = 0, HS_OK, HS_FAILED, HS_SKIPPED };
 
@@ -89,6 +91,8 @@ struct host {
 	const struct inv_host *inv;
 	char *label;			/* "agent7 (127.0.0.7)", printable */
 	struct sshconn_opts so;
+	struct host_access *ax;		/* how it is reached (access.c) */
+	const struct known_hosts *kh;	/* its known_hosts files, parsed */
 	int is_server, is_agent;
 
 	/* agent, from agent.cfg and the inventory */
@@ -148,16 +152,16 @@ struct run {
 	struct host *server;		/* the [pem_server] host */
 	char *conninfo;
 	struct pemdb *db;		/* the connection, kept between uses */
-	char *known_hosts, *known_hosts2;
-	struct known_hosts *kh;		/* both files, parsed once */
+	struct access *ax;		/* ssh config, jump hosts, sudo */
 	size_t nlocal_keys;		/* keys the keygen pool makes */
 	size_t max_open;		/* sessions kept between phases */
-	char *default_key;
-	struct run_key *keys;		/* SSH user keys loaded once */
+	struct run_key **keys;		/* SSH user keys loaded once */
 	size_t nkeys;
 	char *user;			/* local user: default ansible_user */
 	struct pemdb_ssl ssl;
 	char *pg_host, *pg_port;	/* where the server's TLS is probed */
+	char *probe_host, *probe_port;	/* the tunnel's end, when there is
+					   one: where the probe connects */
 	/* how far the database is believed (dbtrust.c) */
 	int db_port;			/* the PEM port, from the conninfo */
 	struct postmaster *pm;		/* the server's, from its kernel */

@@ -281,7 +281,8 @@ check_served_by(struct run *r, void *tls, const struct pki_cert *expect,
 	if (tls != NULL)
 		rc = tlsprobe_session(tls, &res, &why);
 	else
-		rc = tlsprobe_pg(r->pg_host, r->pg_port,
+		rc = tlsprobe_pg(r->probe_host ? r->probe_host : r->pg_host,
+		    r->probe_port ? r->probe_port : r->pg_port,
 		    r->o->timeout_s * 1000, &res, &why);
 	if (rc != 0) {
 		*msg = xasprintf("TLS probe of %s:%s: %s", r->pg_host,

@@ -18,6 +18,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
+#include "access.h"
 #include "dbtrust.h"
 #include "inventory/inventory.h"
 #include "inventory/pemdb.h"
@@ -28,53 +29,13 @@
 #include "progress.h"
 #include "transport/knownhosts.h"
 
-static char *
-home_file(const char *rel)
-{
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (home == NULL || *home == '\0') {
-		pw = getpwuid(getuid());
-		home = pw != NULL ? pw->pw_dir : "/";
-	}
-	return xasprintf("%s/%s", home, rel);
-}
-
+/* Who runs pemrotate: the default login name, as ssh's. */
 static void
 setup_identity(struct run *r)
 {
-	static const char *keys[] = {
-		".ssh/id_ed25519", ".ssh/id_ecdsa", ".ssh/id_rsa",
-	};
 	struct passwd *pw = getpwuid(getuid());
-	size_t i;
-	char *p;
 
 	r->user = xstrdup(pw != NULL ? pw->pw_name : "root");
-	if (r->o->known_hosts != NULL) {
-		r->known_hosts = xstrdup(r->o->known_hosts);
-	} else {
-		r->known_hosts = home_file(".ssh/known_hosts");
-		r->known_hosts2 = xstrdup("/etc/ssh/ssh_known_hosts");
-		if (access(r->known_hosts, F_OK) != 0) {
-			free(r->known_hosts);
-			r->known_hosts = r->known_hosts2;
-			r->known_hosts2 = NULL;
-		}
-	}
-	if (r->o->ssh_key != NULL) {
-		r->default_key = xstrdup(r->o->ssh_key);
-		return;
-	}
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		p = home_file(keys[i]);
-		if (access(p, R_OK) == 0) {
-			r->default_key = p;
-			return;
-		}
-		free(p);
-	}
 }
 
 /*
@@ -293,15 +254,9 @@ setup_run(struct run *r)
 		return ERR_PARSE;
 	}
 	setup_identity(r);
-	if (known_hosts_load(r->known_hosts, r->known_hosts2, &r->kh,
-	    &msg) != 0 && r->o->accept_new_host_keys) {
-		/* none to read: every host key is new */
-		free(msg);
-		known_hosts_load("/dev/null", NULL, &r->kh, &msg);
-	}
-	if (r->kh == NULL) {
+	if ((rc = access_setup(r, &msg)) != 0) {
 		r->error = msg;
-		return ERR_IO;
+		return rc;
 	}
 	nkeys = setup_hosts(r);
 	r->nlocal_keys = nkeys;
@@ -349,8 +304,11 @@ setup_journal(struct run *r)
 	journal_add(r->journal, JK_NAMES, r->names_hex);
 	journal_add(r->journal, JK_INVENTORY, inv ? inv : o->inventory);
 	journal_add(r->journal, JK_PEM_DB, redacted ? redacted : "");
-	journal_add(r->journal, JK_KNOWN_HOSTS, r->known_hosts);
+	journal_add(r->journal, JK_KNOWN_HOSTS,
+	    o->known_hosts ? o->known_hosts : "");
 	journal_add(r->journal, JK_SSH_KEY, o->ssh_key ? o->ssh_key : "");
+	journal_add(r->journal, JK_SSH_CONFIG,
+	    o->ssh_config ? o->ssh_config : "");
 	journal_add(r->journal, JK_KEY_TYPE, ks);
 	journal_addf(r->journal, JK_DAYS, "%d", o->days);
 	journal_addf(r->journal, JK_NO_OVERLAP, "%d", o->no_overlap);
@@ -371,6 +329,7 @@ static void
 free_host(struct host *h)
 {
 	sshconn_close(h->conn);
+	access_host_free(h);
 	free(h->label);
 	free(h->known_lines);
 	free(h->cfg_path);
@@ -414,16 +373,16 @@ setup_free(struct run *r)
 	free(r->ca_subject);
 	free(r->suffix);
 	free(r->conninfo);
-	free(r->known_hosts);
-	free(r->known_hosts2);
-	known_hosts_free(r->kh);
-	free(r->default_key);
-	keys_free(r);
 	free(r->user);
 	free(r->pg_host);
 	free(r->pg_port);
+	free(r->probe_host);
+	free(r->probe_port);
 	free(r->error);
 	pemdb_free(r->db);
+	/* after the hosts' sessions and the database: they ride on it */
+	access_free(r);
+	keys_free(r);
 	pemdb_ssl_clear(&r->ssl);
 	dbtrust_free(r);
 	inventory_free(r->inv);

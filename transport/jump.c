@@ -38,20 +38,51 @@ listener_free(struct jlisten *l)
 	free(l);
 }
 
+/*
+ * A TCP listener on 127.0.0.1, an ephemeral port; or with same_port, on
+ * port at an address of 127.0.0.0/8 chosen at random (Linux answers all
+ * of it locally), tried again elsewhere while that one is taken.
+ */
 static int
-listen_tcp(struct jlisten *l, int *lport)
+listen_tcp(struct jlisten *l, int same_port, int port, char addr[16],
+    int *lport)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
+	unsigned char rnd[3];
+	int tries;
 
-	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd == -1)
+	for (tries = 0; tries < 16; tries++) {
+		l->fd = socket(AF_INET,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (l->fd == -1)
+			return -1;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (same_port) {
+			if (getentropy(rnd, sizeof(rnd)) != 0)
+				return -1;
+			/* 127.64.0.0 - 127.127.255.254, never .0 or .255 */
+			snprintf(addr, 16, "127.%u.%u.%u", 64 + rnd[0] % 64,
+			    (unsigned)rnd[1], 1 + rnd[2] % 254);
+			inet_pton(AF_INET, addr, &sa.sin_addr);
+			sa.sin_port = htons((uint16_t)port);
+		} else {
+			snprintf(addr, 16, "127.0.0.1");
+		}
+		if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (!same_port || errno != EADDRINUSE)
+			return -1;
+		close(l->fd);
+		l->fd = -1;
+	}
+	if (l->fd == -1) {
+		errno = EADDRINUSE;
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(l->fd, 128) == -1 ||
+	}
+	if (listen(l->fd, 128) == -1 ||
 	    getsockname(l->fd, (struct sockaddr *)&sa, &sl) == -1)
 		return -1;
 	*lport = ntohs(sa.sin_port);
@@ -233,7 +264,7 @@ jump_listen(struct jump *j, const char *host, int port, int kind,
     char **lhost, int *lport, char **msg)
 {
 	struct jlisten *l;
-	char buf[128];
+	char buf[128], addr[16];
 	int r;
 
 	*lhost = NULL;
@@ -246,7 +277,8 @@ jump_listen(struct jump *j, const char *host, int port, int kind,
 	l->host = xstrdup(host);
 	l->port = port;
 	if ((kind == JUMP_LISTEN_UNIX ? listen_unix(l) :
-	    listen_tcp(l, lport)) == -1) {
+	    listen_tcp(l, kind == JUMP_LISTEN_TCP_PORT, port, addr,
+	    lport)) == -1) {
 		*msg = xasprintf("via bastion %s: local forward to %s:%d: %s",
 		    j->label, host, port,
 		    jumpfw_errstr(errno, buf, sizeof(buf)));
@@ -255,7 +287,7 @@ jump_listen(struct jump *j, const char *host, int port, int kind,
 	}
 	if (kind == JUMP_LISTEN_UNIX)
 		*lport = port;
-	*lhost = xstrdup(kind == JUMP_LISTEN_UNIX ? l->dir : "127.0.0.1");
+	*lhost = xstrdup(kind == JUMP_LISTEN_UNIX ? l->dir : addr);
 	pthread_mutex_lock(&j->mu);
 	l->next = j->listeners;
 	j->listeners = l;

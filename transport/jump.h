@@ -62,6 +62,10 @@ int jump_connect(void *arg, const char *host, int port, long long deadline,
 
 enum jump_listen_kind {
 	JUMP_LISTEN_TCP,	/* 127.0.0.1, an ephemeral port */
+	JUMP_LISTEN_TCP_PORT,	/* port itself, at an address of
+				   127.0.0.0/8 chosen at random: libpq then
+				   matches the password file's line for
+				   that port */
 	JUMP_LISTEN_UNIX,	/* a socket in a new directory, mode 0700 */
 };
 
@@ -69,7 +73,8 @@ enum jump_listen_kind {
  * A local forward (for libpq, whose client cannot take a socket): every
  * connection accepted on a new listening socket becomes a stream to
  * host:port.  *lhost (heap, caller frees) and *lport are what to give
- * libpq as host and port: "127.0.0.1" and the ephemeral port; or, for
+ * libpq as host and port: "127.0.0.1" and the ephemeral port, or for
+ * JUMP_LISTEN_TCP_PORT the address chosen and port; or, for
  * JUMP_LISTEN_UNIX, the private directory and port, the socket being
  * named as libpq looks for it (<dir>/.s.PGSQL.<port>).  Any local user
  * can connect to a TCP listener; only this user (and root) to the

@@ -40,6 +40,7 @@ struct sshconn {
 	struct become *become;	/* sudo under everything; NULL: none */
 	char *label;		/* "user@host:port" */
 	int timeout_ms;
+	int alive_ms;		/* ServerAliveInterval; 0: none */
 	long long deadline;	/* ms, monotonic */
 	char fp[64];
 	char err[SSHCONN_ERRLEN];
@@ -103,9 +104,18 @@ sshconn_wait(struct sshconn *c)
 		pfd.events = POLLIN;
 	if (c->rd_dry)
 		pfd.events |= POLLIN;
+	if (c->alive_ms > 0 && c->s != NULL && left > c->alive_ms)
+		left = c->alive_ms;
 	r = poll(&pfd, 1, left);
 	if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 		c->rd_dry = 0;
+	if (r == 0 && now_ms() < c->deadline) {
+		/* silence for alive_ms: ServerAliveInterval's keepalive */
+		int next;
+
+		libssh2_keepalive_send(c->s, &next);
+		return 0;
+	}
 	if (r == 0)
 		return ERR_TIMEOUT;
 	if (r < 0 && errno != EINTR)
@@ -692,13 +702,14 @@ sign_cb(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
 }
 
 static int
-auth_signer(struct sshconn *c, const struct sshconn_opts *o)
+auth_signer(struct sshconn *c, const char *user,
+    const struct sshconn_signer *sg)
 {
-	void *abstract = (void *)o->signer;
+	void *abstract = (void *)sg;
 	int r;
 
-	SSHCONN_CALL(c, r, libssh2_userauth_publickey(c->s, o->user,
-	    o->signer->pubblob, o->signer->publen, sign_cb, &abstract));
+	SSHCONN_CALL(c, r, libssh2_userauth_publickey(c->s, user,
+	    sg->pubblob, sg->publen, sign_cb, &abstract));
 	if (r == 0)
 		return 0;
 	sshconn_seterr_lib(c, sshconn_lib_err(r), c->label);
@@ -706,30 +717,58 @@ auth_signer(struct sshconn *c, const struct sshconn_opts *o)
 }
 
 static int
-authenticate(struct sshconn *c, const struct sshconn_opts *o)
+auth_key(struct sshconn *c, const char *user, const struct sshconn_key *k)
 {
 	int r;
 
-	if (o->use_agent && getenv("SSH_AUTH_SOCK") != NULL &&
-	    auth_agent(c, o->user) == 0)
-		return 0;
-	if (o->signer != NULL)
-		return auth_signer(c, o);
-	if (o->key_file == NULL) {
-		sshconn_seterr(c, "%s: authentication failed: no usable key in "
-		    "ssh-agent and no key file given", c->label);
-		return ERR_AUTH;
-	}
-	SSHCONN_CALL(c, r, libssh2_userauth_publickey_fromfile_ex(c->s, o->user,
-	    (unsigned int)strlen(o->user), NULL, o->key_file, NULL));
+	if (k->signer != NULL)
+		return auth_signer(c, user, k->signer);
+	SSHCONN_CALL(c, r, libssh2_userauth_publickey_fromfile_ex(c->s, user,
+	    (unsigned int)strlen(user), NULL, k->file, NULL));
 	if (r == 0)
 		return 0;
 	sshconn_seterr_lib(c, sshconn_lib_err(r), c->label);
 	if (r == LIBSSH2_ERROR_FILE || r == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
 		sshconn_seterr(c, "%s: authentication with %s failed "
 		    "(unreadable, encrypted or unsupported key, or not "
-		    "authorized)", c->label, o->key_file);
+		    "authorized)", c->label, k->file);
 	return r == LIBSSH2_ERROR_TIMEOUT ? ERR_TIMEOUT : ERR_AUTH;
+}
+
+/*
+ * ssh-agent first (when allowed), then each key in turn, as ssh tries its
+ * identities; the server may end the session after too many (sshd's
+ * MaxAuthTries): then the last refusal is the answer.
+ */
+static int
+authenticate(struct sshconn *c, const struct sshconn_opts *o)
+{
+	struct sshconn_key one = { o->key_file, o->signer };
+	const struct sshconn_key *keys = o->nkeys > 0 ? o->keys : &one;
+	size_t i, n = o->nkeys > 0 ? o->nkeys : (o->key_file != NULL ||
+	    o->signer != NULL);
+	int r = ERR_AUTH;
+
+	if (o->use_agent && getenv("SSH_AUTH_SOCK") != NULL &&
+	    auth_agent(c, o->user) == 0)
+		return 0;
+	if (n == 0) {
+		sshconn_seterr(c, "%s: authentication failed: no usable key in "
+		    "ssh-agent and no key file given", c->label);
+		return ERR_AUTH;
+	}
+	for (i = 0; i < n; i++) {
+		r = auth_key(c, o->user, &keys[i]);
+		if (r == 0 || r == ERR_TIMEOUT ||
+		    libssh2_session_last_errno(c->s) ==
+		    LIBSSH2_ERROR_SOCKET_DISCONNECT)
+			return r;
+	}
+	if (n > 1)
+		sshconn_seterr(c, "%s: authentication failed with each of "
+		    "its %zu keys (the last: %s)", c->label, n,
+		    keys[n - 1].file);
+	return r;
 }
 
 int
@@ -744,7 +783,7 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	    SSHCONN_DEFAULT_TIMEOUT;
 	c->label = xasprintf("%s@%s:%d", o->user, o->host, o->port);
 	*out = c;
-	sshconn_set_deadline(c, 0);
+	sshconn_set_deadline(c, o->connect_timeout_ms);
 	if ((r = tcp_connect(c, o)) != 0)
 		return r;
 	if ((c->s = libssh2_session_init_ex(NULL, NULL, NULL, c)) == NULL) {
@@ -756,6 +795,11 @@ sshconn_open(const struct sshconn_opts *o, struct sshconn **out)
 	libssh2_session_set_blocking(c->s, 0);
 	if ((r = handshake(c, o)) != 0)
 		return r;
+	sshconn_set_deadline(c, 0);
+	if (o->alive_interval_s > 0) {
+		c->alive_ms = o->alive_interval_s * 1000;
+		libssh2_keepalive_config(c->s, 1, (unsigned)o->alive_interval_s);
+	}
 	return authenticate(c, o);
 }
 

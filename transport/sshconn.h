@@ -52,6 +52,13 @@ int sshconn_read_ed25519(const char *path, unsigned char seed[32],
 typedef int sshconn_stream_fn(void *arg, const char *host, int port,
     long long deadline, char **msg);
 
+/* A user key to log in with: a file, and its signer when it is loaded. */
+struct sshconn_key {
+	const char *file;
+	const struct sshconn_signer *signer;	/* or NULL: libssh2 reads
+						   the file */
+};
+
 struct sshconn_opts {
 	const char *host;		/* address or name to connect to */
 	int port;			/* 22 */
@@ -64,8 +71,16 @@ struct sshconn_opts {
 					   from knownhosts.h), used instead
 					   of reading the files; may be "" */
 	int use_agent;			/* ssh-agent (SSH_AUTH_SOCK) first */
+	const struct sshconn_key *keys;	/* tried in order after ssh-agent,
+					   instead of key_file and signer */
+	size_t nkeys;
 	int accept_new;			/* unknown host: trust and record key */
 	int timeout_ms;			/* per call; 0 means 30000 */
+	int connect_timeout_ms;		/* connect and key exchange
+					   (ConnectTimeout); 0: timeout_ms */
+	int alive_interval_s;		/* a keepalive after this many
+					   seconds of silence while waiting
+					   (ServerAliveInterval); 0: none */
 	sshconn_stream_fn *stream;	/* NULL: TCP to host:port; else the
 					   stream it makes, host and port
 					   still the names for known_hosts
