@@ -500,6 +500,7 @@ Match host 127.0.*,!127.0.0.1
 EOF
 	sed -e '/^ansible_user=/d' -e '/^ansible_ssh_private_key_file=/d' \
 	    -e 's/^\[all:vars\]$/[all:vars]\nansible_become=true/' \
+	    -e 's/^\[pem_server:vars\]$/[pem_server:vars]\npem_db_tunnel=server/' \
 	    "$d/inventory.ini" >"$d/inventory-locked.ini"
 }
 
