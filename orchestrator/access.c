@@ -58,7 +58,7 @@ struct kh_entry {
 };
 
 struct access {
-	struct sshconfig *cfg;		/* NULL: none */
+	struct sshconfig *cfg;		/* the files read, maybe none */
 	char *become_pass;		/* -K, secret_alloc, or NULL */
 	pthread_mutex_t mu;		/* guards jumps */
 	pthread_cond_t cv;		/* a jump was opened or failed */
@@ -86,17 +86,21 @@ static int resolve_jumps(struct run *r, const struct sshconfig_host *sh,
 
 /* ---- set-up ---- */
 
-/* The sudo password from the terminal, echo off; NULL at EOF. */
+/*
+ * The sudo password: from the terminal with echo off, or, when standard
+ * input is not a terminal, its first line (as sudo -S reads it).
+ */
 static char *
 ask_password(const char *prompt)
 {
 	struct termios t, saved;
 	char *buf = secret_alloc(BECOME_PASS_MAX);
-	int fd, echo_off = 0;
+	int fd = STDIN_FILENO, echo_off = 0;
 	size_t n = 0;
 	char c;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+	if (isatty(STDIN_FILENO) &&
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
 		fd = STDIN_FILENO;
 	if (tcgetattr(fd, &saved) == 0) {
 		t = saved;
@@ -132,11 +136,9 @@ access_setup(struct run *r, char **msg)
 	pthread_mutex_init(&ax->mu, NULL);
 	pthread_cond_init(&ax->cv, NULL);
 	r->ax = ax;
-	if (path == NULL || strcmp(path, "none") != 0) {
-		rc = sshconfig_load(path, NULL, &ax->cfg, msg);
-		if (rc != 0)
-			return rc;
-	}
+	/* "none" reads no file, but knows ~ and the local user */
+	if ((rc = sshconfig_load(path, NULL, &ax->cfg, msg)) != 0)
+		return rc;
 	if (r->o->ask_become_pass)
 		ax->become_pass = ask_password("BECOME password: ");
 	return 0;

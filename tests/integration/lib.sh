@@ -74,13 +74,28 @@ in_ns() {
 	bash "$ESTATE" exec "$E" "$@"
 }
 
+# pemrotate runs where the operator is: in the estate's namespace, or with
+# WHERE=ctl in the controller's, beyond the bastion (--locked-down).
+in_ctl() {
+	bash "$ESTATE" "${WHERE:-exec}" "$E" "$@"
+}
+
+# The rotate options every run shares; KH=none: no --known-hosts (the ssh
+# configuration's files).
+rotate_args() {
+	printf '%s\n' -i "${INV:-$ESTATE_INVENTORY}"
+	[ "${KH:-}" = none ] ||
+	    printf '%s\n' --known-hosts "${KH:-$ESTATE_KNOWN_HOSTS}"
+	printf '%s\n' --pem-db "$PEMDB" --key-type ec:P-256 --timeout 20 \
+	    --state-dir "$E.state"
+}
+
 # pemrotate against estate $E; output in $E.out, exit status in $rc.
 run_pemrotate() {
+	local -a a
+	mapfile -t a < <(rotate_args)
 	set +e
-	in_ns "$PEMROTATE" rotate -i "${INV:-$ESTATE_INVENTORY}" \
-	    --known-hosts "${KH:-$ESTATE_KNOWN_HOSTS}" --pem-db "$PEMDB" \
-	    --key-type ec:P-256 --timeout 20 --state-dir "$E.state" "$@" \
-	    >"$E.out" 2>&1
+	in_ctl "$PEMROTATE" rotate "${a[@]}" "$@" >"$E.out" 2>&1
 	rc=$?
 	set -e
 	echo "  pemrotate exit $rc: $(tail -n 1 "$E.out")"
@@ -92,7 +107,7 @@ run_pemrotate() {
 # pemrotate resume [ARGS] against estate $E; like run_pemrotate.
 run_resume() {
 	set +e
-	in_ns "$PEMROTATE" resume --state-dir "$E.state" --timeout 20 "$@" \
+	in_ctl "$PEMROTATE" resume --state-dir "$E.state" --timeout 20 "$@" \
 	    >"$E.out" 2>&1
 	rc=$?
 	set -e
@@ -230,12 +245,11 @@ jhas() {	# jhas KEY VALUE [RUN]: the journal holds the line KEY<TAB>VALUE
 # of it once estate.sh and ip netns exec have exec'd) is $bg_prog, set by
 # bg_wait_journal. bg_wait reaps it and sets $rc.
 bg_rotate() {
+	local -a a
+	mapfile -t a < <(rotate_args)
 	bg_before=$(ls "$E.state" 2>/dev/null || true)
 	bg_prog=""
-	in_ns "$PEMROTATE" rotate -i "${INV:-$ESTATE_INVENTORY}" \
-	    --known-hosts "${KH:-$ESTATE_KNOWN_HOSTS}" --pem-db "$PEMDB" \
-	    --key-type ec:P-256 --timeout 20 --state-dir "$E.state" "$@" \
-	    >"$E.out" 2>&1 &
+	in_ctl "$PEMROTATE" rotate "${a[@]}" "$@" >"$E.out" 2>&1 &
 	bg_pid=$!
 }
 
