@@ -27,6 +27,11 @@
 #   max-open   pemrotate rotate --key-type ec:P-256 -j J --max-open N+1:
 #              every SSH session kept between phases (the default keeps
 #              600 + N/25); time against memory            (N >= 1000)
+#   bastion    pemrotate rotate --key-type ec:P-256 -j J on an estate built
+#              with --locked-down (tests/estate/README.md): from the
+#              controller's namespace, through the bastion (one jump
+#              session), as a sudo user, the database through the PEM
+#              server host; three times, against the pemrotate rows
 #   rsa        pemrotate rotate --key-type rsa:4096 -j J, then the same
 #              with --keygen remote (and --agent-timeout 600: every "host"
 #              shares this machine's CPUs, so J concurrent RSA key
@@ -72,7 +77,7 @@ BUILD=$ROOT/build-bench
 SIZES="20 200 1000"
 QUICK=0
 LOGDIR=
-TOOLS="ansible manual manual-x25519 pemrotate max-open rsa"
+TOOLS="ansible manual manual-x25519 pemrotate max-open bastion rsa"
 REPORT_ONLY=0
 BASELINE=
 QUIESCE_MAX=${QUIESCE_MAX:-60}
@@ -80,7 +85,7 @@ TIME=/usr/bin/time
 
 usage() {
 	echo "usage: bench/run.sh [--sizes \"20 200 1000\"] [--quick] [--logs DIR]" >&2
-	echo "                    [--tools \"ansible manual manual-x25519 pemrotate max-open rsa\"]" >&2
+	echo "                    [--tools \"ansible manual manual-x25519 pemrotate max-open bastion rsa\"]" >&2
 	echo "       bench/run.sh --report-only --logs DIR" >&2
 	echo "       (either with --baseline REV: that commit too, turn about)" >&2
 	exit "${1:-2}"
@@ -99,8 +104,8 @@ while (($#)); do
 	esac
 done
 for t in $TOOLS; do
-	[[ " ansible manual manual-x25519 pemrotate max-open rsa " == *" $t "* ]] ||
-	    { echo "--tools: ansible manual manual-x25519 pemrotate max-open rsa" >&2; exit 2; }
+	[[ " ansible manual manual-x25519 pemrotate max-open bastion rsa " == *" $t "* ]] ||
+	    { echo "--tools: ansible manual manual-x25519 pemrotate max-open bastion rsa" >&2; exit 2; }
 done
 want() {
 	[[ " $TOOLS " == *" $1 "* ]]
@@ -481,11 +486,11 @@ watch_postmaster() {
 	WATCH_PID=$!
 }
 
-estate_up() {	# estate_up N
+estate_up() {	# estate_up N [--locked-down]
 	local t0=$SECONDS
 	E=$(mktemp -d /tmp/pemrt-bench.XXXXXX)
-	say "N=$1: building the estate in $E"
-	bash "$ESTATE" up "$E" "$1" --key-type ec --start local \
+	say "N=$1: building the estate in $E ${2:-}"
+	bash "$ESTATE" up "$E" "$1" --key-type ec --start local ${2:+"$2"} \
 	    >"$LOGDIR/estate-$1.log" 2>&1 ||
 	    { cat "$LOGDIR/estate-$1.log" >&2; die "estate up failed"; }
 	# shellcheck disable=SC1091
@@ -631,6 +636,14 @@ run_pemrotate() {	# run_pemrotate TOOLNAME KEYTYPE [ARGS...]
 	    --key-type "$kt" -j "$J" -y --state-dir "$E.state" "$@"
 }
 
+run_bastion() {	# run_bastion TOOLNAME: through the bastion, with sudo
+	measure "$1" in_tool bash "$ESTATE" ctl "$E" \
+	    "$TIME" -f '%e %U %S %M' -o "$LOGDIR/$N-$1.time" \
+	    "$PEMROTATE" rotate -i "$ESTATE_LOCKED_INVENTORY" \
+	    --ssh-config "$ESTATE_SSH_CONFIG" --pem-db "$PEMDB" \
+	    --key-type ec:P-256 -j "$J" -y --state-dir "$E.state"
+}
+
 run_baseline() {	# run_baseline TOOLNAME: the --baseline binary
 	[[ -n $BASELINE ]] || return 0
 	PEMROTATE=$BASE_BIN COMMIT=$BASE_COMMIT run_pemrotate "$1" ec:P-256 \
@@ -730,6 +743,13 @@ for N in $SIZES; do
 		run_pemrotate pemrotate-rsa4096-remote rsa:4096 --keygen remote \
 		    --agent-timeout 600
 		run_floor
+	fi
+	if want bastion; then
+		teardown
+		estate_up "$N" --locked-down
+		run_bastion bastion
+		run_bastion bastion-again2
+		run_bastion bastion-again3
 	fi
 	teardown
 done
