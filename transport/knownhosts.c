@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/sshmatch.h"
 
 #define KH_FILE_MAX	(64 * 1024 * 1024)
 #define KH_SALT_MAX	64
@@ -93,58 +94,6 @@ lower(char *s)
 {
 	for (; *s != '\0'; s++)
 		*s = (char)tolower((unsigned char)*s);
-}
-
-/*
- * OpenSSH's match_pattern: '*' matches any run of bytes, '?' any one
- * byte; the pattern is p[0..pn).
- */
-static int
-glob_match(const char *s, const char *p, size_t pn)
-{
-	const char *pe = p + pn, *star = NULL, *retry = NULL;
-
-	while (*s != '\0') {
-		if (p < pe && *p == '*') {
-			star = ++p;
-			retry = s;
-		} else if (p < pe && (*p == '?' || *p == *s)) {
-			p++;
-			s++;
-		} else if (star != NULL) {
-			p = star;
-			s = ++retry;
-		} else {
-			return 0;
-		}
-	}
-	while (p < pe && *p == '*')
-		p++;
-	return p == pe;
-}
-
-/*
- * OpenSSH's match_hostname: 1 if a pattern of the comma-separated list
- * matches name and no negated ("!pattern") one does.
- */
-static int
-match_list(const char *name, const char *list)
-{
-	const char *p, *end;
-	int neg, hit = 0;
-
-	for (p = list;; p = end + 1) {
-		if ((end = strchr(p, ',')) == NULL)
-			end = p + strlen(p);
-		neg = *p == '!';
-		if (glob_match(name, p + neg, (size_t)(end - p - neg))) {
-			if (neg)
-				return 0;
-			hit = 1;
-		}
-		if (*end == '\0')
-			return hit;
-	}
 }
 
 /* A context computing HMAC-SHA1; NULL if OpenSSL cannot. */
@@ -460,7 +409,7 @@ find(const struct known_hosts *kh, const char *name, struct kh_hits *h)
 		if (e->names == NULL && ctx == NULL &&
 		    (ctx = hmac_sha1_new(kh->hmac)) == NULL)
 			fatal_nomem();	/* it worked at load time */
-		if (e->names != NULL ? match_list(name, e->names) :
+		if (e->names != NULL ? sshmatch_list(name, e->names, 0) == 1 :
 		    hash_match(ctx, e, name))
 			hits_add(h, kh->scan[i]);
 	}

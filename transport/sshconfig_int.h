@@ -150,8 +150,6 @@ int sc_add_option(struct sc_file *f, enum sc_op op, const char *value,
     int flags, char **msg);
 
 /* sshconfig_match.c: patterns, and the walk over the files. */
-int sc_match_pattern(const char *s, const char *p);
-int sc_match_list(const char *s, const char *list, int dolower);
 
 /* What a walk has obtained so far; pointers into the configuration. */
 struct sc_opts {

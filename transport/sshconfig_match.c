@@ -13,70 +13,10 @@
 #include "common/err.h"
 #include "common/xmem.h"
 #include "transport/sshconfig_int.h"
+#include "transport/sshmatch.h"
 
 static const char proxy_none[] = "none";
 
-/*
- * OpenSSH's match_pattern: '*' matches any run of bytes, '?' one byte,
- * case counts.
- */
-int
-sc_match_pattern(const char *s, const char *p)
-{
-	const char *star = NULL, *retry = NULL;
-
-	while (*s != '\0') {
-		if (*p == '*') {
-			star = ++p;
-			retry = s;
-		} else if (*p != '\0' && (*p == '?' || *p == *s)) {
-			p++;
-			s++;
-		} else if (star != NULL) {
-			p = star;
-			s = ++retry;
-		} else {
-			return 0;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
-}
-
-/*
- * OpenSSH's match_pattern_list: 1 if a pattern of the comma-separated
- * list matches s, -1 if a negated ("!pattern") one does, else 0;
- * dolower lowers the patterns (s is the caller's).
- */
-int
-sc_match_list(const char *s, const char *list, int dolower)
-{
-	char sub[1024];
-	const char *p = list;
-	size_t n;
-	int neg, hit = 0;
-
-	while (*p != '\0') {
-		if ((neg = *p == '!'))
-			p++;
-		for (n = 0; *p != '\0' && *p != ',' && n < sizeof(sub) - 1;
-		    n++, p++)
-			sub[n] = dolower ? (char)tolower((unsigned char)*p) :
-			    *p;
-		if (n >= sizeof(sub) - 1)
-			return 0;
-		if (*p == ',')
-			p++;
-		sub[n] = '\0';
-		if (sc_match_pattern(s, sub)) {
-			if (neg)
-				return -1;
-			hit = 1;
-		}
-	}
-	return hit;
-}
 
 /* match_hostname: host lowered, patterns lowered. */
 static int
@@ -86,7 +26,7 @@ match_host(const char *host, const char *list)
 	int r;
 
 	sc_lower(h);
-	r = sc_match_list(h, list, 1);
+	r = sshmatch_list(h, list, 1);
 	free(h);
 	return r;
 }
@@ -102,9 +42,9 @@ host_active(const char *host, const struct sc_line *l)
 	for (i = 0; i < l->ac; i++) {
 		p = l->av[i];
 		if (*p == '!') {
-			if (sc_match_pattern(host, p + 1))
+			if (sshmatch_pattern(host, p + 1, strlen(p + 1)))
 				return 0;
-		} else if (sc_match_pattern(host, p)) {
+		} else if (sshmatch_pattern(host, p, strlen(p))) {
 			active = 1;
 		}
 	}
@@ -145,9 +85,9 @@ criterion(struct sc_walk *w, const struct sc_crit *k, const char *file,
 		return match_host(w->host_arg, k->arg) == 1;
 	case SC_C_USER:
 		s = w->o.user != NULL ? w->o.user : w->c->locuser;
-		return sc_match_list(s, k->arg, 0) == 1;
+		return sshmatch_list(s, k->arg, 0) == 1;
 	case SC_C_LOCALUSER:
-		return sc_match_list(w->c->locuser, k->arg, 0) == 1;
+		return sshmatch_list(w->c->locuser, k->arg, 0) == 1;
 	case SC_C_CANONICAL:
 	case SC_C_FINAL:
 		return w->final != 0;
