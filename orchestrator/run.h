@@ -15,8 +15,10 @@
  *   preflight.c resume.c push.c
  *   server.c stop.c lock.c jobs.c
  *   serverfiles.c dbtrust.c
- *   db.c host.c keys.c progress.c
- *   rfile.c postmaster.c journal.c pool.c options.c version.c
+ *   db.c host.c progress.c
+ *   access.c
+ *   rfile.c postmaster.c journal.c pool.c options.c keys.c
+ *   version.c
  *   runtypes.h (types only)
  *
  * Errors.  A function returns 0 or a negative ERR_* code (common/err.h).
