@@ -109,7 +109,7 @@ sshconn_wait(struct sshconn *c)
 	r = poll(&pfd, 1, left);
 	if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 		c->rd_dry = 0;
-	if (r == 0 && now_ms() < c->deadline) {
+	if (r == 0 && c->alive_ms > 0 && now_ms() < c->deadline) {
 		/* silence for alive_ms: ServerAliveInterval's keepalive */
 		int next;
 
