@@ -326,13 +326,14 @@ set_status(struct jump *j, int r, const char *msg)
 static void
 req_done(struct jump *j, struct jreq *q, int r, char *msg)
 {
+	/* a listener's failure is told before its connection sees EOF */
+	if (r != 0 && q->listener)
+		set_status(j, r, msg);
 	if (r != 0 && q->fd >= 0) {
 		close(q->fd);
 		q->fd = -1;
 	}
 	if (q->listener) {
-		if (r != 0)
-			set_status(j, r, msg);
 		free(msg);
 		free(q);
 		return;
