@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -48,7 +50,7 @@ static int
 connect_one(const struct addrinfo *ai, long long deadline, int *eno)
 {
 	socklen_t sl = sizeof(*eno);
-	int fd, r = ERR_NET;
+	int fd, r = ERR_NET, one = 1;
 
 	*eno = 0;
 	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
@@ -56,6 +58,8 @@ connect_one(const struct addrinfo *ai, long long deadline, int *eno)
 		*eno = errno;
 		return ERR_NET;
 	}
+	/* best effort: a socket without it still works, only slower */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return fd;
 	if (errno != EINPROGRESS) {

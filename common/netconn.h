@@ -15,10 +15,16 @@
  * Connect to host (a name or an address) and port (a number or a service
  * name), trying each address getaddrinfo(3) gives in turn, all before
  * deadline (a now_ms() value, common/clock.h).  Returns the connected
- * socket, non-blocking and close-on-exec, or ERR_NET or ERR_TIMEOUT with
+ * socket, non-blocking, close-on-exec and with TCP_NODELAY, or ERR_NET or ERR_TIMEOUT with
  * what failed in *msg (caller frees; NULL on success): "resolve:
  * <reason>", "connect: <strerror>", "connect: timed out" (the caller adds
  * which host).
+ *
+ * TCP_NODELAY: SSH and TLS write whole records, and with Nagle's
+ * algorithm a second small record waits until the peer acknowledges the
+ * first -- up to a delayed ACK (40 ms on Linux).  Through a bastion that
+ * carries many hosts' channels on one connection that wait came on most
+ * exchanges (docs/performance.md, run 13).
  */
 int netconn_connect(const char *host, const char *port, long long deadline,
     char **msg);

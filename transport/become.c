@@ -561,18 +561,33 @@ become_exec(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
 
 /* ---- the preflight ---- */
 
-/* The output of `id -u` and the target's uid, two lines, must agree. */
+/*
+ * The check's output: `id -u`, the target's uid (two lines that must
+ * agree), and, when it was looked for, the sftp-server path or an empty
+ * line.  A path found is kept for the SFTP servers to come.
+ */
 static int
-check_ids(struct sshconn *c, const struct become *b,
+check_ids(struct sshconn *c, struct become *b,
     const struct sshconn_result *res)
 {
-	const char *o = res->out, *nl = strchr(o, '\n');
+	const char *o = res->out, *nl = strchr(o, '\n'), *p, *end;
 	size_t n = nl != NULL ? (size_t)(nl - o) : 0;
 	char *said;
 
 	if (res->exit_status == 0 && n > 0 && strncmp(nl + 1, o, n) == 0 &&
-	    strcmp(nl + 1 + n, "\n") == 0)
+	    nl[1 + n] == '\n') {
+		p = nl + 2 + n;
+		end = strchr(p, '\n');
+		if (b->sftp_server == NULL && p[0] == '/' && end != NULL &&
+		    end[1] == '\0') {
+			b->sftp_server = xstrndup(p, (size_t)(end - p));
+			if (str_has_ctrl(b->sftp_server)) {
+				free(b->sftp_server);
+				b->sftp_server = NULL;
+			}
+		}
 		return 0;
+	}
 	said = str_printable(res->exit_status == 0 ? res->out : res->err,
 	    200);
 	sshconn_seterr(c, "%s: become %s with sudo: `id -u` through sudo "
@@ -585,9 +600,10 @@ check_ids(struct sshconn *c, const struct become *b,
 int
 sshconn_become_check(struct sshconn *c, char **msg)
 {
-	const struct become *b = *sshconn_becomep(c);
+	struct become *b = *sshconn_becomep(c);
 	struct sshconn_result res;
 	char *cmd = NULL, *q = NULL;
+	const char *find;
 	int r;
 
 	memset(&res, 0, sizeof(res));
@@ -597,12 +613,17 @@ sshconn_become_check(struct sshconn *c, char **msg)
 		r = ERR_INVAL;
 		goto out;
 	}
-	/* sudo -u '#1000' names the uid itself */
+	/*
+	 * sudo -u '#1000' names the uid itself.  Where sftp-server is, is
+	 * asked in the same round trip: each sudo costs one.
+	 */
+	find = b->sftp_server == NULL ? " && { (" FIND_SFTP_SERVER ") || "
+	    "echo; }" : "";
 	if (b->user[0] == '#') {
 		q = shquote(b->user + 1, 1);
-		cmd = xasprintf("id -u && echo %s", q);
+		cmd = xasprintf("id -u && echo %s%s", q, find);
 	} else {
-		cmd = xasprintf("id -u && id -u -- %s", b->quser);
+		cmd = xasprintf("id -u && id -u -- %s%s", b->quser, find);
 	}
 	if ((r = sshconn_exec(c, cmd, 4096, 0, &res)) == 0)
 		r = check_ids(c, b, &res);

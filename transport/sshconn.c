@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +48,7 @@ struct sshconn {
 	char err[SSHCONN_ERRLEN];
 	int recorded;		/* accept_new: the key was added */
 	int rd_dry;		/* drained; poll has not said POLLIN */
+	int tcp;		/* sock is TCP: acknowledge at once */
 	unsigned short rb_off, rb_len;	/* small reads served from rb */
 	unsigned char rb[256];
 };
@@ -135,18 +138,30 @@ sshconn_wait(struct sshconn *c)
  * reads are served from a 256-byte buffer filled by one recv(); a large
  * read gets what that buffer still holds first.  docs/performance.md has
  * the system calls this saves.
+ *
+ * On TCP every read that got something sets TCP_QUICKACK (the kernel
+ * clears it again by itself): what we read is acknowledged at once, not
+ * up to 40 ms later.  A server whose socket has Nagle's algorithm on (an
+ * sshd before its first session, a bastion's sshd carrying only
+ * forwarded channels) holds its next small packet until that
+ * acknowledgement; through a bastion most exchanges waited for it
+ * (docs/performance.md, run 13).
  */
 static ssize_t
 recv_sock(struct sshconn *c, libssh2_socket_t fd, void *buf, size_t len,
     int flags)
 {
 	ssize_t n;
+	int one = 1;
 
 	if (c->rd_dry)
 		return -EAGAIN;
 	if ((n = recv(fd, buf, len, flags)) > 0) {
 		if ((size_t)n < len)
 			c->rd_dry = 1;
+		if (c->tcp)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+			    sizeof(one));
 		return n;
 	}
 	if (n == 0)
@@ -343,6 +358,7 @@ tcp_connect(struct sshconn *c, const struct sshconn_opts *o)
 		return fd;
 	}
 	c->sock = fd;
+	c->tcp = 1;
 	return 0;
 }
 

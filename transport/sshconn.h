@@ -169,7 +169,9 @@ int sshconn_set_become(struct sshconn *c, const struct sshconn_become *b);
 
 /*
  * The preflight of a become: `id -u` through sudo must print the target
- * user's uid (0 for root).  Returns 0, or ERR_BECOME (sudo refused and
+ * user's uid (0 for root).  In the same sudo, when the become was given
+ * no sftp-server path, the path is looked for and kept (not finding it is
+ * no failure here: the first SFTP call reports it).  Returns 0, or ERR_BECOME (sudo refused and
  * why: the login user may not use sudo, sudo needs a password and none was
  * given, the password is wrong, ...; or the command ran as another uid),
  * ERR_INVAL when no become is set, or what sshconn_exec returns.  On

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <fcntl.h>
@@ -64,7 +65,8 @@ static void
 test_connect_accepted(void **state)
 {
 	char port[16], *msg = (char *)"";
-	int l, fd;
+	int l, fd, nodelay = 0;
+	socklen_t sl = sizeof(nodelay);
 
 	(void)state;
 	l = listener(4, port, sizeof(port));
@@ -73,6 +75,10 @@ test_connect_accepted(void **state)
 	assert_null(msg);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* SSH and TLS records go out at once (netconn.h) */
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay,
+	    &sl), 0);
+	assert_int_equal(nodelay, 1);
 	close(fd);
 	close(l);
 }

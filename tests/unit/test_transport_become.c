@@ -553,6 +553,42 @@ test_broken_sudo(void **state)
 	free(hang);
 }
 
+/*
+ * The check learns where sftp-server is in its own sudo: a check and
+ * the first SFTP call are two sudos, not three.  Counted by a sudo that
+ * logs each start.
+ */
+static void
+test_check_finds_sftp_server(void **state)
+{
+	char *exe = xasprintf("%s/countsudo", env.dir);
+	char *log = xasprintf("%s/countsudo.log", env.dir);
+	char *script = xasprintf("#!/bin/sh\necho x >> %s\n"
+	    "exec sudo \"$@\"\n", log);
+	struct sshconn_become b = { exe, NULL, NULL, NULL, NULL };
+	struct sshconn *c = login(env.ua);
+	struct sftp_stat st;
+	size_t len = 0;
+	char *got;
+
+	(void)state;
+	assert_int_equal(write_file(exe, script, 0755), 0);
+	assert_int_equal(write_file(log, "", 0666), 0);
+	assert_int_equal(chmod(log, 0666), 0);
+	assert_int_equal(sshconn_set_become(c, &b), 0);
+	check_ok(c);
+	assert_int_equal(sftp_stat(c, env.rootonly, &st), 0);
+	assert_int_equal(st.uid, 0);
+	got = slurp(log, &len);
+	assert_non_null(got);
+	assert_string_equal(got, "x\nx\n");
+	free(got);
+	sshconn_close(c);
+	free(script);
+	free(log);
+	free(exe);
+}
+
 /* Without become, a root login works as it always did. */
 static void
 test_root_login_unchanged(void **state)
@@ -607,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_password_on_no_cmdline),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_broken_sudo),
+		cmocka_unit_test(test_check_finds_sftp_server),
 		cmocka_unit_test(test_root_login_unchanged),
 	};
 	int failed;
