@@ -475,6 +475,9 @@ invyaml_parse(struct inv_parser *p, const char *text, size_t len)
 		    "must be a mapping of groups");
 	else
 		r = ytop(&w, root);
+	/* the last line, for a message about the whole file */
+	p->line = root == NULL ? 1 : (int)root->end_mark.line +
+	    (root->end_mark.column > 0);
  out:
 	yfree(&w);
 	return r;
