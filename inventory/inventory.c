@@ -208,7 +208,8 @@ find_gfiles(const struct inventory *inv, const struct inv_entry *h,
 	for (s = inv->nsrc; s-- > 0;) {
 		for (i = h->ngroups; i-- > 1;) {
 			g = &inv->groups[h->groups[i]];
-			if (g->fvars != NULL && inv_kv_find(&g->fvars[s], name, kv))
+			if (g->fvars != NULL &&
+			    inv_kv_find(&g->fvars[s], name, kv))
 				return 1;
 		}
 	}
@@ -228,7 +229,8 @@ inv_entry_find(const struct inventory *inv, const struct inv_entry *h,
 	    inv_kv_find(&h->vars, name, &kv) || find_gfiles(inv, h, name, &kv))
 		return kv;
 	for (s = inv->nsrc; s-- > 0;) {
-		if (all->fvars != NULL && inv_kv_find(&all->fvars[s], name, &kv))
+		if (all->fvars != NULL &&
+		    inv_kv_find(&all->fvars[s], name, &kv))
 			return kv;
 	}
 	for (i = h->ngroups; i-- > 0;) {

@@ -119,7 +119,7 @@ struct inventory {
 	char *path;		/* the sources, ", " between them */
 	char **srcs;		/* the sources as given (-i), in order */
 	size_t nsrc;
-	char **files;		/* every file read; kv, host, group point here */
+	char **files;		/* every file read; kvs, hosts point here */
 	size_t nfiles;
 	size_t capfiles;
 	struct inv_group *groups;

@@ -314,7 +314,8 @@ ysection(struct yw *w, size_t gi, const char *sec, const yaml_node_t *v,
 	for (pr = v->data.mapping.pairs.start;
 	    pr < v->data.mapping.pairs.top && r == 0; pr++) {
 		if (strcmp(sec, "hosts") == 0)
-			r = yhost(w, gi, ynode(w, pr->key), ynode(w, pr->value));
+			r = yhost(w, gi, ynode(w, pr->key),
+			    ynode(w, pr->value));
 		else
 			r = ychild(w, gi, ynode(w, pr->key),
 			    ynode(w, pr->value), depth);

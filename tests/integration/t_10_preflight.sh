@@ -55,7 +55,8 @@ printf 'pem_agents:\n  vars:\n    ansible_become_password: !vault |\n'\
 '      $ANSIBLE_VAULT;1.1;AES256\n      6136\n' >"$work/vault.yml"
 INV=$y run_pemrotate --dry-run -i "$work/vault.yml"
 eq "exit status" 2 "$rc"
-ok "names file and line" grep -q "$work/vault.yml:3: ansible_become_password .*Vault" "$E.out"
+ok "names file and line" \
+    grep -q "$work/vault.yml:3: ansible_become_password .*Vault" "$E.out"
 eq "files unchanged" "$before" "$(snapshot)"
 
 begin "changed host key"
