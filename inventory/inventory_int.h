@@ -18,7 +18,7 @@
  *
  * Variable precedence is Ansible's: the host line wins; then the vars of
  * every group the host is in, directly or as a descendant, ordered by
- * (depth, name) with the later one winning.  A top-level group has depth
+ * (depth, ansible_group_priority, name) with the later one winning.  A top-level group has depth
  * 1, a child group one more than its deepest parent, "all" depth 0, so
  * [all:vars] loses to everything, a child group's vars beat its parent's
  * (more specific wins, as in Ansible), and between pem_agents and
@@ -85,6 +85,7 @@ struct inv_group {
 	size_t nparents;
 	size_t capparents;
 	int depth;
+	long priority;		/* ansible_group_priority, default 1 */
 	int pem;		/* PEM_SERVER, PEM_AGENT: reached from those */
 };
 

@@ -205,10 +205,12 @@ find_pem_hosts(struct inv_parser *p, size_t *server)
 
 struct gsort {
 	int depth;
+	long priority;
 	const char *name;
 	size_t gi;
 };
 
+/* Ansible's sort_groups: by depth, ansible_group_priority, name. */
 static int
 gsort_cmp(const void *a, const void *b)
 {
@@ -216,7 +218,34 @@ gsort_cmp(const void *a, const void *b)
 
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* Each group's ansible_group_priority (its inventory vars'), else 1. */
+static int
+set_priorities(struct inv_parser *p)
+{
+	const struct inv_kv *kv;
+	struct inv_group *g;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < p->inv->ngroups; i++) {
+		g = &p->inv->groups[i];
+		g->priority = 1;
+		if (!inv_kv_find(&g->vars, "ansible_group_priority", &kv) ||
+		    kv->val == NULL)
+			continue;
+		g->priority = strtol(kv->val, &end, 10);
+		if (*kv->val == '\0' || *end != '\0' || g->priority < -1000000 ||
+		    g->priority > 1000000)
+			return inv_perr_at(p, ERR_PARSE, kv->file, kv->line,
+			    "ansible_group_priority \"%.64s\" is not an "
+			    "integer", kv->val);
+	}
+	return 0;
 }
 
 /* Scratch space to list a host's groups, sized for any host. */
@@ -243,6 +272,7 @@ host_all_groups(struct inv_parser *p, struct inv_entry *h, struct walk *w,
 		w->mark[g] = gen;
 		gr = &p->inv->groups[g];
 		w->v[nv].depth = gr->depth;
+		w->v[nv].priority = gr->priority;
 		w->v[nv].name = gr->name;
 		w->v[nv++].gi = g;
 		for (i = 0; i < gr->nparents; i++)
@@ -317,7 +347,8 @@ invresolve(struct inv_parser *p)
 	size_t server = 0;
 	int r;
 
-	if ((r = link_children(p)) != 0 || (r = order_groups(p)) != 0)
+	if ((r = link_children(p)) != 0 || (r = order_groups(p)) != 0 ||
+	    (r = set_priorities(p)) != 0)
 		return r;
 	mark_pem(p, "pem_server", PEM_SERVER);
 	mark_pem(p, "pem_agents", PEM_AGENT);

@@ -466,6 +466,30 @@ test_ini_vars_after_earlier_source(void **state)
 	assert_int_equal(system("rm -rf /tmp/test_inventory_yaml2.*"), 0);
 }
 
+/*
+ * ansible_group_priority orders groups of one depth before their names:
+ * ansible-inventory --list said v=alpha for both (and failed on "bad").
+ */
+static void
+test_group_priority(void **state)
+{
+	struct inventory *inv;
+
+	inv = parse_ok("i.yml", "pem_server:\n  hosts: {s: }\n"
+	    "alpha:\n  vars: {v: alpha, ansible_group_priority: 5}\n"
+	    "  hosts: {s: }\nzeta:\n  vars: {v: zeta}\n  hosts: {s: }\n");
+	assert_string_equal(inventory_var(inv, 0, "v"), "alpha");
+	inventory_free(inv);
+	inv = parse_ok("i.ini", "[pem_server]\ns\n[alpha]\ns\n[zeta]\ns\n"
+	    "[alpha:vars]\nv=alpha\nansible_group_priority=7\n"
+	    "[zeta:vars]\nv=zeta\n");
+	assert_string_equal(inventory_var(inv, 0, "v"), "alpha");
+	inventory_free(inv);
+	expect_err("i.ini", "[pem_server]\ns\n[alpha]\ns\n[alpha:vars]\n"
+	    "ansible_group_priority=bad\n", 6, "ansible_group_priority "
+	    "\"bad\" is not an integer");
+}
+
 int
 main(void)
 {
@@ -478,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_vault_and_templates),
 		cmocka_unit_test(test_vars_files_errors),
 		cmocka_unit_test(test_ini_vars_after_earlier_source),
+		cmocka_unit_test(test_group_priority),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
