@@ -1,7 +1,10 @@
 /*
- * inventory.h: the estate's hosts, from an Ansible-style INI inventory.
+ * inventory.h: the estate's hosts, from Ansible inventories: INI or YAML
+ * files, directories of them, with the host_vars/ and group_vars/ next
+ * to each source, read as ansible-inventory reads them (docs/inventory.md
+ * has the reference).
  *
- * Format: "[pem_server]" (exactly one host), "[pem_agents]" (agent hosts;
+ * INI: "[pem_server]" (exactly one host), "[pem_agents]" (agent hosts;
  * the server host may be in both), "[NAME:vars]" and "[all:vars]"
  * (defaults, one key=value a line), "[NAME:children]" (group names), and
  * any other "[NAME]" group (parsed, used only through :children).  A host
@@ -11,9 +14,12 @@
  * the rest of a line after an unquoted " #" or " ;".  Host names may hold
  * Ansible ranges, "web[01:20].example.com", "db-[a:f]".
  *
- * Variable lookup order: the host line, then the vars of the groups the
- * host belongs to (pem_agents before pem_server: later wins), then
- * [all:vars].
+ * YAML: groups as keys, each a mapping of hosts:, vars:, children:.
+ *
+ * Variable lookup, highest first: host_vars/HOST, the host's own vars,
+ * group_vars/GROUP, group_vars/all, the groups' inventory vars (a deeper
+ * group, then a later name, wins), all's inventory vars.  Within one of
+ * these, a later source wins.
  */
 #ifndef PEMROTATE_INVENTORY_H
 #define PEMROTATE_INVENTORY_H
@@ -31,16 +37,23 @@ struct inv_host {
 	const char *ssh_key;	/* ansible_ssh_private_key_file, else NULL */
 	int is_server;		/* in [pem_server] */
 	int is_agent;		/* in [pem_agents] */
-	int line;		/* line of its first appearance */
+	const char *file;	/* file of its first appearance */
+	int line;		/* line there */
 };
 
 /*
- * Read and parse FILE.  On error returns ERR_PARSE / ERR_IO / ERR_TOOBIG
- * with "FILE:LINE: what is wrong" in *msg (caller frees; NULL on
- * success); *out is NULL.  The file may be at most 16 MiB.
+ * Read and parse the n sources paths[] (files or directories, as given
+ * to -i), a later one merging into the earlier ones, and the vars
+ * directories next to them.  On error returns ERR_PARSE / ERR_IO /
+ * ERR_TOOBIG with "FILE:LINE: what is wrong" in *msg (caller frees; NULL
+ * on success); *out is NULL.  A file may be at most 16 MiB.
  */
-int inventory_load(const char *path, struct inventory **out, char **msg);
-/* Same on a buffer; fname is used in messages. */
+int inventory_load(const char *const *paths, size_t n,
+    struct inventory **out, char **msg);
+/*
+ * Same on one buffer, without vars directories; fname (its extension,
+ * else its content, decides INI or YAML) is used in messages.
+ */
 int inventory_parse(const char *text, size_t len, const char *fname,
     struct inventory **out, char **msg);
 
@@ -55,8 +68,11 @@ const struct inv_host *inventory_server(const struct inventory *inv);
  */
 const char *inventory_var(const struct inventory *inv, size_t i,
     const char *name);
-/* The file name the inventory was read from. */
+/* The sources the inventory was read from, ", " between them. */
 const char *inventory_path(const struct inventory *inv);
+/* The sources as given, in order (i < inventory_nsources). */
+size_t inventory_nsources(const struct inventory *inv);
+const char *inventory_source(const struct inventory *inv, size_t i);
 void inventory_free(struct inventory *inv);
 
 #endif

@@ -18,12 +18,26 @@
  *
  * Variable precedence is Ansible's: the host line wins; then the vars of
  * every group the host is in, directly or as a descendant, ordered by
- * (depth, name) with the later one winning.  A top-level group has depth
+ * (depth, ansible_group_priority, name) with the later one winning.  A top-level group has depth
  * 1, a child group one more than its deepest parent, "all" depth 0, so
  * [all:vars] loses to everything, a child group's vars beat its parent's
  * (more specific wins, as in Ansible), and between pem_agents and
  * pem_server (both depth 1) pem_server wins, by name.  Within one group or
  * one host, a later definition of a variable wins.
+ *
+ * Several sources (inventory.c: -i FILE or DIRECTORY, in order) feed one
+ * parser: each file's first pass (invini.c or invyaml.c) adds to the same
+ * groups and hosts, so a later source's definition of a variable wins,
+ * as in Ansible; an INI file's unknown group names are reported at its
+ * end (invresolve_names), as Ansible does per file.  After the second
+ * pass invvars.c reads host_vars/ and group_vars/ next to each source
+ * into the hosts' and groups' fvars, and invresolve_finish fills the
+ * public hosts and refuses the values pemrotate cannot use (Vault,
+ * Jinja2).  The full precedence, lowest first: "all"'s inventory vars,
+ * the other groups' (by depth, name), group_vars/all, group_vars of the
+ * other groups (per source in order, then by depth, name), the host's
+ * inventory vars, host_vars (per source).  A null value (YAML) is a
+ * definition: it hides the lower ones and reads as unset.
  *
  * Every function here returns 0 or a negative err_code, having left
  * "FILE:LINE: what is wrong" in the parser's message (*p->msg), unless
@@ -43,9 +57,15 @@
 #define PEM_SERVER	1
 #define PEM_AGENT	2
 
+#define KV_VAULT	0x1		/* an inline !vault value: val NULL */
+#define KV_UNSAFE	0x2		/* !unsafe: never templated */
+
 struct inv_kv {
 	char *key;
-	char *val;
+	char *val;		/* NULL: null, which reads as unset */
+	const char *file;	/* borrowed from inventory's files; or NULL */
+	int line;
+	int flags;		/* KV_* */
 };
 
 struct inv_kvlist {
@@ -58,19 +78,24 @@ struct inv_group {
 	char *name;
 	int defined;		/* [name], [name:children] line; -1 built in */
 	int vars_line;		/* line of the first [name:vars], 0 if none */
+	const char *file;	/* of defined, or else of vars_line */
 	struct inv_kvlist vars;
+	struct inv_kvlist *fvars; /* group_vars/ files, one list a source */
 	size_t *parents;	/* children entries (inv_edge) naming it */
 	size_t nparents;
 	size_t capparents;
 	int depth;
+	long priority;		/* ansible_group_priority, default 1 */
 	int pem;		/* PEM_SERVER, PEM_AGENT: reached from those */
 };
 
 struct inv_entry {
 	char *name;
+	const char *file;	/* of its first appearance */
 	int line;
 	int pem;
 	struct inv_kvlist vars;
+	struct inv_kvlist fvars;	/* host_vars/ files, sources in order */
 	size_t *groups;		/* direct groups; then all, by (depth, name) */
 	size_t ngroups;
 	size_t capgroups;
@@ -80,17 +105,24 @@ struct inv_edge {
 	size_t parent;
 	size_t child;		/* resolved in the second pass */
 	char *childname;
+	const char *file;
 	int line;
 };
 
 struct inv_member {
 	size_t group;
 	size_t host;
+	const char *file;
 	int line;
 };
 
 struct inventory {
-	char *path;
+	char *path;		/* the sources, ", " between them */
+	char **srcs;		/* the sources as given (-i), in order */
+	size_t nsrc;
+	char **files;		/* every file read; kvs, hosts point here */
+	size_t nfiles;
+	size_t capfiles;
 	struct inv_group *groups;
 	size_t ngroups;
 	size_t capgroups;
@@ -108,8 +140,9 @@ enum inv_section { SEC_HOSTS, SEC_VARS, SEC_CHILDREN };
 
 struct inv_parser {
 	struct inventory *inv;
-	const char *fname;
+	const char *fname;	/* the file being read (inv->files) */
 	char **msg;		/* the caller's: the last error's text */
+	int yaml;		/* the file is YAML: host twice is no error */
 	int line;
 	enum inv_section sec;
 	size_t cur;		/* group of the current section */
@@ -147,11 +180,28 @@ struct hostpat {
 
 int inv_perr(struct inv_parser *p, int code, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Same, naming file (NULL: the sources) rather than p->fname. */
+int inv_perr_at(struct inv_parser *p, int code, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Start reading file path (copied into inv->files): p->fname, line 0. */
+void inv_file_begin(struct inv_parser *p, const char *path);
 /* Make room for element n of array a of *cap elements of size bytes. */
 void *inv_grow(void *a, size_t *cap, size_t n, size_t size);
 
-/* Append key=val (copies) to l. */
+/* Append key=val (copies; val NULL is null: unset) to l. */
 void inv_kv_add(struct inv_kvlist *l, const char *key, const char *val);
+/* Same, at p's file and line; returns the entry (to set flags). */
+struct inv_kv *inv_kv_add_at(struct inv_parser *p, struct inv_kvlist *l,
+    const char *key, const char *val, int line);
+/*
+ * 1 and the last entry of key in l in *kv, or 0.  A found entry whose val
+ * is NULL is a null: it ends the lookup as unset.
+ */
+int inv_kv_find(const struct inv_kvlist *l, const char *key,
+    const struct inv_kv **kv);
+/* ansible_port must be a port number; others are not checked. */
+int inv_kv_check(struct inv_parser *p, const char *key, const char *val,
+    int line);
 void inv_kv_free(struct inv_kvlist *l);
 
 /* Index of group name, added (depth 1, undefined) if new. */
@@ -162,6 +212,9 @@ size_t inv_entry_get(struct inventory *inv, const char *name, int line);
 void inv_entry_add_group(struct inv_entry *h, size_t gi);
 /* Value of name for host h after the precedence above, or NULL. */
 const char *inv_entry_lookup(const struct inventory *inv,
+    const struct inv_entry *h, const char *name);
+/* The entry that gives h its value of name, or NULL if none does. */
+const struct inv_kv *inv_entry_find(const struct inventory *inv,
     const struct inv_entry *h, const char *name);
 
 /* --- invlex.c: words, names --- */
@@ -192,11 +245,53 @@ int hostpat_parse(struct inv_parser *p, const char *s, struct hostpat *pt);
 void hostpat_name(const struct hostpat *pt, size_t k, char *buf);
 void hostpat_free(struct hostpat *pt);
 
-/* --- invini.c, invresolve.c: the two passes --- */
+/* --- invini.c, invyaml.c, invresolve.c: the two passes --- */
 
-/* First pass: the lines of text (len bytes). */
+/* First pass of an INI file: the lines of text (len bytes). */
 int invini_parse(struct inv_parser *p, const char *text, size_t len);
+/*
+ * Ansible's "host:port": one ':' outside the ranges, digits after it.
+ * Cuts the port off pat and adds it to vars as ansible_port.
+ */
+int invini_split_port(struct inv_parser *p, char *pat,
+    struct inv_kvlist *vars);
+/*
+ * Add the hosts of pt to group p->cur, at p->line, each with a copy of
+ * vars.  A host twice in a group is an error in INI, not in YAML.
+ */
+int invini_add_hosts(struct inv_parser *p, const struct hostpat *pt,
+    const struct inv_kvlist *vars);
+/*
+ * 1 if text (a file without extension) is a YAML mapping, as Ansible's
+ * yaml plugin, tried before its ini plugin, would take it; else 0.
+ */
+int invyaml_sniff(const char *text, size_t len);
+/* First pass of a YAML inventory file. */
+int invyaml_parse(struct inv_parser *p, const char *text, size_t len);
+/*
+ * A host_vars/ or group_vars/ file: a YAML (or JSON) mapping of
+ * variables, or empty, appended to l.
+ */
+int invyaml_vars(struct inv_parser *p, const char *text, size_t len,
+    struct inv_kvlist *l);
+/* After an INI file: its [x:vars] and children name known groups. */
+int invresolve_names(struct inv_parser *p);
 /* Second pass: groups resolved and ordered, p->inv's PEM hosts found. */
 int invresolve(struct inv_parser *p);
+/* Last: public hosts filled in; Vault and Jinja2 values refused. */
+int invresolve_finish(struct inv_parser *p);
+
+/* --- invvars.c: host_vars/, group_vars/ --- */
+
+/* Read the vars files of every source for the PEM hosts and groups. */
+int invvars_load(struct inv_parser *p);
+/*
+ * Read all of path (at most INV_MAX_FILE bytes) into a new *buf (NUL
+ * added); refuses an Ansible Vault file.  Messages name path.
+ */
+int inv_read_file(struct inv_parser *p, const char *path, char **buf,
+    size_t *len);
+
+#define INV_MAX_FILE	(16 * 1024 * 1024)
 
 #endif

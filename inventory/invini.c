@@ -17,18 +17,12 @@
 static int
 check_var(struct inv_parser *p, const char *key, const char *val)
 {
-	long port;
-
 	if (*key == '\0')
 		return inv_perr(p, ERR_PARSE, p->line, "empty variable name");
 	if (!invlex_var_name(key))
 		return inv_perr(p, ERR_PARSE, p->line,
 		    "invalid variable name \"%.64s\"", key);
-	if (strcmp(key, "ansible_port") == 0 &&
-	    !str_to_posint(val, 65535, &port))
-		return inv_perr(p, ERR_PARSE, p->line, "ansible_port \"%.64s\" "
-		    "is not a port number (1-65535)", val);
-	return 0;
+	return inv_kv_check(p, key, val, p->line);
 }
 
 static int
@@ -38,10 +32,15 @@ enter_section(struct inv_parser *p, const char *name, enum inv_section sec)
 
 	p->cur = inv_group_get(p->inv, name);
 	g = &p->inv->groups[p->cur];
-	if (sec != SEC_VARS && g->defined == 0)
+	if (sec != SEC_VARS && g->defined == 0) {
 		g->defined = p->line;
-	if (sec == SEC_VARS && g->vars_line == 0)
+		g->file = p->fname;
+	}
+	if (sec == SEC_VARS && g->vars_line == 0) {
 		g->vars_line = p->line;
+		if (g->defined == 0)
+			g->file = p->fname;
+	}
 	p->sec = sec;
 	return 0;
 }
@@ -92,7 +91,8 @@ parse_var(struct inv_parser *p, char *s)
 	if (r == 0)
 		val = xstrdup("");
 	if ((r = check_var(p, s, val)) == 0)
-		inv_kv_add(&p->inv->groups[p->cur].vars, s, val);
+		inv_kv_add_at(p, &p->inv->groups[p->cur].vars, s, val,
+		    p->line);
  out:
 	free(val);
 	return r;
@@ -124,6 +124,7 @@ parse_child(struct inv_parser *p, char *s)
 	e = &p->edges[p->nedges++];
 	e->parent = p->cur;
 	e->childname = name;
+	e->file = p->fname;
 	e->line = p->line;
 	name = NULL;
  out:
@@ -147,7 +148,7 @@ parse_hostvars(struct inv_parser *p, const char *s, size_t *pos,
 		else {
 			*eq = '\0';
 			if ((r = check_var(p, tok, eq + 1)) == 0)
-				inv_kv_add(vars, tok, eq + 1);
+				inv_kv_add_at(p, vars, tok, eq + 1, p->line);
 		}
 		free(tok);
 		tok = NULL;
@@ -161,8 +162,8 @@ parse_hostvars(struct inv_parser *p, const char *s, size_t *pos,
  * Ansible's "host:port": one ':' outside the ranges, digits after it.
  * Cuts the port off pat and adds it to vars as ansible_port.
  */
-static int
-split_port(struct inv_parser *p, char *pat, struct inv_kvlist *vars)
+int
+invini_split_port(struct inv_parser *p, char *pat, struct inv_kvlist *vars)
 {
 	char *c, *colon = NULL;
 	int depth = 0, n = 0;
@@ -179,51 +180,61 @@ split_port(struct inv_parser *p, char *pat, struct inv_kvlist *vars)
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return 0;
 	*colon = '\0';
-	inv_kv_add(vars, "ansible_port", colon + 1);
-	return check_var(p, "ansible_port", colon + 1);
+	inv_kv_add_at(p, vars, "ansible_port", colon + 1, p->line);
+	return inv_kv_check(p, "ansible_port", colon + 1, p->line);
 }
 
+/* Host name into group p->cur; its index in *hi. */
 static int
-add_member(struct inv_parser *p, const char *name)
+add_member(struct inv_parser *p, const char *name, size_t *hi)
 {
 	struct inventory *inv = p->inv;
-	size_t hi;
 
 	if (*name == '\0')
 		return inv_perr(p, ERR_PARSE, p->line, "empty host name");
-	hi = inv_entry_get(inv, name, p->line);
-	if (!pairset_add(&p->seen, p->cur, hi))
+	*hi = inv_entry_get(inv, name, p->line);
+	if (inv->hosts[*hi].file == NULL)
+		inv->hosts[*hi].file = p->fname;
+	if (!pairset_add(&p->seen, p->cur, *hi)) {
+		if (p->yaml)
+			return 0;	/* a group may be written twice */
 		return inv_perr(p, ERR_PARSE, p->line,
 		    "host %.64s is listed twice in [%s]", name,
 		    inv->groups[p->cur].name);
+	}
 	if (p->nmem >= INV_MAX_MEMBERS)
 		return inv_perr(p, ERR_TOOBIG, p->line, "more than %d hosts in "
 		    "groups", INV_MAX_MEMBERS);
 	p->mem = inv_grow(p->mem, &p->capmem, p->nmem, sizeof(*p->mem));
 	p->mem[p->nmem].group = p->cur;
-	p->mem[p->nmem].host = hi;
+	p->mem[p->nmem].host = *hi;
+	p->mem[p->nmem].file = p->fname;
 	p->mem[p->nmem++].line = p->line;
-	inv_entry_add_group(&inv->hosts[hi], p->cur);
+	inv_entry_add_group(&inv->hosts[*hi], p->cur);
 	return 0;
 }
 
-static int
-add_hosts(struct inv_parser *p, const struct hostpat *pt,
+int
+invini_add_hosts(struct inv_parser *p, const struct hostpat *pt,
     const struct inv_kvlist *vars)
 {
+	const struct inv_kv *kv;
 	struct inv_entry *h;
 	char *name;
-	size_t k, j;
+	size_t k, j, hi = 0;
 	int r = 0;
 
 	name = xmalloc(pt->maxlen + 1);
 	for (k = 0; k < pt->total && r == 0; k++) {
 		hostpat_name(pt, k, name);
-		if ((r = add_member(p, name)) != 0)
+		if ((r = add_member(p, name, &hi)) != 0)
 			break;
-		h = &p->inv->hosts[p->mem[p->nmem - 1].host];
-		for (j = 0; j < vars->n; j++)
-			inv_kv_add(&h->vars, vars->v[j].key, vars->v[j].val);
+		h = &p->inv->hosts[hi];
+		for (j = 0; j < vars->n; j++) {
+			kv = &vars->v[j];
+			inv_kv_add_at(p, &h->vars, kv->key, kv->val,
+			    kv->line)->flags = kv->flags;
+		}
 	}
 	free(name);
 	return r;
@@ -240,11 +251,11 @@ parse_hostline(struct inv_parser *p, char *s)
 
 	if ((r = invlex_word(p, s, &pos, 0, &pat)) <= 0)
 		goto out;
-	if ((r = split_port(p, pat, &vars)) != 0 ||
+	if ((r = invini_split_port(p, pat, &vars)) != 0 ||
 	    (r = parse_hostvars(p, s, &pos, &vars)) != 0 ||
 	    (r = hostpat_parse(p, pat, &pt)) != 0)
 		goto out;
-	r = add_hosts(p, &pt, &vars);
+	r = invini_add_hosts(p, &pt, &vars);
  out:
 	hostpat_free(&pt);
 	inv_kv_free(&vars);

@@ -14,8 +14,8 @@
 #include "inventory/inventory_int.h"
 
 /* [x:vars] or a children entry naming a group never defined. */
-static int
-check_unknown(struct inv_parser *p)
+int
+invresolve_names(struct inv_parser *p)
 {
 	struct inventory *inv = p->inv;
 	const struct inv_group *g, *bad = NULL;
@@ -60,7 +60,7 @@ link_children(struct inv_parser *p)
 		e = &p->edges[i];
 		strmap_get(&inv->groupmap, e->childname, &e->child);
 		if (e->child == G_ALL)
-			return inv_perr(p, ERR_PARSE, e->line,
+			return inv_perr_at(p, ERR_PARSE, e->file, e->line,
 			    "group all cannot be a child");
 		g = &inv->groups[e->child];
 		g->parents = inv_grow(g->parents, &g->capparents, g->nparents,
@@ -107,8 +107,9 @@ report_cycle(struct inv_parser *p, const size_t *indeg)
 		g = e->parent;
 	}
 	free(mark);
-	return inv_perr(p, ERR_PARSE, last->line, "cycle in children: %s is a "
-	    "child of itself", inv->groups[last->child].name);
+	return inv_perr_at(p, ERR_PARSE, last->file, last->line, "cycle in "
+	    "children: %s is a child of itself",
+	    inv->groups[last->child].name);
 }
 
 /* Order groups (Kahn's algorithm) to set depths and find cycles. */
@@ -177,15 +178,19 @@ find_pem_hosts(struct inv_parser *p, size_t *server)
 	size_t i, gi, n = 0;
 
 	if (!strmap_get(&inv->groupmap, "pem_server", &gi) ||
-	    inv->groups[gi].defined == 0)
+	    inv->groups[gi].defined == 0) {
+		if (inv->nfiles != 1)
+			return inv_perr_at(p, ERR_PARSE, NULL, 0,
+			    "no [pem_server] section (group pem_server)");
 		return inv_perr(p, ERR_PARSE, p->line > 0 ? p->line : 1,
 		    "no [pem_server] section");
+	}
 	for (i = 0; i < p->nmem; i++) {
 		m = &p->mem[i];
 		h = &inv->hosts[m->host];
 		if ((inv->groups[m->group].pem & PEM_SERVER) &&
 		    !(h->pem & PEM_SERVER) && n++ > 0)
-			return inv_perr(p, ERR_PARSE, m->line,
+			return inv_perr_at(p, ERR_PARSE, m->file, m->line,
 			    "second host %.64s in [pem_server] (first: %.64s)",
 			    h->name, inv->hosts[*server].name);
 		if (inv->groups[m->group].pem & PEM_SERVER)
@@ -193,17 +198,19 @@ find_pem_hosts(struct inv_parser *p, size_t *server)
 		h->pem |= inv->groups[m->group].pem;
 	}
 	if (n == 0)
-		return inv_perr(p, ERR_PARSE, inv->groups[gi].defined,
-		    "no host in [pem_server]");
+		return inv_perr_at(p, ERR_PARSE, inv->groups[gi].file,
+		    inv->groups[gi].defined, "no host in [pem_server]");
 	return 0;
 }
 
 struct gsort {
 	int depth;
+	long priority;
 	const char *name;
 	size_t gi;
 };
 
+/* Ansible's sort_groups: by depth, ansible_group_priority, name. */
 static int
 gsort_cmp(const void *a, const void *b)
 {
@@ -211,7 +218,34 @@ gsort_cmp(const void *a, const void *b)
 
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* Each group's ansible_group_priority (its inventory vars'), else 1. */
+static int
+set_priorities(struct inv_parser *p)
+{
+	const struct inv_kv *kv;
+	struct inv_group *g;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < p->inv->ngroups; i++) {
+		g = &p->inv->groups[i];
+		g->priority = 1;
+		if (!inv_kv_find(&g->vars, "ansible_group_priority", &kv) ||
+		    kv->val == NULL)
+			continue;
+		g->priority = strtol(kv->val, &end, 10);
+		if (*kv->val == '\0' || *end != '\0' || g->priority < -1000000 ||
+		    g->priority > 1000000)
+			return inv_perr_at(p, ERR_PARSE, kv->file, kv->line,
+			    "ansible_group_priority \"%.64s\" is not an "
+			    "integer", kv->val);
+	}
+	return 0;
 }
 
 /* Scratch space to list a host's groups, sized for any host. */
@@ -238,6 +272,7 @@ host_all_groups(struct inv_parser *p, struct inv_entry *h, struct walk *w,
 		w->mark[g] = gen;
 		gr = &p->inv->groups[g];
 		w->v[nv].depth = gr->depth;
+		w->v[nv].priority = gr->priority;
 		w->v[nv].name = gr->name;
 		w->v[nv++].gi = g;
 		for (i = 0; i < gr->nparents; i++)
@@ -251,15 +286,15 @@ host_all_groups(struct inv_parser *p, struct inv_entry *h, struct walk *w,
 }
 
 static void
-fill_pub(struct inventory *inv, size_t k, size_t hi)
+fill_pub(struct inventory *inv, size_t k)
 {
 	struct inv_host *ih = &inv->pub[k];
-	const struct inv_entry *h = &inv->hosts[hi];
+	const struct inv_entry *h = &inv->hosts[inv->pubhost[k]];
 	const char *v;
 	long port = 22;
 
-	inv->pubhost[k] = hi;
 	ih->name = h->name;
+	ih->file = h->file;
 	ih->line = h->line;
 	ih->is_server = (h->pem & PEM_SERVER) != 0;
 	ih->is_agent = (h->pem & PEM_AGENT) != 0;
@@ -274,7 +309,7 @@ fill_pub(struct inventory *inv, size_t k, size_t hi)
 	ih->ssh_key = inv_entry_lookup(inv, h, "ansible_ssh_private_key_file");
 }
 
-/* Build pub: the server, then the other PEM hosts in file order. */
+/* Order pub: the server, then the other PEM hosts in file order. */
 static void
 collect_hosts(struct inv_parser *p, size_t server)
 {
@@ -299,10 +334,10 @@ collect_hosts(struct inv_parser *p, size_t server)
 	free(w.mark);
 	free(w.stack);
 	free(w.v);
-	fill_pub(inv, k++, server);
+	inv->pubhost[k++] = server;
 	for (i = 0; i < inv->nhosts; i++) {
 		if (inv->hosts[i].pem != 0 && i != server)
-			fill_pub(inv, k++, i);
+			inv->pubhost[k++] = i;
 	}
 }
 
@@ -312,13 +347,111 @@ invresolve(struct inv_parser *p)
 	size_t server = 0;
 	int r;
 
-	if ((r = check_unknown(p)) != 0 || (r = link_children(p)) != 0 ||
-	    (r = order_groups(p)) != 0)
+	if ((r = link_children(p)) != 0 || (r = order_groups(p)) != 0 ||
+	    (r = set_priorities(p)) != 0)
 		return r;
 	mark_pem(p, "pem_server", PEM_SERVER);
 	mark_pem(p, "pem_agents", PEM_AGENT);
 	if ((r = find_pem_hosts(p, &server)) != 0)
 		return r;
 	collect_hosts(p, server);
+	return 0;
+}
+
+/* 1 if pemrotate reads variable name (docs/inventory.md lists them). */
+static int
+used_var(const char *name)
+{
+	static const char *const ansible[] = { "ansible_host",
+	    "ansible_port", "ansible_user", "ansible_ssh_private_key_file",
+	    "ansible_ssh_common_args", "ansible_ssh_extra_args" };
+	size_t i;
+
+	if (strncmp(name, "pem_", 4) == 0 ||
+	    strncmp(name, "ansible_become", 14) == 0)
+		return 1;
+	for (i = 0; i < sizeof(ansible) / sizeof(ansible[0]); i++) {
+		if (strcmp(name, ansible[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A value pemrotate cannot use: encrypted, or a Jinja2 template. */
+static int
+kv_unusable(const struct inv_kv *kv)
+{
+	if (kv->flags & KV_VAULT)
+		return 1;
+	return kv->val != NULL && !(kv->flags & KV_UNSAFE) &&
+	    (strstr(kv->val, "{{") != NULL || strstr(kv->val, "{%") != NULL);
+}
+
+/* kv, one of h's, if it is the value h uses and pemrotate cannot. */
+static int
+check_kv(struct inv_parser *p, const struct inv_entry *h,
+    const struct inv_kv *kv)
+{
+	if (!kv_unusable(kv) || !used_var(kv->key) ||
+	    inv_entry_find(p->inv, h, kv->key) != kv)
+		return 0;
+	if (kv->flags & KV_VAULT)
+		return inv_perr_at(p, ERR_PARSE, kv->file, kv->line, "%s (host "
+		    "%.64s) is encrypted with Ansible Vault (!vault): "
+		    "pemrotate does not decrypt it", kv->key, h->name);
+	return inv_perr_at(p, ERR_PARSE, kv->file, kv->line, "%s (host %.64s) "
+	    "is a Jinja2 template (\"%.64s\"): pemrotate does not evaluate "
+	    "templates", kv->key, h->name, kv->val);
+}
+
+static int
+check_list(struct inv_parser *p, const struct inv_entry *h,
+    const struct inv_kvlist *l)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < l->n; i++) {
+		if ((r = check_kv(p, h, &l->v[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every value host h takes from the inventory is one pemrotate can use. */
+static int
+check_host(struct inv_parser *p, const struct inv_entry *h)
+{
+	const struct inv_group *g;
+	size_t i, s;
+	int r;
+
+	if ((r = check_list(p, h, &h->fvars)) != 0 ||
+	    (r = check_list(p, h, &h->vars)) != 0)
+		return r;
+	for (i = 0; i < h->ngroups; i++) {
+		g = &p->inv->groups[h->groups[i]];
+		if ((r = check_list(p, h, &g->vars)) != 0)
+			return r;
+		for (s = 0; g->fvars != NULL && s < p->inv->nsrc; s++) {
+			if ((r = check_list(p, h, &g->fvars[s])) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int
+invresolve_finish(struct inv_parser *p)
+{
+	struct inventory *inv = p->inv;
+	size_t k;
+	int r;
+
+	for (k = 0; k < inv->npub; k++) {
+		if ((r = check_host(p, &inv->hosts[inv->pubhost[k]])) != 0)
+			return r;
+		fill_pub(inv, k);
+	}
 	return 0;
 }

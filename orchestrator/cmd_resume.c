@@ -23,6 +23,19 @@ jget(const struct journal_state *st, const char *key)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
+/* Every inventory source the run recorded, in order. */
+static void
+resume_inventory(struct opts *ro, const struct journal_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n && ro->ninventory < OPTS_MAX_INVENTORY; i++) {
+		if (strcmp(st->keys[i], JK_INVENTORY) == 0 &&
+		    *st->values[i] != '\0')
+			ro->inventory[ro->ninventory++] = st->values[i];
+	}
+}
+
 /*
  * What the earlier run was: its inventory, database, keys and validity;
  * the command line may name another inventory path, database or SSH
@@ -50,8 +63,8 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 		    jget(st, JK_RESULT) : "?", v);
 		return 1;
 	}
-	if (ro->inventory == NULL)
-		ro->inventory = jget(st, JK_INVENTORY);
+	if (ro->ninventory == 0)
+		resume_inventory(ro, st);
 	if (ro->pem_db == NULL)
 		ro->pem_db = jget(st, JK_PEM_DB);
 	if (ro->known_hosts == NULL)
@@ -70,7 +83,7 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 	ro->ca_subject = jget(st, JK_CA_SUBJECT);
 	r->resume = st;
 	log_info("resuming run %s (%s)", st->run_id, st->path);
-	return ro->inventory != NULL ? 0 : ERR_PARSE;
+	return ro->ninventory > 0 ? 0 : ERR_PARSE;
 }
 
 /* Before set-up: the journal (the run owns it) and the options it holds. */

@@ -21,7 +21,7 @@
  */
 #define JK_RUN		"run"
 #define JK_NAMES	"names"
-#define JK_INVENTORY	"inventory"
+#define JK_INVENTORY	"inventory"	/* once per -i source, in order */
 #define JK_PEM_DB	"pem_db"
 #define JK_KNOWN_HOSTS	"known_hosts"
 #define JK_SSH_KEY	"ssh_key"

@@ -25,9 +25,12 @@ struct optdef {
 };
 
 static const struct optdef optdefs[] = {
-	{ "inventory", 'i', "FILE",
-	  "Ansible-style INI inventory of the estate: [pem_server] (one host) "
-	  "and [pem_agents]. Required." },
+	{ "inventory", 'i', "SOURCE",
+	  "Ansible inventory of the estate: an INI or YAML file, or a "
+	  "directory of them, with the host_vars/ and group_vars/ next to "
+	  "it, read as ansible-inventory reads them; group pem_server (one "
+	  "host) and group pem_agents. Repeatable: later sources merge into "
+	  "earlier ones, as with ansible -i A -i B. Required." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -426,10 +429,22 @@ max_failures_arg(struct opts *o, const char *a)
 }
 
 static int
+inventory_arg(struct opts *o, const char *a)
+{
+	if (o->ninventory >= OPTS_MAX_INVENTORY) {
+		fprintf(stderr, "pemrotate: -i/--inventory: more than %d "
+		    "sources\n", OPTS_MAX_INVENTORY);
+		return -1;
+	}
+	o->inventory[o->ninventory++] = a;
+	return 0;
+}
+
+static int
 set_opt(struct opts *o, int c, const char *a)
 {
 	switch (c) {
-	case 'i': o->inventory = a; return 0;
+	case 'i': return inventory_arg(o, a);
 	case 'd': o->pem_db = a; return 0;
 	case 'j': return int_arg("parallel", a, 1, 1024, &o->parallel);
 	case 'y': o->yes = 1; return 0;
@@ -527,7 +542,7 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 		    argv[optind + 1]);
 		return OPTS_EXIT_USAGE;
 	}
-	if (o->inventory == NULL && (o->cmd->flags & OPTS_CMD_INVENTORY)) {
+	if (o->ninventory == 0 && (o->cmd->flags & OPTS_CMD_INVENTORY)) {
 		fprintf(stderr, "pemrotate: -i/--inventory is required\n");
 		return OPTS_EXIT_USAGE;
 	}

@@ -25,11 +25,14 @@ struct opts_cmd {
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
 
+#define OPTS_MAX_INVENTORY	64	/* -i given at most this often */
+
 struct opts {
 	const char *command;		/* "rotate", "resume", ... */
 	const struct opts_cmd *cmd;	/* its entry in the table */
 	const char *resume_run;		/* resume: the run id, or NULL */
-	const char *inventory;
+	const char *inventory[OPTS_MAX_INVENTORY]; /* -i, in order */
+	size_t ninventory;
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;

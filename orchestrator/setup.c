@@ -249,7 +249,8 @@ setup_run(struct run *r)
 	setup_subject(r);
 	if ((rc = setup_names(r)) != 0)
 		return rc;
-	if (inventory_load(r->o->inventory, &r->inv, &msg) != 0) {
+	if (inventory_load(r->o->inventory, r->o->ninventory, &r->inv,
+	    &msg) != 0) {
 		r->error = msg;
 		return ERR_PARSE;
 	}
@@ -288,6 +289,7 @@ setup_journal(struct run *r)
 {
 	const struct opts *o = r->o;
 	char ks[32], *msg, *redacted, *inv;
+	size_t i;
 
 	if (r->resume != NULL) {
 		if (journal_reopen(r->resume->path, &r->journal, &msg) != 0)
@@ -297,12 +299,16 @@ setup_journal(struct run *r)
 	}
 	if (journal_create(r->state_dir, r->run_id, &r->journal, &msg) != 0)
 		goto fail;
-	inv = realpath(o->inventory, NULL);
 	redacted = pemdb_conninfo_redact(r->conninfo);
 	pki_keyspec_str(&o->keyspec, ks, sizeof(ks));
 	journal_add(r->journal, JK_RUN, r->run_id);
 	journal_add(r->journal, JK_NAMES, r->names_hex);
-	journal_add(r->journal, JK_INVENTORY, inv ? inv : o->inventory);
+	for (i = 0; i < o->ninventory; i++) {
+		inv = realpath(o->inventory[i], NULL);
+		journal_add(r->journal, JK_INVENTORY, inv ? inv :
+		    o->inventory[i]);
+		free(inv);
+	}
 	journal_add(r->journal, JK_PEM_DB, redacted ? redacted : "");
 	journal_add(r->journal, JK_KNOWN_HOSTS,
 	    o->known_hosts ? o->known_hosts : "");
@@ -316,7 +322,6 @@ setup_journal(struct run *r)
 	journal_add(r->journal, JK_CA_SUBJECT, r->ca_subject);
 	journal_add(r->journal, JK_OLD_CA, r->old_ca_fp);
 	journal_sync(r->journal);
-	free(inv);
 	free(redacted);
 	return 0;
  fail:

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(
 	build-essential cmake pkg-config
 	libssh2-1-dev libssl-dev libpq-dev libcmocka-dev
+	libyaml-dev
 	openssl openssh-server openssh-client
 	postgresql postgresql-client
 	iproute2 util-linux procps python3 clang sudo

@@ -27,6 +27,38 @@ INV=$work/bad.ini run_pemrotate -y
 eq "exit status" 2 "$rc"
 ok "names file and line" grep -q "$work/bad.ini:2:" "$E.out"
 
+begin "the same inventory as a directory, vars files and a YAML source"
+# [all:vars] moves to group_vars/all.yml, [pem_server:vars] to
+# host_vars/pemserver.yml; "hosts" (no extension) is INI, hosts.ini in the
+# directory is ignored as Ansible ignores it.
+y=$work/yinv
+mkdir -p "$y/group_vars" "$y/host_vars"
+sed -n '1,/^\[pem_server:vars\]/p' "$ESTATE_INVENTORY" |
+    sed '$d' >"$y/hosts"
+printf '[pem_server]\nnot_this_one\n' >"$y/hosts.ini"
+sed -n '/^\[all:vars\]/,$p' "$ESTATE_INVENTORY" | sed '1d' |
+    sed 's/=/: /' >"$y/group_vars/all.yml"
+sed -n '/^\[pem_server:vars\]/,/^$/p' "$ESTATE_INVENTORY" | sed '1d;$d' |
+    sed "s/^pem_server_restart_cmd='\(.*\)'$/pem_server_restart_cmd: \1/" \
+    >"$y/host_vars/pemserver.yml"
+printf 'pem_agents:\n  vars:\n    app_motd: "{{ not evaluated }}"\n' \
+    >"$work/extra.yml"
+INV=$y run_pemrotate --dry-run -i "$work/extra.yml"
+eq "exit status" 0 "$rc"
+ok "plan shown" grep -q "pemrotate will rotate" "$E.out"
+ok "restart command from host_vars" grep -q "restart with .*pg_ctl" "$E.out"
+ok "both sources named" grep -q "estate of $y, $work/extra.yml" "$E.out"
+eq "files unchanged" "$before" "$(snapshot)"
+
+begin "a Vault value pemrotate would use"
+printf 'pem_agents:\n  vars:\n    ansible_become_password: !vault |\n'\
+'      $ANSIBLE_VAULT;1.1;AES256\n      6136\n' >"$work/vault.yml"
+INV=$y run_pemrotate --dry-run -i "$work/vault.yml"
+eq "exit status" 2 "$rc"
+ok "names file and line" \
+    grep -q "$work/vault.yml:3: ansible_become_password .*Vault" "$E.out"
+eq "files unchanged" "$before" "$(snapshot)"
+
 begin "changed host key"
 addr=127.0.20.8	# agent7
 cp "$ESTATE_KNOWN_HOSTS" "$work/kh-changed"

@@ -590,6 +590,8 @@ static void
 test_load(void **state)
 {
 	char path[] = "/tmp/test_inventory.XXXXXX", *msg;
+	char dir[] = "/tmp/test_inventory_d.XXXXXX";
+	const char *src[1] = { path };
 	struct inventory *inv = NULL;
 	int fd;
 
@@ -597,20 +599,26 @@ test_load(void **state)
 	assert_int_equal(write(fd, realistic, sizeof(realistic) - 1),
 	    (ssize_t)sizeof(realistic) - 1);
 	close(fd);
-	assert_int_equal(inventory_load(path, &inv, &msg), 0);
+	assert_int_equal(inventory_load(src, 1, &inv, &msg), 0);
 	assert_null(msg);
 	assert_string_equal(inventory_path(inv), path);
+	assert_string_equal(inventory_host(inv, 0)->file, path);
 	assert_int_equal(inventory_count(inv), 9);
 	inventory_free(inv);
 	unlink(path);
 	inv = (struct inventory *)&inv;
-	assert_int_equal(inventory_load(path, &inv, &msg), ERR_IO);
+	assert_int_equal(inventory_load(src, 1, &inv, &msg), ERR_IO);
 	assert_null(inv);
 	assert_non_null(strstr(msg, "No such file"));
 	free(msg);
-	assert_int_equal(inventory_load("/", &inv, &msg), ERR_IO);
-	assert_non_null(msg);
+	/* a directory with no inventory file in it */
+	assert_non_null(mkdtemp(dir));
+	src[0] = dir;
+	assert_int_equal(inventory_load(src, 1, &inv, &msg), ERR_PARSE);
+	assert_null(inv);
+	assert_non_null(strstr(msg, "no [pem_server] section"));
 	free(msg);
+	rmdir(dir);
 	inventory_free(NULL);
 }
 
