@@ -24,9 +24,17 @@ inv_perr(struct inv_parser *p, int code, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	char *what;
+
 	free(*p->msg);
 	va_start(ap, fmt);
-	*p->msg = str_errat(p->fname, line, fmt, ap);
+	/* JSON (h-json): no line numbers, line 0: "FILE: what". */
+	if (line <= 0) {
+		what = xvasprintf(fmt, ap);
+		*p->msg = xasprintf("%s: %s", p->fname, what);
+		free(what);
+	} else
+		*p->msg = str_errat(p->fname, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -50,19 +58,20 @@ inv_kv_add(struct inv_kvlist *l, const char *key, const char *val)
 {
 	l->v = inv_grow(l->v, &l->cap, l->n, sizeof(*l->v));
 	l->v[l->n].key = xstrdup(key);
-	l->v[l->n].val = xstrdup(val);
+	/* NULL (JSON null, h-json): unset, hiding what a group sets. */
+	l->v[l->n].val = val != NULL ? xstrdup(val) : NULL;
 	l->n++;
 }
 
-/* The last value of key in l, or NULL. */
-static const char *
+/* The last entry of key in l (its val NULL if unset), or NULL. */
+static const struct inv_kv *
 inv_kv_find(const struct inv_kvlist *l, const char *key)
 {
 	size_t i;
 
 	for (i = l->n; i-- > 0;) {
 		if (strcmp(l->v[i].key, key) == 0)
-			return l->v[i].val;
+			return &l->v[i];
 	}
 	return NULL;
 }
@@ -131,15 +140,15 @@ const char *
 inv_entry_lookup(const struct inventory *inv, const struct inv_entry *h,
     const char *name)
 {
-	const char *v;
+	const struct inv_kv *kv;
 	size_t i;
 
-	if ((v = inv_kv_find(&h->vars, name)) != NULL)
-		return v;
+	if ((kv = inv_kv_find(&h->vars, name)) != NULL)
+		return kv->val;
 	for (i = h->ngroups; i-- > 0;) {
-		v = inv_kv_find(&inv->groups[h->groups[i]].vars, name);
-		if (v != NULL)
-			return v;
+		kv = inv_kv_find(&inv->groups[h->groups[i]].vars, name);
+		if (kv != NULL)
+			return kv->val;
 	}
 	return NULL;
 }
@@ -204,6 +213,29 @@ inventory_parse(const char *text, size_t len, const char *fname,
 	return r;
 }
 
+/*
+ * h-json: inventory_parse with another first pass (invjson.c's); the
+ * multi-source loader may take this over.
+ */
+int
+inv_parse_with(const char *fname, inv_pass_fn *pass, void *ctx,
+    struct inventory **out, char **msg)
+{
+	struct inv_parser p;
+	int r;
+
+	*out = NULL;
+	*msg = NULL;
+	parser_init(&p, fname, msg);
+	if ((r = pass(&p, ctx)) != 0 || (r = invresolve(&p)) != 0)
+		goto out;
+	*out = p.inv;
+	p.inv = NULL;
+ out:
+	parser_free(&p);
+	return r;
+}
+
 /* Read all of fd, at most max bytes (ERR_TOOBIG if more). */
 static int
 read_all(int fd, size_t max, char **buf, size_t *len)
@@ -231,6 +263,10 @@ inventory_load(const char *path, struct inventory **out, char **msg)
 	size_t len = 0;
 	int fd, r;
 
+	/* h-json: "-", *.json and executables (invexec.c); to move into
+	 * the multi-source loader's dispatch. */
+	if (invexec_source(path))
+		return invexec_load(path, out, msg);
 	*out = NULL;
 	*msg = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {

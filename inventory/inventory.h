@@ -43,6 +43,14 @@ int inventory_load(const char *path, struct inventory **out, char **msg);
 /* Same on a buffer; fname is used in messages. */
 int inventory_parse(const char *text, size_t len, const char *fname,
     struct inventory **out, char **msg);
+/*
+ * h-json: the same on JSON text, an inventory script's --list output or
+ * "ansible-inventory --list" output (invjson.c).  inventory_load reads
+ * JSON from "-" (stdin), a file ending in ".json" or what an executable
+ * prints when run with --list (invexec.c); see docs/inventory.md.
+ */
+int inventory_parse_json(const char *text, size_t len, const char *fname,
+    struct inventory **out, char **msg);
 
 /* Hosts in pem_server or pem_agents, server first, then in file order. */
 size_t inventory_count(const struct inventory *inv);

@@ -24,12 +24,15 @@ struct opts_cmd {
 };
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
+#define OPTS_CMD_QUERY		0x4	/* takes --list or --host NAME */
 
 struct opts {
 	const char *command;		/* "rotate", "resume", ... */
 	const struct opts_cmd *cmd;	/* its entry in the table */
 	const char *resume_run;		/* resume: the run id, or NULL */
 	const char *inventory;
+	int list;			/* inventory --list */
+	const char *host;		/* inventory --host NAME */
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;
