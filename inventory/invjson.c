@@ -108,7 +108,8 @@ value_text(const json_t *v)
 	case JSON_TRUE: return xstrdup("true");
 	case JSON_FALSE: return xstrdup("false");
 	case JSON_INTEGER:
-		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return xasprintf("%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
 	case JSON_REAL: return real_text(json_real_value(v));
 	default:
 		if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)

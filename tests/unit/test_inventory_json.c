@@ -88,7 +88,8 @@ test_script_format(void **state)
 	    "  \"vars\": {\"pem_agent_cfg\": \"/etc/a.cfg\"}},"
 	    "\"pem_server\": {\"hosts\": [\"srv\"]},"
 	    "\"_meta\": {\"hostvars\": {"
-	    "  \"srv\": {\"ansible_host\": \"10.0.0.1\", \"ansible_port\": 2222},"
+	    "  \"srv\": {\"ansible_host\": \"10.0.0.1\","
+	    "    \"ansible_port\": 2222},"
 	    "  \"w2\": {\"ansible_user\": \"ops\"},"
 	    "  \"nowhere\": {\"ansible_user\": \"ignored\"}}}}");
 	assert_int_equal(inventory_count(inv), 4);
@@ -120,7 +121,8 @@ test_ansible_inventory_list(void **state)
 
 	inv = parse_ok("{\n"
 	    "    \"_meta\": {\"hostvars\": {\n"
-	    "        \"a1\": {\"ansible_user\": \"pemrt\", \"pem_agent_id\": 3},\n"
+	    "        \"a1\": {\"ansible_user\": \"pemrt\","
+	    " \"pem_agent_id\": 3},\n"
 	    "        \"srv\": {\"ansible_user\": \"pemrt\"}}},\n"
 	    "    \"all\": {\"children\": [\"ungrouped\", \"pem_server\","
 	    " \"pem_agents\"]},\n"
@@ -133,14 +135,16 @@ test_ansible_inventory_list(void **state)
 	inventory_free(inv);
 
 	/* --export: group vars stay in the groups; Ansible's precedence */
-	inv = parse_ok("{\"_meta\": {\"hostvars\": {\"a1\": {\"x\": \"host\"}}},"
+	inv = parse_ok("{\"_meta\": {\"hostvars\": {\"a1\": "
+	    "{\"x\": \"host\"}}},"
 	    "\"all\": {\"children\": [\"pem_server\", \"pem_agents\"],"
 	    "  \"vars\": {\"x\": \"all\", \"y\": \"all\", \"z\": \"all\","
 	    "   \"w\": \"all\"}},"
 	    "\"dc\": {\"hosts\": [\"a1\", \"a2\"], \"vars\": {\"y\": \"dc\"}},"
 	    "\"pem_agents\": {\"children\": [\"dc\"], \"vars\": {\"y\": \"pa\","
 	    "  \"z\": \"pa\"}},"
-	    "\"pem_server\": {\"hosts\": [\"srv\"], \"vars\": {\"w\": \"ps\"}}}");
+	    "\"pem_server\": {\"hosts\": [\"srv\"],"
+	    " \"vars\": {\"w\": \"ps\"}}}");
 	assert_string_equal(var(inv, "a1", "x"), "host");
 	assert_string_equal(var(inv, "a2", "x"), "all");
 	assert_string_equal(var(inv, "a2", "y"), "dc");	/* child wins */
