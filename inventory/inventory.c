@@ -26,10 +26,17 @@ int
 inv_perr(struct inv_parser *p, int code, int line, const char *fmt, ...)
 {
 	va_list ap;
+	char *what;
 
 	free(*p->msg);
 	va_start(ap, fmt);
-	*p->msg = str_errat(p->fname, line, fmt, ap);
+	/* line 0 (JSON has no lines): "FILE: what" */
+	if (line <= 0) {
+		what = xvasprintf(fmt, ap);
+		*p->msg = xasprintf("%s: %s", p->fname, what);
+		free(what);
+	} else
+		*p->msg = str_errat(p->fname, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -431,21 +438,24 @@ source_dir(struct inv_parser *p, const char *path, int depth)
 }
 
 /*
- * The one place that decides what a source is: a directory (its files,
- * by Ansible's rules), else a YAML or INI file (parse_text).
+ * The one place that decides what a source is: "-" (JSON on stdin), a
+ * directory (its files, by Ansible's rules), an executable (a dynamic
+ * inventory) or a *.json file (invexec.c, invjson.c), else a YAML or INI
+ * file (parse_text).
  */
 static int
 source_load(struct inv_parser *p, const char *path, int depth)
 {
 	struct stat st;
 
-	/* "-" (stdin, JSON): invjson.c goes here. */
+	if (strcmp(path, "-") == 0)
+		return invexec_pass(p, path);
 	if (stat(path, &st) == -1)
 		return inv_perr_at(p, ERR_IO, path, 0, "%s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return source_dir(p, path, depth);
-	/* An executable file (inventory script): invjson.c goes here. */
-	/* ".json" (ansible-inventory --list output): invjson.c goes here. */
+	if (invexec_source(path))	/* a script, or *.json */
+		return invexec_pass(p, path);
 	return source_file(p, path);
 }
 
@@ -478,6 +488,27 @@ inventory_parse(const char *text, size_t len, const char *fname,
 	p.inv->path = xstrdup(fname);	/* no sources: no vars directories */
 	inv_file_begin(&p, fname);
 	if ((r = parse_text(&p, text, len)) != 0 || (r = resolve(&p)) != 0)
+		goto out;
+	*out = p.inv;
+	p.inv = NULL;
+ out:
+	parser_free(&p);
+	return r;
+}
+
+int
+inv_parse_with(const char *fname, inv_pass_fn *pass, void *ctx,
+    struct inventory **out, char **msg)
+{
+	struct inv_parser p;
+	int r;
+
+	*out = NULL;
+	*msg = NULL;
+	parser_init(&p, msg);
+	p.inv->path = xstrdup(fname);	/* no sources: no vars directories */
+	inv_file_begin(&p, fname);
+	if ((r = pass(&p, ctx)) != 0 || (r = resolve(&p)) != 0)
 		goto out;
 	*out = p.inv;
 	p.inv = NULL;

@@ -16,6 +16,10 @@
  *
  * YAML: groups as keys, each a mapping of hosts:, vars:, children:.
  *
+ * JSON (Ansible's inventory script protocol, "ansible-inventory --list"
+ * output): from "-" (stdin), a file ending in ".json", or what an
+ * executable source prints when run with --list.
+ *
  * Variable lookup, highest first: host_vars/HOST, the host's own vars,
  * group_vars/GROUP, group_vars/all, the groups' inventory vars (a deeper
  * group, then a later name, wins), all's inventory vars.  Within one of
@@ -55,6 +59,14 @@ int inventory_load(const char *const *paths, size_t n,
  * else its content, decides INI or YAML) is used in messages.
  */
 int inventory_parse(const char *text, size_t len, const char *fname,
+    struct inventory **out, char **msg);
+/*
+ * The same on JSON text, an inventory script's --list output or
+ * "ansible-inventory --list" output (invjson.c).  inventory_load reads
+ * JSON from "-" (stdin), a file ending in ".json" or what an executable
+ * prints when run with --list (invexec.c); see docs/inventory.md.
+ */
+int inventory_parse_json(const char *text, size_t len, const char *fname,
     struct inventory **out, char **msg);
 
 /* Hosts in pem_server or pem_agents, server first, then in file order. */

@@ -294,4 +294,61 @@ int inv_read_file(struct inv_parser *p, const char *path, char **buf,
 
 #define INV_MAX_FILE	(16 * 1024 * 1024)
 
+/* --- inventory.c: a whole inventory from one first pass --- */
+
+/* A first pass over some source, recording into p like invini_parse. */
+typedef int inv_pass_fn(struct inv_parser *p, void *ctx);
+/*
+ * inventory_parse with pass as the first pass (ctx handed to it), then
+ * invresolve.  Errors as inventory_parse's.
+ */
+int inv_parse_with(const char *fname, inv_pass_fn *pass, void *ctx,
+    struct inventory **out, char **msg);
+
+/* --- invjson.c: JSON, Ansible's inventory script protocol --- */
+
+/*
+ * The variables of host as "SCRIPT --host NAME" prints them: JSON text
+ * in *text (*len bytes, caller frees; empty means none), or a negative
+ * err_code with a whole message in *msg (caller frees).
+ */
+typedef int invjson_hostvars_fn(void *ctx, const char *host, char **text,
+    size_t *len, char **msg);
+
+/*
+ * Parse text (len bytes) as an inventory script's --list output or
+ * "ansible-inventory --list" output.  With no "_meta" in it and hv not
+ * NULL, each host's variables come from hv(ctx, host, ...).  Errors as
+ * inventory_parse's, naming fname and the JSON path ("FILE: .g.hosts[1]:
+ * what"), or for bad JSON its line ("FILE:LINE: ...").
+ */
+int invjson_parse(const char *text, size_t len, const char *fname,
+    invjson_hostvars_fn *hv, void *ctx, struct inventory **out, char **msg);
+/* The same as a first pass into p (inv_file_begin done by the caller). */
+int invjson_pass(struct inv_parser *p, const char *text, size_t len,
+    invjson_hostvars_fn *hv, void *ctx);
+
+/* --- invexec.c: executables, "-" and *.json --- */
+
+/* 1 if path is "-", ends in ".json" or is an executable regular file. */
+int invexec_source(const char *path);
+/*
+ * First pass over such a source (one of the sources inventory_load
+ * merges): stdin, the file, or what "PATH --list" prints (then "PATH
+ * --host NAME" per host when it has no "_meta").  A failing program's
+ * stderr is in the message.
+ */
+int invexec_pass(struct inv_parser *p, const char *path);
+/*
+ * Run path with args (argv[1..], NULL-ended), no shell, stdin
+ * /dev/null.  Its stdout (at most max bytes) in *out (*len bytes, NUL
+ * added; caller frees).  On failure (cannot run, exit status not 0,
+ * killed, more than max bytes, no exit within timeout_ms: then the
+ * process group is killed) a negative err_code and "PATH ARGS: what
+ * (stderr: ...)" in *msg.  On success any stderr is in *err (caller
+ * frees; NULL if none).
+ */
+int invexec_run(const char *path, const char *const *args, int timeout_ms,
+    size_t max, char **out, size_t *len, char **err, char **msg);
+
 #endif

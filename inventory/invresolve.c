@@ -182,6 +182,9 @@ find_pem_hosts(struct inv_parser *p, size_t *server)
 		if (inv->nfiles != 1)
 			return inv_perr_at(p, ERR_PARSE, NULL, 0,
 			    "no [pem_server] section (group pem_server)");
+		if (p->line < 0)	/* JSON: no line, no section */
+			return inv_perr_at(p, ERR_PARSE, NULL, 0,
+			    "no group pem_server");
 		return inv_perr(p, ERR_PARSE, p->line > 0 ? p->line : 1,
 		    "no [pem_server] section");
 	}

@@ -14,5 +14,12 @@ const struct opts_cmd cmd_table[] = {
 	{ "resume", OPTS_CMD_RUN_ARG, cmd_resume, "[RUN]",
 	  "Finish an interrupted or partial run (the newest unfinished one, "
 	  "or RUN) from its journal." },
+	{ "inventory", OPTS_CMD_INVENTORY | OPTS_CMD_QUERY, cmd_inventory,
+	  "-i INVENTORY [--list | --host NAME]",
+	  "Print the PEM hosts pemrotate reads from the inventory (the "
+	  "server first, then the agents) with their pem_server and "
+	  "pem_agents membership and every variable pemrotate uses, as "
+	  "JSON close to \"ansible-inventory --list\", to compare the two; "
+	  "connects to nothing." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

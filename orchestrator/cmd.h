@@ -13,5 +13,6 @@ extern const struct opts_cmd cmd_table[];
 /* Each runs its command from the parsed options; the exit status. */
 int cmd_rotate(const struct opts *o);
 int cmd_resume(const struct opts *o);
+int cmd_inventory(const struct opts *o);
 
 #endif

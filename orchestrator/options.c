@@ -13,7 +13,7 @@ enum {
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
-	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG,
+	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST,
 	O_HELP, O_VERSION, O_MAN,
 };
 
@@ -26,11 +26,24 @@ struct optdef {
 
 static const struct optdef optdefs[] = {
 	{ "inventory", 'i', "SOURCE",
-	  "Ansible inventory of the estate: an INI or YAML file, or a "
-	  "directory of them, with the host_vars/ and group_vars/ next to "
-	  "it, read as ansible-inventory reads them; group pem_server (one "
-	  "host) and group pem_agents. Repeatable: later sources merge into "
-	  "earlier ones, as with ansible -i A -i B. Required." },
+	  "Ansible inventory of the estate: group pem_server (one host) and "
+	  "group pem_agents, read as ansible-inventory reads it: an INI or "
+	  "YAML file, or a directory of them, with the host_vars/ and "
+	  "group_vars/ next to it; JSON as an inventory script or "
+	  "\"ansible-inventory --list\" prints it, from a file ending in "
+	  ".json or from stdin (\"-\"); or an executable, a dynamic "
+	  "inventory run with --list (and --host NAME per host when its "
+	  "output has no _meta), killed after "
+	  "$PEMROTATE_INVENTORY_TIMEOUT seconds (default 60). Repeatable: "
+	  "later sources merge into earlier ones, as with ansible -i A -i B. "
+	  "Required." },
+	{ "list", O_LIST, NULL,
+	  "inventory: print the PEM hosts and the variables pemrotate uses, "
+	  "as JSON shaped like \"ansible-inventory --list\" (the "
+	  "default)." },
+	{ "host", O_HOST, "NAME",
+	  "inventory: print the variables pemrotate uses for host NAME, as "
+	  "\"ansible-inventory --host NAME\" does." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -476,6 +489,8 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_SHAREDDIRS: o->allow_shared_dirs = 1; return 0;
 	case O_UNVERIFIEDDB: o->allow_unverified_db = 1; return 0;
 	case O_SSHCONFIG: o->ssh_config = a; return 0;
+	case O_LIST: o->list = 1; return 0;
+	case O_HOST: o->host = a; return 0;
 	case 'K': o->ask_become_pass = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
@@ -544,6 +559,16 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 	}
 	if (o->ninventory == 0 && (o->cmd->flags & OPTS_CMD_INVENTORY)) {
 		fprintf(stderr, "pemrotate: -i/--inventory is required\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if ((o->list || o->host != NULL) && !(o->cmd->flags & OPTS_CMD_QUERY)) {
+		fprintf(stderr, "pemrotate: --list and --host are options of "
+		    "\"pemrotate inventory\"\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->list && o->host != NULL) {
+		fprintf(stderr, "pemrotate: --list and --host exclude each "
+		    "other\n");
 		return OPTS_EXIT_USAGE;
 	}
 	if (o->quiet && o->verbose) {

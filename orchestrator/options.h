@@ -24,6 +24,7 @@ struct opts_cmd {
 };
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
+#define OPTS_CMD_QUERY		0x4	/* takes --list or --host NAME */
 
 #define OPTS_MAX_INVENTORY	64	/* -i given at most this often */
 
@@ -33,6 +34,8 @@ struct opts {
 	const char *resume_run;		/* resume: the run id, or NULL */
 	const char *inventory[OPTS_MAX_INVENTORY]; /* -i, in order */
 	size_t ninventory;
+	int list;			/* inventory --list */
+	const char *host;		/* inventory --host NAME */
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;

@@ -9,10 +9,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(
 	build-essential cmake pkg-config
 	libssh2-1-dev libssl-dev libpq-dev libcmocka-dev
-	libyaml-dev
+	libyaml-dev libjansson-dev
 	openssl openssh-server openssh-client
 	postgresql postgresql-client
 	iproute2 util-linux procps python3 clang sudo
+	ansible-core	# tests: the reference for what an inventory means
 )
 
 missing=()
