@@ -12,6 +12,7 @@ pkgs=(
 	openssl openssh-server openssh-client
 	postgresql postgresql-client
 	iproute2 util-linux procps python3 clang sudo
+	dpkg-dev file	# cpack -G DEB: dpkg-shlibdeps, file
 )
 
 missing=()
