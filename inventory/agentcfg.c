@@ -1,26 +1,29 @@
 /*
- * agentcfg.c: a PEM agent's agent.cfg (see agentcfg.h).
+ * agentcfg.c: a PEM agent's agent.cfg or postgres-reg.ini (see agentcfg.h).
  *
- * The text comes from the agent host and is untrusted.  Only section
- * [PEM/agent] is read (case-sensitive, like PEM's own parser); other
- * sections are skipped but must still have well-formed headers.  In the
- * section each line is "key = value" with blanks around both trimmed;
- * '#' and ';' start comment lines only.  Values are not unquoted.  A key
- * given twice in the section is an error, reported at its second line
- * after the whole file has been read (keys are sorted, not compared
- * pairwise, so a hostile file cannot make this quadratic).
+ * The text comes from the agent host and is untrusted.  Only one section
+ * is read: [PEM/agent] (case-sensitive, like PEM's own parser), or when
+ * the file has none, [PEMAGENT] (any case: postgres-reg.ini is read by
+ * case-blind INI readers); other sections are skipped but must still have
+ * well-formed headers.  In the section each line is "key = value" with
+ * blanks around both trimmed; '#' and ';' start comment lines only.
+ * Values are not unquoted.  A key given twice in the section is an error,
+ * reported at its second line after the whole file has been read (keys
+ * are sorted, not compared pairwise, so a hostile file cannot make this
+ * quadratic).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "inventory/agentcfg.h"
 
-#define AC_SECTION	"PEM/agent"
 #define AC_ID_MAX	2147483647L
 
 struct keyref {
@@ -28,29 +31,62 @@ struct keyref {
 	int line;
 };
 
+/* A string field of struct agentcfg and how it is checked. */
+struct acfield {
+	const char *key;	/* lower case when the shape's keys are */
+	const char *shown;	/* its name in messages */
+	size_t off;
+	int path;		/* must be an absolute path */
+};
+
+/* One shape of file: its section, its keys. */
+struct acshape {
+	enum agentcfg_kind kind;
+	const char *section;
+	int nocase;		/* section and key names in any case */
+	const char *id_key;
+	const char *id_shown;
+	const struct acfield *fields;
+	size_t nfields;
+};
+
 struct acparse {
+	const struct acshape *shape;
 	const char *origin;
 	char **msg;		/* the caller's: the last error's text */
 	int line;
-	int in_section;		/* inside [PEM/agent] */
-	int seen;		/* line of [PEM/agent], 0 if none yet */
+	int in_section;		/* inside the shape's section */
+	int seen;		/* line of the section, 0 if none yet */
 	struct keyref *keys;
 	size_t nkeys;
 	size_t capkeys;
 	struct agentcfg cfg;
 };
 
-/* The string fields of struct agentcfg and how each is checked. */
-static const struct acfield {
-	const char *key;
-	size_t off;
-	int path;		/* must be an absolute path */
-} acfields[] = {
-	{ "agent_ssl_key", offsetof(struct agentcfg, ssl_key), 1 },
-	{ "agent_ssl_crt", offsetof(struct agentcfg, ssl_crt), 1 },
-	{ "pem_host", offsetof(struct agentcfg, pem_host), 0 },
-	{ "pem_port", offsetof(struct agentcfg, pem_port), 0 },
-	{ "agent_user", offsetof(struct agentcfg, agent_user), 0 },
+static const struct acfield cfg_fields[] = {
+	{ "agent_ssl_key", "agent_ssl_key",
+	    offsetof(struct agentcfg, ssl_key), 1 },
+	{ "agent_ssl_crt", "agent_ssl_crt",
+	    offsetof(struct agentcfg, ssl_crt), 1 },
+	{ "pem_host", "pem_host", offsetof(struct agentcfg, pem_host), 0 },
+	{ "pem_port", "pem_port", offsetof(struct agentcfg, pem_port), 0 },
+	{ "agent_user", "agent_user",
+	    offsetof(struct agentcfg, agent_user), 0 },
+};
+
+static const struct acfield regini_fields[] = {
+	{ "agentkeypath", "AgentKeyPath",
+	    offsetof(struct agentcfg, ssl_key), 1 },
+	{ "agentcrtpath", "AgentCrtPath",
+	    offsetof(struct agentcfg, ssl_crt), 1 },
+};
+
+/* In the order they are tried. */
+static const struct acshape shapes[] = {
+	{ AGENTCFG_CFG, "PEM/agent", 0, "agent_id", "agent_id", cfg_fields,
+	    sizeof(cfg_fields) / sizeof(cfg_fields[0]) },
+	{ AGENTCFG_REGINI, "PEMAGENT", 1, "agentid", "AgentID",
+	    regini_fields, sizeof(regini_fields) / sizeof(regini_fields[0]) },
 };
 
 static int aerr(struct acparse *, int, int, const char *, ...)
@@ -89,8 +125,8 @@ set_agent_id(struct acparse *p, const char *val)
 	if (str_to_posint(val, AC_ID_MAX, &p->cfg.agent_id))
 		return 0;
 	shown = str_printable(val, 64);
-	r = aerr(p, ERR_INVAL, p->line, "agent_id \"%s\" is not a positive "
-	    "integer <= %ld", shown, AC_ID_MAX);
+	r = aerr(p, ERR_INVAL, p->line, "%s \"%s\" is not a positive "
+	    "integer <= %ld", p->shape->id_shown, shown, AC_ID_MAX);
 	free(shown);
 	return r;
 }
@@ -104,13 +140,13 @@ set_field(struct acparse *p, const struct acfield *f, const char *val)
 
 	if (str_has_ctrl(val)) {
 		r = aerr(p, ERR_INVAL, p->line, "%s holds a control character",
-		    f->key);
+		    f->shown);
 		goto out;
 	}
 	if (f->path && val[0] != '/') {
 		shown = str_printable(val, 128);
 		r = aerr(p, ERR_INVAL, p->line, "%s \"%s\" is not an absolute "
-		    "path", f->key, shown);
+		    "path", f->shown, shown);
 		goto out;
 	}
 	free(*dst);
@@ -121,21 +157,25 @@ set_field(struct acparse *p, const struct acfield *f, const char *val)
 }
 
 static int
-set_key(struct acparse *p, const char *key, const char *val)
+set_key(struct acparse *p, char *key, const char *val)
 {
+	const struct acshape *sh = p->shape;
 	size_t i;
 
 	if (p->nkeys == p->capkeys) {
 		p->capkeys = p->capkeys ? p->capkeys * 2 : 32;
 		p->keys = xrealloc(p->keys, p->capkeys * sizeof(*p->keys));
 	}
+	if (sh->nocase)		/* the copy is ours */
+		for (i = 0; key[i] != '\0'; i++)
+			key[i] = (char)tolower((unsigned char)key[i]);
 	p->keys[p->nkeys].key = key;
 	p->keys[p->nkeys++].line = p->line;
-	if (strcmp(key, "agent_id") == 0)
+	if (strcmp(key, sh->id_key) == 0)
 		return set_agent_id(p, val);
-	for (i = 0; i < sizeof(acfields) / sizeof(acfields[0]); i++) {
-		if (strcmp(key, acfields[i].key) == 0)
-			return set_field(p, &acfields[i], val);
+	for (i = 0; i < sh->nfields; i++) {
+		if (strcmp(key, sh->fields[i].key) == 0)
+			return set_field(p, &sh->fields[i], val);
 	}
 	return 0;
 }
@@ -150,10 +190,11 @@ parse_section(struct acparse *p, char *s)
 	if (n < 3 || s[n - 1] != ']')
 		return aerr(p, ERR_PARSE, p->line, "bad section header");
 	s[n - 1] = '\0';
-	p->in_section = strcmp(s + 1, AC_SECTION) == 0;
+	p->in_section = (p->shape->nocase ? strcasecmp(s + 1,
+	    p->shape->section) : strcmp(s + 1, p->shape->section)) == 0;
 	if (p->in_section && p->seen != 0)
 		return aerr(p, ERR_PARSE, p->line, "second [%s] section "
-		    "(first on line %d)", AC_SECTION, p->seen);
+		    "(first on line %d)", p->shape->section, p->seen);
 	if (p->in_section)
 		p->seen = p->line;
 	return 0;
@@ -243,38 +284,36 @@ check_duplicates(struct acparse *p)
 		return 0;
 	shown = str_printable(dup->key, 64);
 	r = aerr(p, ERR_PARSE, dup->line, "duplicate key %s in [%s] (first "
-	    "on line %d)", shown, AC_SECTION, first->line);
+	    "on line %d)", shown, p->shape->section, first->line);
 	free(shown);
 	return r;
 }
 
-int
-agentcfg_parse(const char *text, size_t len, const char *origin,
-    struct agentcfg *out, char **msg)
+/*
+ * Parse as one shape: 0 with *seen the line of its section (the settings
+ * moved to *out), or 0 with *seen 0 when there is none; or an error.
+ * *lines: how many lines the text has.
+ */
+static int
+parse_shape(const struct acshape *sh, const char *text, size_t len,
+    const char *origin, struct agentcfg *out, int *seen, int *lines,
+    char **msg)
 {
 	struct acparse p;
 	char *buf;
 	int r;
 
-	*msg = NULL;
-	if (len > AGENTCFG_MAX) {
-		*msg = xasprintf("%s: larger than %d bytes", origin,
-		    AGENTCFG_MAX);
-		return ERR_TOOBIG;
-	}
 	memset(&p, 0, sizeof(p));
+	p.shape = sh;
 	p.origin = origin;
 	p.msg = msg;
 	buf = xstrndup(len > 0 ? text : "", len);
 	if ((r = parse_lines(&p, buf, len)) != 0)
 		goto out;
-	if (p.seen == 0) {
-		r = aerr(&p, ERR_PARSE, p.line > 0 ? p.line : 1,
-		    "no [%s] section", AC_SECTION);
+	*lines = p.line;
+	if ((*seen = p.seen) == 0 || (r = check_duplicates(&p)) != 0)
 		goto out;
-	}
-	if ((r = check_duplicates(&p)) != 0)
-		goto out;
+	p.cfg.kind = sh->kind;
 	*out = p.cfg;
 	memset(&p.cfg, 0, sizeof(p.cfg));
  out:
@@ -282,6 +321,30 @@ agentcfg_parse(const char *text, size_t len, const char *origin,
 	free(p.keys);
 	free(buf);
 	return r;
+}
+
+int
+agentcfg_parse(const char *text, size_t len, const char *origin,
+    struct agentcfg *out, char **msg)
+{
+	size_t i;
+	int r = 0, seen = 0, lines = 0;
+
+	*msg = NULL;
+	if (len > AGENTCFG_MAX) {
+		*msg = xasprintf("%s: larger than %d bytes", origin,
+		    AGENTCFG_MAX);
+		return ERR_TOOBIG;
+	}
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		r = parse_shape(&shapes[i], text, len, origin, out, &seen,
+		    &lines, msg);
+		if (r != 0 || seen != 0)
+			return r;
+	}
+	*msg = xasprintf("%s:%d: no [%s] section (nor a [%s] one)", origin,
+	    lines > 0 ? lines : 1, shapes[0].section, shapes[1].section);
+	return ERR_PARSE;
 }
 
 void
@@ -295,4 +358,18 @@ agentcfg_clear(struct agentcfg *cfg)
 	free(cfg->pem_port);
 	free(cfg->agent_user);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *
+agentcfg_kind_name(enum agentcfg_kind kind)
+{
+	switch (kind) {
+	case AGENTCFG_CFG:
+		return "agent.cfg";
+	case AGENTCFG_REGINI:
+		return "postgres-reg.ini";
+	case AGENTCFG_NONE:
+		break;
+	}
+	return "inventory";
 }

@@ -80,5 +80,7 @@ enum opts_result opts_parse(int argc, char **argv,
 void opts_usage(FILE *f, const struct opts_cmd *cmds);
 /* The man page pemrotate(1), troff, from the same tables. */
 void opts_man(FILE *f, const struct opts_cmd *cmds);
+/* The bash completion script for pemrotate, from the same tables. */
+void opts_bash(FILE *f, const struct opts_cmd *cmds);
 
 #endif

@@ -28,6 +28,7 @@
 #include "transport/knownhosts.h"
 
 #define DEFAULT_AGENT_CFG	"/usr/edb/pem/agent/etc/agent.cfg"
+#define REG_INI			"/etc/postgres-reg.ini"	/* older installs */
 
 static void host_run_cmd(struct run *r, struct host *h);
 
@@ -84,32 +85,26 @@ host_run_cmd(struct run *r, struct host *h)
 		h->run_cmd = xstrdup(h->start_cmd);
 }
 
-static char *
-origin_of(const struct host *h)
-{
-	return xasprintf("%s:%s", h->label, h->cfg_path);
-}
-
 /*
- * agent.cfg says which files root replaces: only root or the login user
- * may be able to change it (the file, and every directory on its way).
+ * A file naming the agent's files says which files root replaces: only
+ * root or the login user may be able to change it (the file, and every
+ * directory on its way).  0 with its resolved path in *resolved;
+ * ERR_NOTFOUND when it is not there (nor, maybe, its directory); or why
+ * it is not trusted.
  */
 static int
-check_agent_cfg(struct run *r, struct host *h, char **msg)
+trusted_cfg(struct run *r, struct host *h, const char *path,
+    char **resolved, char **msg)
 {
 	struct rfile_ctx x = r->rx;
-	struct sftp_stat st;
 	struct rfile f;
 	char *why = NULL;
 	int rc;
 
-	/* the SFTP server's process is the login user's */
-	h->login_uid = sftp_stat(h->conn, "/proc/self", &st) == 0 ?
-	    (long)st.uid : 0;
 	x.allow_shared = 1;	/* judged here */
-	rc = rfile_resolve(h->conn, &x, h->cfg_path, -1, -1, NULL, &f, &why);
-	if (rc == 0 && !f.exists)
-		why = xstrdup("no such file");
+	rc = rfile_resolve(h->conn, &x, path, -1, -1, NULL, &f, &why);
+	if ((rc == 0 && !f.exists) || rc == ERR_NOTFOUND)
+		rc = ERR_NOTFOUND;
 	else if (rc == 0 && f.shared != NULL)
 		why = xstrdup(f.shared);
 	else if (rc == 0 && f.uid != 0 && f.uid != h->login_uid)
@@ -121,45 +116,90 @@ check_agent_cfg(struct run *r, struct host *h, char **msg)
 	else if (rc == 0 && f.act_uid != 0 && f.act_uid != h->login_uid)
 		why = xasprintf("a directory on its way can be changed by uid "
 		    "%ld", f.act_uid);
-	if (why != NULL) {
+	if (rc != ERR_NOTFOUND && why != NULL) {
 		*msg = xasprintf("%s: not trusted to name the files root "
-		    "replaces: %s", h->cfg_path, why);
+		    "replaces: %s", path, why);
 		rc = rc ? rc : ERR_UNSAFE;
 	} else if (rc == 0) {
-		free(h->cfg_path);
-		h->cfg_path = xstrdup(f.path);
+		*resolved = xstrdup(f.path);
 	}
 	free(why);
 	rfile_clear(&f);
 	return rc;
 }
 
-/* Read and apply agent.cfg unless the inventory names all three. */
+/*
+ * The file that names the agent's files: pem_agent_cfg, or when it is
+ * not there an older install's /etc/postgres-reg.ini (one more look,
+ * only then).  Its resolved path replaces h->cfg_path.
+ */
 static int
-read_agent_cfg(struct run *r, struct host *h, char **msg)
+find_agent_cfg(struct run *r, struct host *h, char **msg)
 {
-	struct agentcfg cfg;
+	struct sftp_stat st;
+	char *path = NULL;
+	int rc;
+
+	/* the SFTP server's process is the login user's */
+	h->login_uid = sftp_stat(h->conn, "/proc/self", &st) == 0 ?
+	    (long)st.uid : 0;
+	rc = trusted_cfg(r, h, h->cfg_path, &path, msg);
+	if (rc == ERR_NOTFOUND && strcmp(h->cfg_path, REG_INI) != 0) {
+		rc = trusted_cfg(r, h, REG_INI, &path, msg);
+		if (rc == ERR_NOTFOUND)
+			*msg = xasprintf("%s: no such file, nor %s (an older "
+			    "agent's)", h->cfg_path, REG_INI);
+		else if (rc == 0)
+			log_info("%s: no %s: the agent's settings are read "
+			    "from %s", h->label, h->cfg_path, REG_INI);
+	} else if (rc == ERR_NOTFOUND) {
+		*msg = xasprintf("%s: no such file", h->cfg_path);
+	}
+	if (rc == 0) {
+		free(h->cfg_path);
+		h->cfg_path = path;
+	}
+	return rc;
+}
+
+/* Its text, parsed: agent.cfg or postgres-reg.ini, as the text says. */
+static int
+parse_agent_cfg(struct host *h, struct agentcfg *cfg, char **msg)
+{
 	char *text = NULL, *origin;
 	size_t len;
 	int rc;
 
-	if (h->agent_id > 0 && h->key_path != NULL && h->crt_path != NULL)
-		return 0;
-	if ((rc = check_agent_cfg(r, h, msg)) != 0)
-		return rc;
 	rc = sftp_read_file(h->conn, h->cfg_path, AGENTCFG_MAX, 0, &text,
 	    &len);
 	if (rc != 0) {
-		*msg = xasprintf("read agent.cfg: %s", sshconn_errmsg(h->conn));
+		*msg = xasprintf("read %s: %s", h->cfg_path,
+		    sshconn_errmsg(h->conn));
 		return rc;
 	}
-	origin = origin_of(h);
-	memset(&cfg, 0, sizeof(cfg));
-	rc = agentcfg_parse(text, len, origin, &cfg, msg);
+	origin = xasprintf("%s:%s", h->label, h->cfg_path);
+	rc = agentcfg_parse(text, len, origin, cfg, msg);
 	free(text);
 	free(origin);
-	if (rc != 0)
+	return rc;
+}
+
+/* Read and apply the agent's settings unless the inventory names all. */
+static int
+read_agent_cfg(struct run *r, struct host *h, char **msg)
+{
+	struct agentcfg cfg;
+	int rc;
+
+	if (h->agent_id > 0 && h->key_path != NULL && h->crt_path != NULL) {
+		h->cfg_inventory = 1;
+		return 0;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if ((rc = find_agent_cfg(r, h, msg)) != 0 ||
+	    (rc = parse_agent_cfg(h, &cfg, msg)) != 0)
 		return rc;
+	h->cfg_kind = cfg.kind;
 	if (h->agent_id == 0)
 		h->agent_id = cfg.agent_id;
 	if (h->key_path == NULL && cfg.ssl_key != NULL)
@@ -233,18 +273,24 @@ check_agent_contents(struct host *h, char **msg)
 static int
 check_agent_paths(struct host *h, char **msg)
 {
-	const char *what = NULL;
+	/* the names in agent.cfg, in postgres-reg.ini, in the inventory */
+	static const char *const names[3][3] = {
+		{ "agent_id", "AgentID", "pem_agent_id" },
+		{ "agent_ssl_key", "AgentKeyPath", "pem_agent_ssl_key" },
+		{ "agent_ssl_crt", "AgentCrtPath", "pem_agent_ssl_crt" },
+	};
+	int what = -1, ini = h->cfg_kind == AGENTCFG_REGINI;
 
 	if (h->agent_id <= 0)
-		what = "agent_id";
+		what = 0;
 	else if (h->key_path == NULL)
-		what = "agent_ssl_key";
+		what = 1;
 	else if (h->crt_path == NULL)
-		what = "agent_ssl_crt";
-	if (what != NULL) {
-		*msg = xasprintf("%s: no %s (set it there or pem_%s in the "
-		    "inventory)", h->cfg_path, what,
-		    strcmp(what, "agent_id") == 0 ? "agent_id" : what);
+		what = 2;
+	if (what >= 0) {
+		*msg = xasprintf("%s: no %s (set it there or %s in the "
+		    "inventory)", h->cfg_path, names[what][ini],
+		    names[what][2]);
 		return ERR_INVAL;
 	}
 	if (!plain_path(h->key_path) || !plain_path(h->crt_path)) {

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "inventory/agentcfg.h"
 #include "inventory/inventory.h"
 #include "options.h"
 #include "pool.h"
@@ -43,6 +44,19 @@ static const char *
 role_str(const struct host *h)
 {
 	return h->inv->is_server ? "server" : "agent";
+}
+
+/* Where an agent's settings came from; NULL: not an agent, or not read. */
+static const char *
+settings_str(const struct host *h)
+{
+	if (!h->is_agent)
+		return NULL;
+	if (h->cfg_inventory)
+		return agentcfg_kind_name(AGENTCFG_NONE);
+	if (h->cfg_kind != AGENTCFG_NONE)
+		return agentcfg_kind_name(h->cfg_kind);
+	return NULL;
 }
 
 void
@@ -73,8 +87,9 @@ report_table(const struct run *r, FILE *f)
 			w = strlen(r->hosts[i].label);
 	if (w > 40)
 		w = 40;
-	fprintf(f, "\n%-*s  %-6s  %8s  %-7s  %7s  %s\n", (int)w, "HOST",
-	    "ROLE", "AGENT ID", "RESULT", "SECONDS", "ERROR");
+	fprintf(f, "\n%-*s  %-6s  %8s  %-7s  %7s  %-16s  %s\n", (int)w,
+	    "HOST", "ROLE", "AGENT ID", "RESULT", "SECONDS", "SETTINGS",
+	    "ERROR");
 	for (i = 0; i < r->nhosts; i++) {
 		h = &r->hosts[i];
 		/* a large estate: the rows worth reading, the rest counted */
@@ -87,10 +102,11 @@ report_table(const struct run *r, FILE *f)
 			snprintf(id, sizeof(id), "%ld", h->agent_id);
 		else
 			snprintf(id, sizeof(id), "-");
-		fprintf(f, "%-*s  %-6s  %8s  %-7s  %7.1f  %s%s%s\n", (int)w,
-		    h->label, role_str(h), id, status_str(h->status),
-		    h->seconds, h->phase ? h->phase : "",
-		    h->phase ? ": " : "", h->error ? h->error : "");
+		fprintf(f, "%-*s  %-6s  %8s  %-7s  %7.1f  %-16s  %s%s%s\n",
+		    (int)w, h->label, role_str(h), id, status_str(h->status),
+		    h->seconds, settings_str(h) ? settings_str(h) : "-",
+		    h->phase ? h->phase : "", h->phase ? ": " : "",
+		    h->error ? h->error : "");
 	}
 	if (hidden > 0)
 		fprintf(f, "(%zu more host(s) not failed are not shown; -v or "
@@ -135,6 +151,9 @@ json_host(struct strbuf *b, const struct host *h)
 	json_kv(b, "status", status_str(h->status), 1);
 	json_kv(b, "phase", h->phase, 1);
 	json_kv(b, "error", h->error, 1);
+	json_kv(b, "settings", settings_str(h), 1);
+	json_kv(b, "settings_file", h->is_agent && !h->cfg_inventory &&
+	    h->cfg_kind != AGENTCFG_NONE ? h->cfg_path : NULL, 1);
 	strbuf_addf(b, "\"seconds\": %.3f}", h->seconds);
 }
 

@@ -95,8 +95,10 @@ struct host {
 	const struct known_hosts *kh;	/* its known_hosts files, parsed */
 	int is_server, is_agent;
 
-	/* agent, from agent.cfg and the inventory */
-	char *cfg_path;
+	/* agent, from agent.cfg (or postgres-reg.ini) and the inventory */
+	char *cfg_path;			/* the file read, once read */
+	int cfg_kind;			/* enum agentcfg_kind: which it was */
+	int cfg_inventory;		/* not read: the inventory said all */
 	long agent_id;
 	char *key_path, *crt_path;
 	long key_uid, key_gid, crt_uid, crt_gid;

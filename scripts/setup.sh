@@ -14,6 +14,7 @@ pkgs=(
 	postgresql postgresql-client
 	iproute2 util-linux procps python3 clang sudo
 	ansible-core	# tests: the reference for what an inventory means
+	dpkg-dev file	# cpack -G DEB: dpkg-shlibdeps, file
 )
 
 missing=()

@@ -869,7 +869,9 @@ check_agent_cmd() {
 	load_env "$d"
 	locate "$id"
 	cfg=$d/hosts/$HOST/etc/agent.cfg
-	[[ -f $cfg ]] || die "agent$id: no host in this estate"
+	# an agent of an older install: postgres-reg.ini (fake-pemagent)
+	[[ -f $cfg || -f ${cfg%agent.cfg}postgres-reg.ini ]] ||
+	    die "agent$id: no host in this estate"
 	inns "$d/bin/fake-pemagent" check "$cfg"
 }
 

@@ -86,6 +86,7 @@ test_real(void **state)
 	assert_int_equal(agentcfg_parse(real_cfg, sizeof(real_cfg) - 1,
 	    ORIGIN, &cfg, &msg), 0);
 	assert_null(msg);
+	assert_int_equal(cfg.kind, AGENTCFG_CFG);
 	assert_int_equal(cfg.agent_id, 7);
 	assert_string_equal(cfg.ssl_key, "/root/.pem/agent7.key");
 	assert_string_equal(cfg.ssl_crt, "/root/.pem/agent7.crt");
@@ -95,6 +96,7 @@ test_real(void **state)
 	agentcfg_clear(&cfg);
 	assert_null(cfg.ssl_key);
 	assert_int_equal(cfg.agent_id, 0);
+	assert_int_equal(cfg.kind, AGENTCFG_NONE);
 	agentcfg_clear(NULL);
 }
 
@@ -221,8 +223,8 @@ test_err_syntax(void **state)
 	    "bad section header");
 	expect_err("[Other]\n[]\n", ERR_PARSE, 2, "bad section header");
 	expect_err_n(nul, sizeof(nul) - 1, ERR_PARSE, 3, "NUL byte");
-	expect_err("[PEMAGENT]\nagent_id=7\n", ERR_PARSE, 2,
-	    "no [PEM/agent] section");
+	expect_err("[PEMAGENTS]\nagent_id=7\n", ERR_PARSE, 2,
+	    "no [PEM/agent] section (nor a [PEMAGENT] one)");
 	expect_err("", ERR_PARSE, 1, "no [PEM/agent] section");
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/xmem.h"
+#include "inventory/agentcfg.h"
 #include "inventory/inventory.h"
 #include "orchestrator/options.h"
 #include "orchestrator/report.h"
@@ -76,6 +77,7 @@ teardown(void **state)
 	for (i = 0; i < f->r.nhosts; i++) {
 		free(f->r.hosts[i].label);
 		free(f->r.hosts[i].error);
+		free(f->r.hosts[i].cfg_path);
 	}
 	free(f->r.hosts);
 	inventory_free(f->r.inv);
@@ -187,6 +189,47 @@ test_table(void **state)
 	free(buf);
 }
 
+/* Which file each agent's settings came from, in the table and JSON. */
+static void
+test_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct host *h = f->r.hosts;
+	char *buf = NULL, *j;
+	size_t len = 0;
+	FILE *m;
+
+	h[0].is_agent = h[1].is_agent = h[2].is_agent = 1;
+	h[0].cfg_kind = AGENTCFG_CFG;
+	h[0].cfg_path = xstrdup("/usr/edb/pem/agent/etc/agent.cfg");
+	h[1].cfg_kind = AGENTCFG_REGINI;
+	h[1].cfg_path = xstrdup("/etc/postgres-reg.ini");
+	h[2].cfg_inventory = 1;
+	h[2].cfg_path = xstrdup("/usr/edb/pem/agent/etc/agent.cfg");
+	j = report_json_text(&f->r);
+	expect(j, "[h[\"settings\"] for h in r[\"hosts\"]]",
+	    "['agent.cfg', 'postgres-reg.ini', 'inventory']");
+	expect(j, "[h[\"settings_file\"] for h in r[\"hosts\"]]",
+	    "['/usr/edb/pem/agent/etc/agent.cfg', '/etc/postgres-reg.ini', "
+	    "None]");
+	free(j);
+	m = open_memstream(&buf, &len);
+	report_table(&f->r, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "SETTINGS"));
+	assert_non_null(strstr(buf, " agent.cfg "));
+	assert_non_null(strstr(buf, " postgres-reg.ini "));
+	assert_non_null(strstr(buf, " inventory "));
+	free(buf);
+	/* not an agent, or its settings not read: none */
+	h[0].is_agent = 0;
+	h[1].cfg_kind = AGENTCFG_NONE;
+	j = report_json_text(&f->r);
+	expect(j, "[h[\"settings\"] for h in r[\"hosts\"]][:2], "
+	    "r[\"hosts\"][1][\"settings_file\"]", "[None, None] None");
+	free(j);
+}
+
 int
 main(void)
 {
@@ -196,6 +239,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_json_file_written_atomically, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
