@@ -384,7 +384,7 @@ preflight_host(void *ctx, size_t i)
 	if (sshconn_recorded_new_key(h->conn))
 		log_info("%s: host key %s recorded in %s (first use)",
 		    h->label, sshconn_hostkey_fp(h->conn), h->so.known_hosts);
-	if (access_becomes(h) && sshconn_become_check(h->conn, &msg) != 0) {
+	if (access_becomes(h) && sftp_become_check(h->conn, &msg) != 0) {
 		host_fail(h, "preflight", "%s", msg);
 		goto out;
 	}

@@ -8,6 +8,11 @@
  *	    /bin/sh -c CMD'
  *
  * every word quoted, M random for each call (the SFTP server: exec PATH).
+ * The first sudo of a connection first prints `id -u` and the target's
+ * uid ("id -u; id -u -- USER; echo M; ..."), checked before the command
+ * may start; an SFTP server whose path is not known first looks for it
+ * ("p=$(FIND); echo "$p"; echo M; ...; exec "$p"").  So neither costs a
+ * sudo of its own: each is a round trip, and a fork of sudo, per host.
  * With a password, -S -p P (P random) replaces -n.  Until a line M has
  * come on both stdout and stderr, both are sudo's: its prompt P, answered
  * once with the password (so a sudo that does not ask never gets it, and
@@ -37,6 +42,7 @@ struct become {
 	char *pw;		/* secret_alloc: the password and "\n" */
 	size_t pwlen;		/* with the "\n" */
 	char *sftp_server;	/* given or found; NULL until then */
+	int verified;		/* a sudo printed the target's uid */
 };
 
 /* sudo options that keep it from running the command as asked */
@@ -221,50 +227,47 @@ token(struct sshconn *c, char *buf, const char *prefix)
 	return 0;
 }
 
-/* Once per connection: where sftp-server is, asked as root. */
-static int
-find_sftp_server(struct sshconn *c, struct become *b)
+/*
+ * What runs once sudo did: the command under sh, or the SFTP server (its
+ * path looked for first when not known: br->find).
+ */
+static char *
+inner_cmd(struct become *b, const char *cmd, struct become_run *br)
 {
-	struct sshconn_result res;
-	size_t n;
-	int r;
-
-	if ((r = sshconn_run(c, FIND_SFTP_SERVER, 1, 4096, &res)) != 0)
-		goto out;
-	n = res.out_len;
-	while (n > 0 && res.out[n - 1] == '\n')
-		res.out[--n] = '\0';
-	if (res.exit_status != 0 || res.out[0] != '/' ||
-	    str_has_ctrl(res.out)) {
-		sshconn_seterr(c, "%s: become: no sftp-server found on the "
-		    "host (usual places, sshd -T); name it in the become",
-		    sshconn_label(c));
-		r = ERR_NOTFOUND;
-		goto out;
-	}
-	b->sftp_server = xstrdup(res.out);
- out:
-	sshconn_result_clear(&res);
-	return r;
-}
-
-/* What runs once sudo did: the command under sh, or the SFTP server. */
-static int
-inner_cmd(struct sshconn *c, struct become *b, const char *cmd, char **out)
-{
-	char *q;
-	int r;
+	char *q, *s;
 
 	if (cmd != NULL) {
 		q = shquote(cmd, 0);
-		*out = xasprintf("/bin/sh -c %s", q);
+		s = xasprintf("/bin/sh -c %s", q);
 		free(q);
-		return 0;
+		return s;
 	}
-	if (b->sftp_server == NULL && (r = find_sftp_server(c, b)) != 0)
-		return r;
-	*out = shquote(b->sftp_server, 0);
-	return 0;
+	if (b->sftp_server != NULL)
+		return shquote(b->sftp_server, 0);
+	br->find = 1;
+	return xstrdup("\"$p\"");
+}
+
+/* What runs before the markers: the uid check, the sftp-server search. */
+static char *
+preamble(struct become *b, struct become_run *br)
+{
+	char *id, *q, *s;
+
+	br->verify = !b->verified;
+	if (!br->verify)
+		id = xstrdup("");
+	else if (b->user[0] == '#') {	/* sudo -u '#1000': the uid itself */
+		q = shquote(b->user + 1, 1);
+		id = xasprintf("id -u; echo %s; ", q);
+		free(q);
+	} else {
+		id = xasprintf("id -u; id -u -- %s; ", b->quser);
+	}
+	s = xasprintf("%s%s", id, br->find ? "p=$(" FIND_SFTP_SERVER "); "
+	    "echo \"$p\"; " : "");
+	free(id);
+	return s;
 }
 
 /* The command line running cmd through sudo, into *line. */
@@ -273,16 +276,18 @@ become_cmd(struct sshconn *c, const char *cmd, struct become_run *br,
     char **line)
 {
 	struct become *b = *sshconn_becomep(c);
-	char *inner = NULL, *script, *qs, *auth, *qp;
+	char *inner, *pre, *script, *qs, *auth, *qp;
 	int r;
 
 	*line = NULL;
 	if ((r = token(c, br->marker, "BECOME-")) != 0 ||
-	    (r = token(c, br->prompt, "pemrotate-sudo-")) != 0 ||
-	    (r = inner_cmd(c, b, cmd, &inner)) != 0)
+	    (r = token(c, br->prompt, "pemrotate-sudo-")) != 0)
 		return r;
-	script = xasprintf("echo %s; echo %s >&2; exec %s", br->marker,
-	    br->marker, inner);
+	inner = inner_cmd(b, cmd, br);
+	pre = preamble(b, br);
+	script = xasprintf("%secho %s; echo %s >&2; exec %s", pre,
+	    br->marker, br->marker, inner);
+	free(pre);
 	qs = shquote(script, 0);
 	qp = shquote(br->prompt, 1);
 	auth = b->pw != NULL ? xasprintf("-S -p %s", qp) : xstrdup("-n");
@@ -496,6 +501,69 @@ cut(struct strbuf *b, long at, const char *marker)
 	b->s[b->len] = '\0';
 }
 
+/* Line k (from 0) of the first end bytes of b, NUL-ended, or NULL. */
+static char *
+line_of(const struct strbuf *b, size_t end, int k)
+{
+	const char *p = b->s, *e = b->s + end, *nl;
+
+	for (;;) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			return NULL;
+		if (k-- == 0)
+			return xstrndup(p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+}
+
+/*
+ * What the preamble printed before the marker (end bytes of stdout):
+ * `id -u` and the target's uid, which must agree (br->verify), then the
+ * sftp-server path, empty if none was found (br->find).
+ */
+static int
+check_preamble(struct sshconn *c, struct become_run *br, size_t end)
+{
+	struct become *b = *sshconn_becomep(c);
+	char *u1 = NULL, *u2 = NULL, *path = NULL, *said;
+	int r = 0;
+
+	if (br->verify) {
+		u1 = line_of(&br->o, end, 0);
+		u2 = line_of(&br->o, end, 1);
+		if (u1 == NULL || u2 == NULL || *u1 == '\0' ||
+		    strcmp(u1, u2) != 0) {
+			said = str_printable(br->o.s, end < 200 ? end : 200);
+			sshconn_seterr(c, "%s: become %s with sudo: `id -u` "
+			    "through sudo did not print the uid of %s (it "
+			    "printed: %s)", sshconn_label(c), b->user, b->user,
+			    said);
+			free(said);
+			r = ERR_BECOME;
+			goto out;
+		}
+		b->verified = 1;
+	}
+	if (br->find) {
+		path = line_of(&br->o, end, br->verify ? 2 : 0);
+		if (path == NULL || path[0] != '/' || str_has_ctrl(path)) {
+			sshconn_seterr(c, "%s: become: no sftp-server found on "
+			    "the host (usual places, sshd -T); name it "
+			    "(pem_sftp_server)", sshconn_label(c));
+			r = ERR_NOTFOUND;
+			goto out;
+		}
+		free(b->sftp_server);
+		b->sftp_server = path;
+		path = NULL;
+	}
+ out:
+	free(u1);
+	free(u2);
+	free(path);
+	return r;
+}
+
 /* Until sudo ran the command (both markers came), or refused. */
 static int
 become_start(struct sshconn *c, LIBSSH2_CHANNEL *ch, struct become_run *br)
@@ -512,6 +580,8 @@ become_start(struct sshconn *c, LIBSSH2_CHANNEL *ch, struct become_run *br)
 		    br->e.len)) != 0)
 			return r;
 		if (ao >= 0 && ae >= 0) {
+			if ((r = check_preamble(c, br, (size_t)ao)) != 0)
+				return r;
 			cut(&br->o, ao, br->marker);
 			cut(&br->e, ae, br->marker);
 			return 0;
@@ -556,82 +626,5 @@ become_exec(struct sshconn *c, LIBSSH2_CHANNEL *ch, const char *cmd,
 		r = sshconn_seterr_lib(c, sshconn_lib_err(r), "exec");
  out:
 	free(line);
-	return r;
-}
-
-/* ---- the preflight ---- */
-
-/*
- * The check's output: `id -u`, the target's uid (two lines that must
- * agree), and, when it was looked for, the sftp-server path or an empty
- * line.  A path found is kept for the SFTP servers to come.
- */
-static int
-check_ids(struct sshconn *c, struct become *b,
-    const struct sshconn_result *res)
-{
-	const char *o = res->out, *nl = strchr(o, '\n'), *p, *end;
-	size_t n = nl != NULL ? (size_t)(nl - o) : 0;
-	char *said;
-
-	if (res->exit_status == 0 && n > 0 && strncmp(nl + 1, o, n) == 0 &&
-	    nl[1 + n] == '\n') {
-		p = nl + 2 + n;
-		end = strchr(p, '\n');
-		if (b->sftp_server == NULL && p[0] == '/' && end != NULL &&
-		    end[1] == '\0') {
-			b->sftp_server = xstrndup(p, (size_t)(end - p));
-			if (str_has_ctrl(b->sftp_server)) {
-				free(b->sftp_server);
-				b->sftp_server = NULL;
-			}
-		}
-		return 0;
-	}
-	said = str_printable(res->exit_status == 0 ? res->out : res->err,
-	    200);
-	sshconn_seterr(c, "%s: become %s with sudo: `id -u` through sudo "
-	    "did not print the uid of %s (exit %d: %s)", sshconn_label(c),
-	    b->user, b->user, res->exit_status, said);
-	free(said);
-	return ERR_BECOME;
-}
-
-int
-sshconn_become_check(struct sshconn *c, char **msg)
-{
-	struct become *b = *sshconn_becomep(c);
-	struct sshconn_result res;
-	char *cmd = NULL, *q = NULL;
-	const char *find;
-	int r;
-
-	memset(&res, 0, sizeof(res));
-	*msg = NULL;
-	if (b == NULL) {
-		sshconn_seterr(c, "%s: no become set", sshconn_label(c));
-		r = ERR_INVAL;
-		goto out;
-	}
-	/*
-	 * sudo -u '#1000' names the uid itself.  Where sftp-server is, is
-	 * asked in the same round trip: each sudo costs one.
-	 */
-	find = b->sftp_server == NULL ? " && { (" FIND_SFTP_SERVER ") || "
-	    "echo; }" : "";
-	if (b->user[0] == '#') {
-		q = shquote(b->user + 1, 1);
-		cmd = xasprintf("id -u && echo %s%s", q, find);
-	} else {
-		cmd = xasprintf("id -u && id -u -- %s%s", b->quser, find);
-	}
-	if ((r = sshconn_exec(c, cmd, 4096, 0, &res)) == 0)
-		r = check_ids(c, b, &res);
- out:
-	if (r != 0)
-		*msg = xstrdup(sshconn_errmsg(c));
-	sshconn_result_clear(&res);
-	free(cmd);
-	free(q);
 	return r;
 }

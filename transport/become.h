@@ -30,6 +30,8 @@ struct become_run {
 	size_t seen;		/* e was searched for prompts up to here */
 	int answered;		/* the password was sent */
 	int again;		/* sudo asked again: the password was wrong */
+	int verify;		/* the preamble prints the uids (become.c) */
+	int find;		/* ... and looks for sftp-server */
 };
 
 /* 1 if c has a become set. */
@@ -38,11 +40,13 @@ int become_on(struct sshconn *c);
 /*
  * On ch, a session channel just opened: exec cmd (a shell command line, as
  * sshconn_exec takes) through sudo, or with cmd NULL the SFTP server (its
- * path found first if the become has none); answer sudo's prompt once with
- * the password; wait for both markers; with eof, close the command's stdin.
- * 0 when sudo ran the command: br->o and br->e hold what came after the
- * markers.  ERR_BECOME when sudo refused (the message says why, with what
- * sudo said, escaped), ERR_NOTFOUND when no sftp-server was found,
+ * path looked for in the same sudo if the become has none); answer sudo's
+ * prompt once with the password; wait for both markers; with eof, close
+ * the command's stdin.  The first sudo of a connection checks that it runs
+ * as the target user.  0 when sudo ran the command: br->o and br->e hold
+ * what came after the markers.  ERR_BECOME when sudo refused (the message
+ * says why, with what sudo said, escaped) or ran as another uid,
+ * ERR_NOTFOUND when no sftp-server was found,
  * ERR_TIMEOUT, ERR_NET or ERR_SSH otherwise.  br is initialised here, and
  * cleared by the caller either way.
  */

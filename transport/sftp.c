@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "transport/become.h"
 #include "transport/sftpch.h"
 #include "transport/sftpwire.h"
 #include "transport/sshconn_int.h"
@@ -74,6 +75,23 @@ attrs_many(struct sshconn *c, int type, const char *const *paths, size_t n,
 			attrs_replies(c, &b, what, paths + k, st + k, rcs + k);
 		sftpch_batch_clear(&b);
 	}
+	return r;
+}
+
+int
+sftp_become_check(struct sshconn *c, char **msg)
+{
+	int r;
+
+	*msg = NULL;
+	if (!become_on(c)) {
+		sshconn_seterr(c, "%s: no become set", sshconn_label(c));
+		r = ERR_INVAL;
+	} else {
+		r = sftpch_begin(c);
+	}
+	if (r != 0)
+		*msg = xstrdup(sshconn_errmsg(c));
 	return r;
 }
 

@@ -29,6 +29,19 @@ struct sshconn;
  */
 int sftp_as(struct sshconn *c, const char *cmd);
 
+/*
+ * The preflight of a become (sshconn_set_become): the SFTP server chosen
+ * is started through sudo, if it is not running yet, and that first sudo
+ * must print the target user's uid (0 for root) -- one sudo, the one the
+ * file functions need anyway.  Returns 0, or ERR_BECOME (sudo refused and
+ * why: the login user may not use sudo, sudo needs a password and none
+ * was given, the password is wrong, ...; or it ran as another uid),
+ * ERR_NOTFOUND (no sftp-server found on the host), ERR_INVAL when no
+ * become is set, or what starting a server returns.  On failure *msg is a
+ * copy of the message (the caller frees it), else NULL.
+ */
+int sftp_become_check(struct sshconn *c, char **msg);
+
 /* stat over SFTP (follows links).  ERR_NOTFOUND if it does not exist. */
 int sftp_stat(struct sshconn *c, const char *path, struct sftp_stat *st);
 /*

@@ -27,6 +27,8 @@ struct sftpch {
 	uint32_t id;		/* the next request id */
 	unsigned ext;		/* SFTPW_EXT_*: what the server offers */
 	int dead;		/* a batch broke off: replies may be due */
+	int start_r;		/* dead: it failed to start, so */
+	char *start_msg;	/* ... and said this */
 	struct strbuf in;	/* reply bytes read, not yet parsed */
 };
 
@@ -47,6 +49,7 @@ sftpch_free(struct sshconn *c, struct sftpch *f)
 		SSHCONN_CALL(c, r, libssh2_channel_free(f->ch));
 	freezero(f->in.s, f->in.cap);
 	free(f->cmd);
+	free(f->start_msg);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -561,6 +564,10 @@ sftpch_begin(struct sshconn *c)
 
 	sshconn_set_deadline(c, 0);
 	f = set->cur = slot_for(c, set);
+	if (f->dead && f->start_r != 0) {	/* sudo refused, say */
+		sshconn_seterr(c, "%s", f->start_msg);
+		return f->start_r;
+	}
 	if (f->dead) {
 		sshconn_seterr(c, "%s: SFTP: the channel broke off earlier",
 		    sshconn_label(c));
@@ -571,7 +578,10 @@ sftpch_begin(struct sshconn *c)
 	f->cmd = set->want != NULL ? xstrdup(set->want) : NULL;
 	if ((r = sftpch_start(c, f)) != 0) {
 		sftpch_free(c, f);
-		f->dead = 1;	/* not tried again on this connection */
+		/* not tried again on this connection: the same answer */
+		f->dead = 1;
+		f->start_r = r;
+		f->start_msg = xstrdup(sshconn_errmsg(c));
 		f->cmd = set->want != NULL ? xstrdup(set->want) : NULL;
 	}
 	return r;

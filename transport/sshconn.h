@@ -167,18 +167,6 @@ struct sshconn_become {
  */
 int sshconn_set_become(struct sshconn *c, const struct sshconn_become *b);
 
-/*
- * The preflight of a become: `id -u` through sudo must print the target
- * user's uid (0 for root).  In the same sudo, when the become was given
- * no sftp-server path, the path is looked for and kept (not finding it is
- * no failure here: the first SFTP call reports it).  Returns 0, or ERR_BECOME (sudo refused and
- * why: the login user may not use sudo, sudo needs a password and none was
- * given, the password is wrong, ...; or the command ran as another uid),
- * ERR_INVAL when no become is set, or what sshconn_exec returns.  On
- * failure *msg is a copy of the message (the caller frees it), else NULL.
- */
-int sshconn_become_check(struct sshconn *c, char **msg);
-
 /* Close and free (the become's password wiped); accepts NULL. */
 void sshconn_close(struct sshconn *c);
 

@@ -118,7 +118,7 @@ check_refused(struct sshconn *c, const char *want)
 {
 	char *msg = NULL;
 
-	assert_int_equal(sshconn_become_check(c, &msg), ERR_BECOME);
+	assert_int_equal(sftp_become_check(c, &msg), ERR_BECOME);
 	assert_non_null(msg);
 	if (strstr(msg, want) == NULL)
 		fail_msg("'%s' not in '%s'", want, msg);
@@ -130,7 +130,7 @@ static void
 check_ok(struct sshconn *c)
 {
 	char *msg = NULL;
-	int r = sshconn_become_check(c, &msg);
+	int r = sftp_become_check(c, &msg);
 
 	if (r != 0)
 		fprintf(stderr, "become check: %s\n", msg);
@@ -554,12 +554,12 @@ test_broken_sudo(void **state)
 }
 
 /*
- * The check learns where sftp-server is in its own sudo: a check and
- * the first SFTP call are two sudos, not three.  Counted by a sudo that
- * logs each start.
+ * The check is the SFTP server's start through sudo, which prints the
+ * uids and finds sftp-server in its preamble: a check and the SFTP calls
+ * after it are one sudo.  Counted by a sudo that logs each start.
  */
 static void
-test_check_finds_sftp_server(void **state)
+test_check_is_one_sudo(void **state)
 {
 	char *exe = xasprintf("%s/countsudo", env.dir);
 	char *log = xasprintf("%s/countsudo.log", env.dir);
@@ -579,13 +579,48 @@ test_check_finds_sftp_server(void **state)
 	check_ok(c);
 	assert_int_equal(sftp_stat(c, env.rootonly, &st), 0);
 	assert_int_equal(st.uid, 0);
+	check_ok(c);
 	got = slurp(log, &len);
 	assert_non_null(got);
+	assert_string_equal(got, "x\n");
+	free(got);
+	/* a command after it: a sudo of its own, no check in front */
+	run_exact(c, "id -u", "0\n", "", 0);
+	got = slurp(log, &len);
 	assert_string_equal(got, "x\nx\n");
 	free(got);
 	sshconn_close(c);
 	free(script);
 	free(log);
+	free(exe);
+}
+
+/*
+ * A "sudo" that runs the command as the login user: the first sudo of a
+ * connection finds the uid wrong, command or SFTP server alike.
+ */
+static void
+test_wrong_uid(void **state)
+{
+	char *exe = xasprintf("%s/notsudo", env.dir);
+	struct sshconn_become b = { exe, NULL, NULL, NULL, NULL };
+	struct sshconn_result res;
+	struct sshconn *c = login(env.ua);
+	char *msg = NULL;
+
+	(void)state;
+	assert_int_equal(write_file(exe, "#!/bin/sh\n"
+	    "while [ \"$1\" != -- ]; do shift; done; shift; exec \"$@\"\n",
+	    0755), 0);
+	assert_int_equal(sshconn_set_become(c, &b), 0);
+	assert_int_equal(sftp_become_check(c, &msg), ERR_BECOME);
+	assert_non_null(strstr(msg, "did not print the uid of root"));
+	free(msg);
+	assert_int_equal(sshconn_exec(c, "id -u", 0, 0, &res), ERR_BECOME);
+	assert_non_null(strstr(sshconn_errmsg(c), "did not print the uid"));
+	assert_string_equal(res.out, "");
+	sshconn_result_clear(&res);
+	sshconn_close(c);
 	free(exe);
 }
 
@@ -601,7 +636,7 @@ test_root_login_unchanged(void **state)
 	run_exact(c, "id -u; echo e >&2; exit 3", "0\n", "e\n", 3);
 	assert_int_equal(sftp_write_new(c, path, "r\n", 2, 0600, -1, -1), 0);
 	file_is(path, 0, 0600, "r\n");
-	assert_int_equal(sshconn_become_check(c, &msg), ERR_INVAL);
+	assert_int_equal(sftp_become_check(c, &msg), ERR_INVAL);
 	free(msg);
 	sshconn_close(c);
 	free(path);
@@ -643,7 +678,8 @@ main(void)
 		cmocka_unit_test(test_password_on_no_cmdline),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_broken_sudo),
-		cmocka_unit_test(test_check_finds_sftp_server),
+		cmocka_unit_test(test_check_is_one_sudo),
+		cmocka_unit_test(test_wrong_uid),
 		cmocka_unit_test(test_root_login_unchanged),
 	};
 	int failed;
