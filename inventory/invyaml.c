@@ -13,6 +13,7 @@
  * group that is not a mapping) this is an error: a typo must not drop
  * hosts.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -378,6 +379,43 @@ ygroup(struct yw *w, const yaml_node_t *k, const yaml_node_t *v, int depth,
 	return ybody(w, *gi, v, depth);
 }
 
+/*
+ * The lines of text as libyaml counts them (CR LF, CR, LF, NEL, LS and PS
+ * end a line), an unterminated last one included.
+ */
+static int
+ylines(const char *text, size_t len)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i;
+	int n = 1;
+
+	for (i = 0; i < len && n < INT_MAX; i++) {
+		if (t[i] == '\r')
+			n += i + 1 >= len || t[i + 1] != '\n';
+		else if (t[i] == '\n')
+			n++;
+		else if (t[i] == 0xc2 && i + 1 < len && t[i + 1] == 0x85)
+			n++;
+		else if (t[i] == 0xe2 && i + 2 < len && t[i + 1] == 0x80 &&
+		    (t[i + 2] == 0xa8 || t[i + 2] == 0xa9))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The line of a libyaml error: at the end of a text without a final line
+ * break libyaml's mark is on a line after the last, which is named instead.
+ */
+static int
+yerrline(const yaml_mark_t *m, const char *text, size_t len)
+{
+	int n = ylines(text, len);
+
+	return m->line + 1 > (size_t)n ? n : (int)m->line + 1;
+}
+
 /* Load the one document of text into w->doc; *root NULL if empty. */
 static int
 yload(struct yw *w, const char *text, size_t len, yaml_node_t **root)
@@ -388,9 +426,11 @@ yload(struct yw *w, const char *text, size_t len, yaml_node_t **root)
 
 	yaml_parser_initialize(&yp);
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	/* as Ansible reads it: UTF-16 is not taken (its lines differ too) */
+	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	if (!yaml_parser_load(&yp, &w->doc)) {
-		r = inv_perr(w->p, ERR_PARSE, (int)yp.problem_mark.line + 1,
-		    "YAML: %s%s%s", yp.problem ? yp.problem : "error",
+		r = inv_perr(w->p, ERR_PARSE, yerrline(&yp.problem_mark, text,
+		    len), "YAML: %s%s%s", yp.problem ? yp.problem : "error",
 		    yp.context ? " " : "", yp.context ? yp.context : "");
 		memset(&w->doc, 0, sizeof(w->doc));
 		goto out;
@@ -399,8 +439,8 @@ yload(struct yw *w, const char *text, size_t len, yaml_node_t **root)
 	if (*root == NULL)
 		goto out;
 	if (!yaml_parser_load(&yp, &more))
-		r = inv_perr(w->p, ERR_PARSE, (int)yp.problem_mark.line + 1,
-		    "YAML: %s", yp.problem ? yp.problem : "error");
+		r = inv_perr(w->p, ERR_PARSE, yerrline(&yp.problem_mark, text,
+		    len), "YAML: %s", yp.problem ? yp.problem : "error");
 	else {
 		if (yaml_document_get_root_node(&more) != NULL)
 			r = inv_perr(w->p, ERR_PARSE, (int)more.start_mark.line
@@ -479,6 +519,8 @@ invyaml_parse(struct inv_parser *p, const char *text, size_t len)
 	/* the last line, for a message about the whole file */
 	p->line = root == NULL ? 1 : (int)root->end_mark.line +
 	    (root->end_mark.column > 0);
+	if (p->line > ylines(text, len))
+		p->line = ylines(text, len);
  out:
 	yfree(&w);
 	return r;

@@ -50,8 +50,8 @@ integration() {
 step "build (-Werror)" build build
 step "unit tests" unit build
 step "integration tests" integration build
-# the inventory, agent.cfg, SFTP reply and ssh_config parsers under
-# libFuzzer, a bounded time
+# the inventory (INI, YAML, JSON), agent.cfg, SFTP reply and ssh_config
+# parsers under libFuzzer, a bounded time
 step "fuzz parsers (libFuzzer, ${FUZZ_SECONDS:-30} s each)" \
     bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 if [ -z "${SKIP_SANITIZERS:-}" ]; then

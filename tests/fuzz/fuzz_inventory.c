@@ -1,5 +1,10 @@
 /*
- * fuzz_inventory.c: libFuzzer target for inventory_parse().
+ * fuzz_inventory.c: libFuzzer targets for the inventory parsers, built
+ * once per format (tests/fuzz/CMakeLists.txt): fuzz_inventory (INI,
+ * inventory_parse), fuzz_inventory_yaml (FUZZ_YAML: inventory_parse on a
+ * ".yml" name, libyaml) and fuzz_inventory_json (FUZZ_JSON:
+ * inventory_parse_json, jansson).  Buffers only: no vars directories are
+ * read and no inventory script is run.
  *
  * The input is an inventory file.  On success every public accessor is
  * walked and the documented guarantees checked, and there is no message;
@@ -15,7 +20,19 @@
 #include "inventory/inventory.h"
 #include "tests/fuzz/fuzz_check.h"
 
+#if defined(FUZZ_YAML)
+#define FNAME	"fuzz.yml"
+#define PARSE	inventory_parse
+#define NLINES	yaml_nlines
+#elif defined(FUZZ_JSON)
+#define FNAME	"fuzz.json"
+#define PARSE	inventory_parse_json
+#define NLINES	fuzz_nlines
+#else
 #define FNAME	"fuzz.ini"
+#define PARSE	inventory_parse
+#define NLINES	fuzz_nlines
+#endif
 #define DEEP	32	/* hosts at each end checked in full */
 
 static const char *const varnames[] = {
@@ -23,6 +40,32 @@ static const char *const varnames[] = {
 	"ansible_ssh_private_key_file", "v", "k", "a", "b", "note",
 	"description", "", "no_such_var",
 };
+
+#ifdef FUZZ_YAML
+/*
+ * Lines as libyaml counts them: it breaks lines at CR LF, CR, LF, and
+ * the UTF-8 NEL, LS and PS too.
+ */
+static long
+yaml_nlines(const uint8_t *d, size_t size)
+{
+	long n = 1;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (d[i] == '\r')
+			n += i + 1 >= size || d[i + 1] != '\n';
+		else if (d[i] == '\n')
+			n++;
+		else if (d[i] == 0xc2 && i + 1 < size && d[i + 1] == 0x85)
+			n++;
+		else if (d[i] == 0xe2 && i + 2 < size && d[i + 1] == 0x80 &&
+		    (d[i + 2] == 0xa8 || d[i + 2] == 0xa9))
+			n++;
+	}
+	return n;
+}
+#endif
 
 static int
 strp_cmp(const void *a, const void *b)
@@ -85,7 +128,11 @@ check_host(const struct inventory *inv, size_t i, long maxline, int deep)
 	CHECK(h->is_server == (i == 0));
 	CHECK(h->is_agent == 0 || h->is_agent == 1);
 	CHECK(h->is_server || h->is_agent);
+#ifdef FUZZ_JSON
+	CHECK(h->line == 0);	/* JSON has no lines once read */
+#else
 	CHECK(h->line >= 1 && h->line <= maxline);
+#endif
 	if (!deep)
 		return;
 	check_fields(inv, i, h);
@@ -118,8 +165,7 @@ check_again(const uint8_t *data, size_t size, int r, const char *msg)
 	struct inventory *inv = (struct inventory *)1;
 	char *again;
 
-	CHECK(inventory_parse((const char *)data, size, FNAME, &inv,
-	    &again) == r);
+	CHECK(PARSE((const char *)data, size, FNAME, &inv, &again) == r);
 	CHECK(inv == NULL);
 	CHECK(again != NULL && strcmp(again, msg) == 0);
 	free(again);
@@ -130,10 +176,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct inventory *inv = (struct inventory *)1;
 	char *msg = (char *)&inv;	/* the parser sets it */
-	long maxline = fuzz_nlines(data, size);
+	long maxline = NLINES(data, size);
 	int r;
 
-	r = inventory_parse((const char *)data, size, FNAME, &inv, &msg);
+	r = PARSE((const char *)data, size, FNAME, &inv, &msg);
 	if (r == 0) {
 		CHECK(msg == NULL);
 		CHECK(inv != NULL);

@@ -3,11 +3,13 @@
 #
 #   tests/fuzz/run.sh [SECONDS] [libFuzzer flags...]
 #
-# SECONDS defaults to 30 per target.  Extra flags go to every target,
-# e.g. "run.sh 0 -runs=0" only loads the seed corpus.  The committed
-# corpus is copied to a scratch directory first and never written; the
-# scratch directory (grown corpus, logs, crash-* files) is kept when a
-# target fails and removed otherwise (FUZZ_KEEP=1 keeps it always).
+# SECONDS defaults to 30 per target; FUZZ_TARGETS="inventory_yaml
+# inventory_json" runs only those (default: all of them).  Extra flags
+# go to every target, e.g. "run.sh 0 -runs=0" only loads the seed
+# corpus.  The committed corpus is copied to a scratch directory first
+# and never written; the scratch directory (grown corpus, logs, crash-*
+# files) is kept when a target fails and removed otherwise (FUZZ_KEEP=1
+# keeps it always).
 # Exits 1 if any target crashed, leaked, timed out or ran out of memory.
 set -u
 
@@ -16,14 +18,14 @@ shift $(($# > 0 ? 1 : 0))
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build-fuzz
-targets="inventory agentcfg sftp sshconfig"
+targets=${FUZZ_TARGETS:-"inventory inventory_yaml inventory_json agentcfg sftp
+    sshconfig"}
 
 mkdir -p "$build" || exit 2
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang \
     -DPEMROTATE_FUZZ=ON -DPEMROTATE_TESTS=OFF >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log"; echo "fuzz: configure failed"; exit 2; }
-cmake --build "$build" -j"$(nproc)" --target fuzz_inventory fuzz_agentcfg fuzz_sftp \
-    fuzz_sshconfig ||
+cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' $targets) ||
     { echo "fuzz: build failed"; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pemrotate-fuzz.XXXXXX") || exit 2

@@ -1,10 +1,13 @@
-# The inventories an Ansible shop already has: INI, a dynamic inventory
-# script, "ansible-inventory --list" output.  For each, "pemrotate
-# inventory --list" must find the PEM hosts and every variable pemrotate
-# uses as ansible-inventory does; then whole rotations of the estate
-# driven by a dynamic inventory and by ansible-inventory's output (on
-# stdin and as a .json file); and the failures of a dynamic inventory
-# (exit 1, a hang, bad JSON), which stop the run before any change.
+# The inventories an Ansible shop already has: INI, YAML with host_vars/
+# and group_vars/, directories, several -i, a dynamic inventory script,
+# "ansible-inventory --list" output.  For each, "pemrotate inventory
+# --list" must find the PEM hosts and every variable pemrotate uses as
+# ansible-inventory does; then whole rotations of the estate driven by a
+# dynamic inventory, by ansible-inventory's output (on stdin and as a
+# .json file) and by a YAML directory; a resume after SIGKILL of a run
+# over two sources; and the failures (a dynamic inventory's exit 1, a
+# hang, bad JSON, a YAML syntax error, a Vault file), which stop the run
+# before any change.
 
 I=$here/tests/integration/inventories
 used=$(sed -n '/^static const char \*const used_vars/,/^};/p' \
@@ -33,6 +36,24 @@ same_as_ansible() {
 	eq "$1: the PEM hosts and their variables are Ansible's" "" "$out"
 }
 
+# same_sources NAME SOURCE...: both read the same -i list.
+same_sources() {
+	local name=$1 a=$work/$1.ansible.json p=$work/$1.pemrotate.json out
+	local -a args=()
+
+	shift
+	for out in "$@"; do
+		args+=(-i "$out")
+	done
+	ansible-inventory "${args[@]}" --list >"$a" 2>"$a.err" ||
+	    cat "$a.err" >&2
+	"$PEMROTATE" inventory "${args[@]}" --list >"$p" 2>"$p.err" ||
+	    cat "$p.err" >&2
+	out=$(python3 "$I/invcmp.py" "$a" "$p" "$used" 2>&1) ||
+	    printf '    %s\n' "$out" >&2
+	eq "$name: the PEM hosts and their variables are Ansible's" "" "$out"
+}
+
 begin "pemrotate inventory reads an inventory as ansible-inventory does"
 if [ -n "$have_ansible" ]; then
 	same_as_ansible ini "$I/complex.ini" "$I/complex.ini"
@@ -48,6 +69,52 @@ if [ -n "$have_ansible" ]; then
 	ansible-inventory -i "$I/dynamic.py" --list >"$work/dlist.json"
 	same_as_ansible script-list-file "$I/dynamic.py" "$work/dlist.json"
 fi
+
+begin "YAML, host_vars/group_vars, directories, several -i: as Ansible"
+if [ -n "$have_ansible" ]; then
+	same_sources yaml "$I/yaml/hosts.yml"
+	same_sources yaml-dir "$I/yaml"
+	same_sources yaml-dir-script "$I/mixdir"
+	same_sources three-sources "$I/yaml/hosts.yml" \
+	    "$I/yaml-more/more.yml" "$I/more.ini"
+	same_sources dir-and-ini "$I/yaml" "$I/more.ini"
+	ansible-inventory -i "$I/yaml" --list >"$work/ylist.json"
+	same_as_ansible yaml-list-file "$I/yaml" "$work/ylist.json"
+fi
+# what the comparison stands on, without Ansible too
+"$PEMROTATE" inventory -i "$I/yaml/hosts.yml" -i "$I/yaml-more/more.yml" \
+    -i "$I/more.ini" --list >"$work/three.json"
+ok "three sources: hosts, priority, null, later group_vars" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = d["_meta"]["hostvars"]
+assert d["pem_server"]["hosts"] == ["pemsrv.example.com"], d
+assert set(d["pem_agents"]["hosts"]) == {"pemsrv.example.com",
+    "agent01.example.com", "agent02.example.com", "agent03.example.com",
+    "agent04.example.com", "east-a", "east-b", "east-c", "west1", "west2",
+    "west6", "west10", "west3", "west99"}, d["pem_agents"]
+# dc_east (priority 10) beats dc_west (5, a later name)
+assert v["east-b"]["pem_agent_start_cmd"] == "systemctl start pemagent"
+assert v["west3"]["pem_agent_start_cmd"] == "/opt/west/start-from-ini"
+# host_vars null hides datacenters and all
+assert "ansible_user" not in v["agent02.example.com"], v
+assert v["agent02.example.com"]["pem_agent_id"] == "7"
+assert v["west1"]["ansible_port"] == "2201"    # host_vars over the host
+assert v["pemsrv.example.com"]["ansible_user"] == "later-source"
+assert v["east-a"]["pem_agent_stop_cmd"] == "/usr/local/bin/stop-agent"
+assert v["west2"]["pem_sftp_server"] == "/from/the/later/source"
+assert v["east-a"]["pem_agent_ssl_key"] == "/root/.pem/agent.key"
+' "$work/three.json"
+"$PEMROTATE" inventory -i "$I/mixdir" --list >"$work/mix.json"
+ok "a directory: its YAML and its script, *.ini skipped" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = d["_meta"]["hostvars"]
+assert d["pem_server"]["hosts"] == ["srv"], d
+assert sorted(d["pem_agents"]["hosts"]) == ["a1", "a2", "srv"], d
+assert v["a2"] == {"ansible_port": "2222", "ansible_user": "cmdb",
+                   "pem_agent_id": "2", "pem_agent_cfg": "/mix/agent.cfg"}, v
+' "$work/mix.json"
 "$PEMROTATE" inventory -i "$I/dynamic.py" --host a3 >"$work/a3.json"
 ok "--host a3: null unsets a group's value" python3 -c '
 import json, sys
@@ -97,6 +164,76 @@ if [ -n "$have_ansible" ]; then
 	eq "exit status" 0 "$rc"
 	finished "$orig"
 fi
+
+begin "a rotation driven by a YAML inventory with host_vars and group_vars"
+# estate.yml: pem_server and pem_agents (the agents as a range);
+# host_vars/HOST.yml: each host's address, agent.cfg and commands;
+# group_vars/all.yml: the login; group_vars/pem_server/: the restart.
+python3 "$I/estate-yaml.py" "$ESTATE_INVENTORY" "$work/yest"
+ok "the agents are a range" grep -qx "        agent\[2:$ESTATE_N\]:" \
+    "$work/yest/estate.yml"
+ok "host_vars hold the commands" grep -q '^pem_agent_start_cmd: ' \
+    "$work/yest/host_vars/agent2.yml"
+not "estate.yml holds no variable" grep -Eq '^ +[a-z_]+: *[^ ]' \
+    "$work/yest/estate.yml"
+orig=$(agent_crts)
+INV=$work/yest run_pemrotate -y
+eq "exit status" 0 "$rc"
+finished "$orig"
+
+begin "SIGKILL with -i DIR -i extra.yml: resume reads both sources again"
+# The login and the (slow) agent commands only in extra.yml; the hosts,
+# addresses and agent.cfg paths only in the directory.
+python3 "$I/estate-yaml.py" "$ESTATE_INVENTORY" "$work/ykill" \
+    --extra "$work/extra.yml" --cmd-prefix 'sleep 1; '
+not "the directory has no login" grep -q ansible_user -r "$work/ykill"
+orig=$(agent_crts)
+INV=$work/ykill bg_rotate -y -j 2 -i "$work/extra.yml"
+ok "two agents pushed within 60 s" bg_wait_journal '^pushed	' 2
+bg_kill KILL || true
+bg_wait
+eq "killed" 137 "$rc"
+ok "the lock is kept" test -e "$E/pg/data/pemrotate.lock"
+# what resume starts must come from extra.yml as it is now
+mkdir -m 1777 "$work/marks"
+not_pushed=$(for id in $(seq 1 "$ESTATE_N"); do
+	jhas pushed "$(agent_name "$id")" || agent_name "$id"
+done)
+python3 "$I/estate-yaml.py" "$ESTATE_INVENTORY" "$work/ykill" \
+    --extra "$work/extra.yml" --cmd-prefix "echo resumed >>$work/marks/{host}; "
+run_resume -y
+eq "exit status" 0 "$rc"
+eq "journal result" ok "$(jlast result)"
+ok "some agent was still to push" test -n "$not_pushed"
+for h in $not_pushed; do
+	ok "$h: started with extra.yml's new command" \
+	    grep -qx resumed "$work/marks/$h"
+done
+finished "$orig"
+
+begin "a YAML syntax error: file and line, nothing changed"
+before=$(snapshot)
+cp -R "$work/yest" "$work/ybad"
+printf 'pem_agents:\n  hosts:\n    agent2: {ansible_port: 22\n' \
+    >"$work/ybad/zz-broken.yml"
+INV=$work/ybad run_pemrotate -y
+eq "exit status" 2 "$rc"
+ok "message names file and line" grep -qF \
+    "$work/ybad/zz-broken.yml:4: YAML: " "$E.out"
+eq "files unchanged" "$before" "$(snapshot)"
+ok "no agent was stopped" all_running
+
+begin "a Vault-encrypted group_vars file: named, nothing changed"
+rm "$work/ybad/zz-broken.yml"
+printf '$ANSIBLE_VAULT;1.1;AES256\n6136613061\n' \
+    >"$work/ybad/group_vars/pem_agents.yml"
+INV=$work/ybad run_pemrotate -y
+eq "exit status" 2 "$rc"
+ok "message names the file" grep -qF "$work/ybad/group_vars/pem_agents.yml" \
+    "$E.out"
+ok "and says it is Vault" grep -qi "vault" "$E.out"
+eq "files unchanged" "$before" "$(snapshot)"
+ok "no agent was stopped" all_running
 
 begin "a dynamic inventory that fails: its stderr shown, nothing changed"
 before=$(snapshot)

@@ -261,6 +261,13 @@ static void
 test_yaml_errors(void **state)
 {
 	expect_err("i.yml", "pem_server:\n  hosts:\n    a: [\n", 4, "YAML: ");
+	/* at the end of a last line without \n: that line, not one after */
+	expect_err("i.yml", "pem_server:\n  hosts:\n    a:\nfoo", 4,
+	    "YAML: could not find expected ':'");
+	expect_err("i.yml", "pem_server:\r  hosts:\r    a:\rfoo", 4,
+	    "YAML: could not find expected ':'");
+	/* UTF-8 only, as Ansible reads it: a UTF-16 BOM is not taken */
+	expect_err("i.yml", "\xff\xfep", 1, "YAML: invalid leading UTF-8");
 	expect_err("i.yml", "pem_server:\n  host:\n    a:\n", 2,
 	    "unexpected key \"host\" in group pem_server");
 	expect_err("i.yml", "pem_server:\n  hosts:\n    - a\n", 3,
