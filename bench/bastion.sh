@@ -46,6 +46,7 @@ done
 [[ -n $LOGDIR ]] || LOGDIR=$(mktemp -d /tmp/pemrt-bastion-logs.XXXXXX)
 mkdir -p "$LOGDIR"
 D=$(mktemp -d /tmp/pemrt-bastion.XXXXXX)
+chmod 0755 "$D"	# the estates' postgres and agent users go through it
 trap 'bash "$ESTATE" down "$D/root" >/dev/null 2>&1 || true
       bash "$ESTATE" down "$D/lock" >/dev/null 2>&1 || true
       rm -rf "$D"' EXIT
@@ -100,9 +101,11 @@ for N in $SIZES; do
 	((N > 200)) && J=32
 	say "N=$N: building the estates in $D (logs in $LOGDIR)"
 	bash "$ESTATE" up "$D/root" "$N" --key-type ec --start local \
-	    >"$LOGDIR/estate-root-$N.log" 2>&1
+	    >"$LOGDIR/estate-root-$N.log" 2>&1 ||
+	    { tail "$LOGDIR/estate-root-$N.log" >&2; exit 1; }
 	bash "$ESTATE" up "$D/lock" "$N" --key-type ec --start local \
-	    --locked-down >"$LOGDIR/estate-lock-$N.log" 2>&1
+	    --locked-down >"$LOGDIR/estate-lock-$N.log" 2>&1 ||
+	    { tail "$LOGDIR/estate-lock-$N.log" >&2; exit 1; }
 	# the same estate straight: no ProxyJump, no database tunnel
 	sed -e '/ProxyJump/d' "$D/lock/ssh_config" >"$D/lock/ssh_config.direct"
 	grep -v '^pem_db_tunnel=' "$D/lock/inventory-locked.ini" \
