@@ -21,5 +21,13 @@ const struct opts_cmd cmd_table[] = {
 	  "pem_agents membership and every variable pemrotate uses, as "
 	  "JSON close to \"ansible-inventory --list\", to compare the two; "
 	  "connects to nothing." },
+	{ "plan", OPTS_CMD_INVENTORY, cmd_plan, "-i INVENTORY",
+	  "The whole preflight of \"rotate\" (inventory, database, every "
+	  "host) and what it would do, per host: each file it would replace "
+	  "and where the original would be kept, each command it would run "
+	  "(agent stop, start and status; PostgreSQL's reload and restart), "
+	  "key type and validity. Changes nothing: no file, no agent, no "
+	  "database row; it creates no lock and no journal. Exit 0 when "
+	  "rotate could run, 2 when its preflight would stop it." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

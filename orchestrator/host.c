@@ -240,7 +240,10 @@ host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
 		}
 		if (j < i)
 			continue;
-		if ((rc = rfile_probe(h->conn, &r->rx, f[i], msg)) != 0) {
+		/* a run that changes nothing creates no probe either */
+		rc = r->o->dry_run ? rfile_check_dir(h->conn, f[i], msg) :
+		    rfile_probe(h->conn, &r->rx, f[i], msg);
+		if (rc != 0) {
 			sftp_as(h->conn, NULL);
 			return rc;
 		}

@@ -49,6 +49,7 @@ struct opts {
 	int no_overlap;
 	int yes;
 	int dry_run;
+	int plan;			/* plan: --dry-run, per host */
 	int verbose;
 	int quiet;
 	int timeout_s;			/* connect and command timeout */

@@ -544,6 +544,38 @@ rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
 	return rc;
 }
 
+/*
+ * The same question answered from metadata only, for a run that changes
+ * nothing (--dry-run, plan): f's directory as f's user sees it.  Root
+ * writes anywhere; another user writes where it owns a writable directory
+ * or everyone may write.  A read-only mount shows only when writing.
+ */
+int
+rfile_check_dir(struct sshconn *c, const struct rfile *f, char **why)
+{
+	char *dir = dir_of(f->path);
+	struct sftp_stat st;
+	int rc;
+
+	rfile_use(c, f);
+	if ((rc = sftp_stat(c, dir, &st)) != 0)
+		*why = xasprintf("cannot look at %s: %s", dir,
+		    sshconn_errmsg(c));
+	else if (!st.is_dir)
+		rc = ERR_INVAL;
+	else if (f->act_uid != 0 && (st.mode & 0002) == 0 &&
+	    ((long)st.uid != f->act_uid || (st.mode & 0200) == 0))
+		rc = ERR_PERM;
+	if (rc == ERR_INVAL)
+		*why = xasprintf("%s is not a directory", dir);
+	else if (rc == ERR_PERM)
+		*why = xasprintf("cannot write in %s: uid %ld may not "
+		    "(owner uid %lu, mode %04lo)", dir, f->act_uid, st.uid,
+		    st.mode & 07777);
+	free(dir);
+	return rc;
+}
+
 /* ---- putting files in place ---- */
 
 static int

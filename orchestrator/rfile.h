@@ -125,6 +125,12 @@ int rfile_probe(struct sshconn *c, const struct rfile_ctx *x,
     const struct rfile *f, char **why);
 
 /*
+ * The same from metadata only, creating nothing (a run that changes
+ * nothing): f's directory, as f's user sees it, takes a new file.
+ */
+int rfile_check_dir(struct sshconn *c, const struct rfile *f, char **why);
+
+/*
  * Read a whole file of at most max bytes as f's user (sftp_read_file:
  * with secret set the caller releases *buf with secret_free).
  */

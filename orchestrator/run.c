@@ -95,6 +95,8 @@ prepare(struct run *r)
 	progress_cpu_mark("preflight");
 	if (r->o->dry_run) {
 		plan_print(r, stdout);
+		if (r->o->plan)
+			plan_print_hosts(r, stdout);
 		/* each host passed the preflight */
 		host_mark_pending(r, HS_OK);
 		r->result = RUN_DRY_RUN;

@@ -10,6 +10,7 @@
  *   main.c
  *   cmd.c                       the table of commands
  *   cmd_rotate.c cmd_resume.c cmd_inventory.c   one file per command
+ *   cmd_plan.c
  *   run.c                       the driver
  *   setup.c plan.c report.c signals.c
  *   preflight.c resume.c push.c

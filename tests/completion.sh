@@ -27,7 +27,7 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory resume rotate
+want "pemrotate " inventory plan resume rotate
 want "pemrotate i" inventory
 want "pemrotate r" resume rotate
 want "pemrotate ro" rotate

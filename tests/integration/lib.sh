@@ -91,11 +91,12 @@ rotate_args() {
 }
 
 # pemrotate against estate $E; output in $E.out, exit status in $rc.
+# PEMCMD=NAME runs that command (plan, backups, ...) instead of rotate.
 run_pemrotate() {
 	local -a a
 	mapfile -t a < <(rotate_args)
 	set +e
-	in_ctl "$PEMROTATE" rotate "${a[@]}" "$@" >"$E.out" 2>&1
+	in_ctl "$PEMROTATE" "${PEMCMD:-rotate}" "${a[@]}" "$@" >"$E.out" 2>&1
 	rc=$?
 	set -e
 	echo "  pemrotate exit $rc: $(tail -n 1 "$E.out")"
