@@ -240,8 +240,12 @@ host_probe_dirs(struct run *r, struct host *h, struct rfile *const *f,
 		}
 		if (j < i)
 			continue;
-		/* a run that changes nothing creates no probe either */
-		rc = r->o->dry_run ? rfile_check_dir(h->conn, f[i], msg) :
+		/*
+		 * plan changes nothing, not even a directory's mtime: it
+		 * judges from owner and mode; rotate (--dry-run too) writes
+		 * and removes a probe, which also finds a read-only mount
+		 */
+		rc = r->o->plan ? rfile_check_dir(h->conn, f[i], msg) :
 		    rfile_probe(h->conn, &r->rx, f[i], msg);
 		if (rc != 0) {
 			sftp_as(h->conn, NULL);
