@@ -149,6 +149,8 @@ void pki_cert_fingerprint(const struct pki_cert *cert, char out[65]);
 void pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len);
 /* The subject's CN into buf ("" if none). */
 void pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len);
+/* The serial number in hexadecimal, as openssl x509 -serial, into buf. */
+void pki_cert_serial_hex(const struct pki_cert *cert, char *buf, size_t len);
 time_t pki_cert_not_after(const struct pki_cert *cert);
 /* 1 if the two certificates are byte-identical. */
 int pki_cert_equal(const struct pki_cert *a, const struct pki_cert *b);
@@ -178,6 +180,17 @@ void pki_cert_free(struct pki_cert *cert);
 int pki_crl_make(const struct pki_cert *ca, const struct pki_key *ca_key,
     int days, const char *revoked_from, size_t revoked_len,
     char **pem, size_t *len);
+
+/*
+ * root.crl with cert revoked: a new CRL of ca (as pki_crl_make, carrying
+ * over the revocations of ca's CRLs in crls) that also revokes cert,
+ * followed by every other CRL of crls (other CAs', kept as they are), so
+ * the file still holds one CRL per trusted CA.  cert must be issued by ca
+ * (ERR_MISMATCH).  *pem NUL-terminated, caller frees.
+ */
+int pki_crl_revoke(const struct pki_cert *ca, const struct pki_key *ca_key,
+    int days, const char *crls, size_t crls_len,
+    const struct pki_cert *cert, char **pem, size_t *len);
 
 /*
  * From the CRLs in a PEM buffer, copy those issued by ca (name match and

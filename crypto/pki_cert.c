@@ -578,6 +578,22 @@ pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+void
+pki_cert_serial_hex(const struct pki_cert *cert, char *buf, size_t len)
+{
+	BIGNUM *bn;
+	char *hex = NULL;
+
+	if (buf == NULL || len == 0)
+		return;
+	buf[0] = '\0';
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->x), NULL);
+	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL)
+		snprintf(buf, len, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
 time_t
 pki_cert_not_after(const struct pki_cert *cert)
 {

@@ -199,18 +199,41 @@ crl_to_pem(X509_CRL *crl, char **pem, size_t *len)
 	return r;
 }
 
-int
-pki_crl_make(const struct pki_cert *ca, const struct pki_key *ca_key,
-    int days, const char *revoked_from, size_t revoked_len,
-    char **pem, size_t *len)
+/* An entry revoking cert, dated now. */
+static int
+crl_revoke_cert(X509_CRL *crl, const struct pki_cert *cert, time_t now)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert->x);
+	X509_REVOKED *rv;
+	ASN1_TIME *t;
+	int ok;
+
+	if (crl_has_serial(crl, serial))
+		return 0;
+	if ((rv = X509_REVOKED_new()) == NULL)
+		return ERR_CRYPTO;
+	t = ASN1_TIME_set(NULL, now);
+	ok = t != NULL && X509_REVOKED_set_serialNumber(rv,
+	    (ASN1_INTEGER *)serial) && X509_REVOKED_set_revocationDate(rv, t) &&
+	    X509_CRL_add0_revoked(crl, rv);
+	ASN1_TIME_free(t);
+	if (!ok)
+		X509_REVOKED_free(rv);
+	return ok ? 0 : ERR_CRYPTO;
+}
+
+/* ca's new CRL: earlier revocations carried over, revoke added. */
+static int
+crl_new(const struct pki_cert *ca, const struct pki_key *ca_key, int days,
+    const char *from, size_t from_len, const struct pki_cert *revoke,
+    X509_CRL **out)
 {
 	X509_CRL *crl = NULL;
 	BIGNUM *num = NULL;
 	time_t now = time(NULL);
 	int r;
 
-	*pem = NULL;
-	*len = 0;
+	*out = NULL;
 	if (ca == NULL || days <= 0 || days > PKI_MAX_DAYS)
 		return ERR_INVAL;
 	if (!pki_key_matches_cert(ca_key, ca))
@@ -220,15 +243,86 @@ pki_crl_make(const struct pki_cert *ca, const struct pki_key *ca_key,
 	r = ERR_CRYPTO;
 	if ((num = BN_new()) == NULL || !BN_set_word(num, (BN_ULONG)now))
 		goto out;
-	if (revoked_from != NULL && (r = crl_carry(crl, ca, revoked_from,
-	    revoked_len, num)) != 0)
+	if (from != NULL && (r = crl_carry(crl, ca, from, from_len, num)) != 0)
+		goto out;
+	if (revoke != NULL && (r = crl_revoke_cert(crl, revoke, now)) != 0)
 		goto out;
 	if ((r = crl_finish(crl, ca, ca_key, num)) != 0)
 		goto out;
-	r = crl_to_pem(crl, pem, len);
+	*out = crl;
+	crl = NULL;
  out:
 	X509_CRL_free(crl);
 	BN_free(num);
+	return r;
+}
+
+int
+pki_crl_make(const struct pki_cert *ca, const struct pki_key *ca_key,
+    int days, const char *revoked_from, size_t revoked_len,
+    char **pem, size_t *len)
+{
+	X509_CRL *crl;
+	int r;
+
+	*pem = NULL;
+	*len = 0;
+	if ((r = crl_new(ca, ca_key, days, revoked_from, revoked_len, NULL,
+	    &crl)) != 0)
+		return r;
+	r = crl_to_pem(crl, pem, len);
+	X509_CRL_free(crl);
+	return r;
+}
+
+/* Write every CRL of sk that ca did not issue to b, unchanged. */
+static int
+crl_write_others(BIO *b, STACK_OF(X509_CRL) *sk, const struct pki_cert *ca)
+{
+	X509_CRL *o;
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(sk); i++) {
+		o = sk_X509_CRL_value(sk, i);
+		if (!crl_from(o, ca) && !PEM_write_bio_X509_CRL(b, o))
+			return ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+pki_crl_revoke(const struct pki_cert *ca, const struct pki_key *ca_key,
+    int days, const char *crls, size_t crls_len,
+    const struct pki_cert *cert, char **pem, size_t *len)
+{
+	STACK_OF(X509_CRL) *sk = NULL;
+	X509_CRL *crl = NULL;
+	BIO *b = NULL;
+	int r;
+
+	*pem = NULL;
+	*len = 0;
+	if (cert == NULL || X509_check_issued(ca->x, cert->x) != X509_V_OK ||
+	    X509_verify(cert->x, X509_get0_pubkey(ca->x)) != 1) {
+		ERR_clear_error();
+		return ERR_MISMATCH;
+	}
+	if (crls != NULL && crls_len > 0 &&
+	    (r = pki_crls_read(crls, crls_len, &sk)) != 0)
+		return r;
+	if ((r = crl_new(ca, ca_key, days, crls_len > 0 ? crls : NULL,
+	    crls_len, cert, &crl)) != 0)
+		goto out;
+	r = ERR_CRYPTO;
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509_CRL(b, crl))
+		goto out;
+	if ((r = crl_write_others(b, sk, ca)) == 0)
+		r = pki_bio_copy(b, 0, pem, len);
+ out:
+	BIO_free(b);
+	X509_CRL_free(crl);
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
 	return r;
 }
 

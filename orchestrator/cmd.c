@@ -29,5 +29,15 @@ const struct opts_cmd cmd_table[] = {
 	  "key type and validity. Changes nothing: no file, no agent, no "
 	  "database row; it creates no lock and no journal. Exit 0 when "
 	  "rotate could run, 2 when its preflight would stop it." },
+	{ "revoke", OPTS_CMD_INVENTORY | OPTS_CMD_AGENT_ONE, cmd_revoke,
+	  "-i INVENTORY --agent ID",
+	  "Revoke one agent's current certificate, as PEM does when an "
+	  "agent is uninstalled: read it over SSH, add its serial to "
+	  "root.crl (signed with the CA key, read from the server into "
+	  "memory only; earlier revocations kept, one CRL per trusted CA, "
+	  "the CRL number increasing), reload PostgreSQL, and show the "
+	  "agent's login with it is refused (pem_agent_check_cmd). Exit 0 "
+	  "revoked and refused, 2 nothing changed, 3 the CRL could not be "
+	  "applied (the original put back) or is not enforced." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

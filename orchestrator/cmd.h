@@ -15,5 +15,6 @@ int cmd_rotate(const struct opts *o);
 int cmd_resume(const struct opts *o);
 int cmd_inventory(const struct opts *o);
 int cmd_plan(const struct opts *o);
+int cmd_revoke(const struct opts *o);
 
 #endif

@@ -57,6 +57,11 @@ resume_opts(struct run *r, struct opts *ro, struct journal_state *st)
 		return ERR_NOTFOUND;
 	}
 	free(path);
+	if ((v = jget(st, JK_COMMAND)) != NULL) {
+		log_info("run %s was \"pemrotate %s\", not a rotation: "
+		    "nothing to resume", st->run_id, v);
+		return 1;
+	}
 	if ((v = jget(st, JK_EXIT)) != NULL && strcmp(v, "1") != 0) {
 		log_info("run %s ended with \"%s\" (exit %s): nothing to "
 		    "resume", st->run_id, jget(st, JK_RESULT) ?

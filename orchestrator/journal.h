@@ -21,6 +21,8 @@
  */
 #define JK_RUN		"run"
 #define JK_NAMES	"names"
+#define JK_COMMAND	"command"	/* a day-two command's name; none:
+					   a rotation */
 #define JK_INVENTORY	"inventory"	/* once per -i source, in order */
 #define JK_PEM_DB	"pem_db"
 #define JK_KNOWN_HOSTS	"known_hosts"

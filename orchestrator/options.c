@@ -13,7 +13,8 @@ enum {
 	O_CASUBJ, O_DRYRUN, O_TIMEOUT, O_RESTART_TIMEOUT, O_AGENT_TIMEOUT,
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
-	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST,
+	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST, O_AGENT,
+	O_EXPIRING,
 	O_HELP, O_VERSION, O_MAN, O_BASH,
 };
 
@@ -44,6 +45,13 @@ static const struct optdef optdefs[] = {
 	{ "host", O_HOST, "NAME",
 	  "inventory: print the variables pemrotate uses for host NAME, as "
 	  "\"ansible-inventory --host NAME\" does." },
+	{ "agent", O_AGENT, "ID",
+	  "revoke, agents: the agent, by its inventory host name or its "
+	  "agent_id in pem.agent. revoke takes exactly one; agents takes "
+	  "any number (default: every agent)." },
+	{ "expiring-within", O_EXPIRING, "DAYS",
+	  "agents: only the agents whose certificate expires within DAYS "
+	  "days (or is missing, unreadable or not of the current CA)." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -166,6 +174,7 @@ opts_defaults(struct opts *o)
 	o->retries = 2;
 	o->max_open = 0;	/* from the number of hosts */
 	o->max_failures = -1;
+	o->expiring_within = -1;
 }
 
 /* The exit statuses every command shares, for --help and man. */
@@ -593,6 +602,18 @@ inventory_arg(struct opts *o, const char *a)
 }
 
 static int
+agent_arg(struct opts *o, const char *a)
+{
+	if (*a == '\0' || o->nagents >= OPTS_MAX_AGENTS) {
+		fprintf(stderr, "pemrotate: --agent: %s\n", *a == '\0' ?
+		    "an empty name" : "given too often");
+		return -1;
+	}
+	o->agents[o->nagents++] = a;
+	return 0;
+}
+
+static int
 set_opt(struct opts *o, int c, const char *a)
 {
 	switch (c) {
@@ -630,6 +651,14 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_SSHCONFIG: o->ssh_config = a; return 0;
 	case O_LIST: o->list = 1; return 0;
 	case O_HOST: o->host = a; return 0;
+	case O_AGENT: return agent_arg(o, a);
+	case O_EXPIRING:
+		if (strcmp(a, "0") == 0) {
+			o->expiring_within = 0;
+			return 0;
+		}
+		return int_arg("expiring-within", a, 1, 36500,
+		    &o->expiring_within);
 	case 'K': o->ask_become_pass = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
@@ -703,6 +732,22 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 	if ((o->list || o->host != NULL) && !(o->cmd->flags & OPTS_CMD_QUERY)) {
 		fprintf(stderr, "pemrotate: --list and --host are options of "
 		    "\"pemrotate inventory\"\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->nagents > 0 && !(o->cmd->flags & (OPTS_CMD_AGENT_ONE |
+	    OPTS_CMD_AGENT_ANY))) {
+		fprintf(stderr, "pemrotate: --agent is an option of \"pemrotate "
+		    "revoke\" and \"pemrotate agents\"\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->expiring_within >= 0 && !(o->cmd->flags & OPTS_CMD_AGENT_ANY)) {
+		fprintf(stderr, "pemrotate: --expiring-within is an option of "
+		    "\"pemrotate agents\"\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if ((o->cmd->flags & OPTS_CMD_AGENT_ONE) && o->nagents != 1) {
+		fprintf(stderr, "pemrotate: %s takes exactly one --agent\n",
+		    o->command);
 		return OPTS_EXIT_USAGE;
 	}
 	if (o->list && o->host != NULL) {

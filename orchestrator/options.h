@@ -25,8 +25,12 @@ struct opts_cmd {
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
 #define OPTS_CMD_QUERY		0x4	/* takes --list or --host NAME */
+#define OPTS_CMD_AGENT_ONE	0x8	/* exactly one --agent */
+#define OPTS_CMD_AGENT_ANY	0x10	/* --agent (repeatable), and
+					   --expiring-within */
 
 #define OPTS_MAX_INVENTORY	64	/* -i given at most this often */
+#define OPTS_MAX_AGENTS		256	/* --agent given at most this often */
 
 struct opts {
 	const char *command;		/* "rotate", "resume", ... */
@@ -36,6 +40,9 @@ struct opts {
 	size_t ninventory;
 	int list;			/* inventory --list */
 	const char *host;		/* inventory --host NAME */
+	const char *agents[OPTS_MAX_AGENTS];	/* --agent: name or id */
+	size_t nagents;
+	int expiring_within;		/* --expiring-within DAYS; -1: unset */
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;

@@ -26,8 +26,6 @@
 #include "server.h"
 #include "serverfiles.h"
 
-#define SECRET_MAX	(64 * 1024)	/* a CA key: RSA-4096 is 3.3 KB */
-
 /* Hosts the earlier run pushed; jobs it disabled and did not enable. */
 static void
 load_progress(struct run *r)
@@ -58,24 +56,12 @@ load_progress(struct run *r)
 static int
 load_ca_key(struct run *r)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char *msg = NULL;
 	int rc;
 
-	rc = rfile_read(r->server->conn, &r->sf.f[SF_CA_KEY], SECRET_MAX, 1,
-	    &buf, &len);
-	if (rc != 0) {
-		r->error = xasprintf("resume: read the CA key: %s",
-		    sshconn_errmsg(r->server->conn));
-		return rc;
-	}
-	rc = pki_key_from_pem(buf, len, &r->ca_key);
-	secret_free(buf);
-	if (rc == 0 && !pki_key_matches_cert(r->ca_key, r->sf.old_ca))
-		rc = ERR_MISMATCH;
-	if (rc != 0)
-		r->error = xasprintf("resume: %s does not hold the key of %s",
-		    r->sf.path[SF_CA_KEY], r->sf.path[SF_CA_CRT]);
+	if ((rc = serverfiles_ca_key(r, &r->ca_key, &msg)) != 0)
+		r->error = xasprintf("resume: %s", msg);
+	free(msg);
 	return rc;
 }
 

@@ -8,10 +8,10 @@
  * header of cmd.c and of every cmd_*.c):
  *
  *   main.c
- *   cmd.c                       the table of commands
- *   cmd_rotate.c cmd_resume.c cmd_inventory.c   one file per command
- *   cmd_plan.c
- *   run.c                       the driver
+ *   cmd.c                       the table of commands; then one file
+ *                               per command:
+ *   cmd_rotate.c cmd_resume.c cmd_inventory.c cmd_plan.c cmd_revoke.c
+ *   run.c dayrun.c              the drivers (rotation, day-two commands)
  *   setup.c plan.c report.c signals.c
  *   preflight.c resume.c push.c
  *   server.c stop.c lock.c jobs.c

@@ -193,6 +193,13 @@ struct run {
 	atomic_int stop;		/* STOP_*: start no new host */
 	struct journal *journal;
 	struct journal_state *resume;	/* the run being resumed, or NULL */
+	/*
+	 * A day-two command (revoke, finalize, agents): no CA or server key
+	 * is made, and an agent gets a new key only if agent_wanted says so
+	 * (NULL: none does).
+	 */
+	int day_two;
+	int (*agent_wanted)(const struct run *r, const struct inv_host *ih);
 	int forward;			/* resume: server already rotated */
 	char *state_dir;
 	long *jobs;			/* PEM jobs disabled for the run */

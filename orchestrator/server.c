@@ -514,29 +514,53 @@ server_phase(struct run *r)
 }
 
 /*
+ * New root.crt and root.crl (either NULL: left as it is) through the
+ * trusted file primitive, a reload, and the check from outside that the
+ * server still serves expect (verifying against ca when not NULL) and
+ * asks for ca_names client CAs (-1: not checked).  A reload that fails to load keeps the old SSL context, so
+ * the check retries for a few seconds while the postmaster catches up.
+ */
+int
+server_put_roots(struct run *r, const char *root_crt, const char *root_crl,
+    const struct pki_cert *expect, const struct pki_cert *ca, int ca_names,
+    char **msg)
+{
+	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
+	int which[2], rc;
+	size_t n = 0;
+
+	if (root_crt != NULL) {
+		which[n++] = SF_ROOT_CRT;
+		nf.data[SF_ROOT_CRT] = xstrdup(root_crt);
+		nf.len[SF_ROOT_CRT] = strlen(root_crt);
+	}
+	if (root_crl != NULL) {
+		which[n++] = SF_ROOT_CRL;
+		nf.data[SF_ROOT_CRL] = xstrdup(root_crl);
+		nf.len[SF_ROOT_CRL] = strlen(root_crl);
+	}
+	rc = install_server_files(r, which, n, &nf, msg);
+	newfiles_clear(&nf);
+	if (rc == 0)
+		rc = reload_and_check(r, expect, ca, ca_names, msg);
+	return rc;
+}
+
+/*
  * End the overlap: root.crt = the new CA alone, root.crl = its CRL,
  * reloaded, and checked from outside: the server must ask for exactly one
- * client CA.  A reload that fails to load keeps the old SSL context, so
- * the check retries for a few seconds while the postmaster catches up.
+ * client CA.
  */
 int
 server_finalize(struct run *r)
 {
-	static const int which[2] = { SF_ROOT_CRT, SF_ROOT_CRL };
-	struct newfiles nf = { { 0 }, { 0 }, { 0 } };
 	char *msg = NULL;
 	int rc;
 
 	log_info("finalizing: %s trusts only the new CA",
 	    r->sf.path[SF_ROOT_CRT]);
-	nf.data[SF_ROOT_CRT] = xstrdup(r->ca_pem);
-	nf.len[SF_ROOT_CRT] = strlen(r->ca_pem);
-	nf.data[SF_ROOT_CRL] = xstrdup(r->crl_pem);
-	nf.len[SF_ROOT_CRL] = strlen(r->crl_pem);
-	rc = install_server_files(r, which, 2, &nf, &msg);
-	newfiles_clear(&nf);
-	if (rc == 0)
-		rc = reload_and_check(r, r->server_cert, r->ca_cert, 1, &msg);
+	rc = server_put_roots(r, r->ca_pem, r->crl_pem, r->server_cert,
+	    r->ca_cert, 1, &msg);
 	if (rc != 0) {
 		log_error("finalize failed: %s; the old CA is still trusted",
 		    msg);

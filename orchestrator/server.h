@@ -9,6 +9,15 @@
 #include "runtypes.h"
 
 int server_phase(struct run *r);
+/*
+ * root.crt and root.crl replaced (either NULL: kept), reloaded, checked:
+ * expect served (verifying against ca if not NULL), ca_names client CAs
+ * asked for (-1: any).  0, or the code with *msg (caller frees); the
+ * originals stay as backups for server_restore.
+ */
+int server_put_roots(struct run *r, const char *root_crt,
+    const char *root_crl, const struct pki_cert *expect,
+    const struct pki_cert *ca, int ca_names, char **msg);
 /* End the overlap: root.crt and root.crl of the new CA alone. */
 int server_finalize(struct run *r);
 /*

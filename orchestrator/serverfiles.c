@@ -18,6 +18,7 @@
 #include "postmaster.h"
 
 #define PUBLIC_FILE_MAX		(4 * 1024 * 1024)
+#define SECRET_MAX		(64 * 1024)	/* RSA-4096 is 3.3 KB */
 
 static const char *sfile_name[SF_COUNT] = {
 	"ca_key.key", "ca_certificate.crt", "root.crt", "root.crl",
@@ -239,5 +240,36 @@ serverfiles_preflight(struct run *r, struct host *h)
 	if (rc != 0)
 		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
 	free(msg);
+	return rc;
+}
+
+int
+serverfiles_ca_key(struct run *r, struct pki_key **key, char **msg)
+{
+	struct host *h = r->server;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*key = NULL;
+	if ((rc = host_connect(r, h, msg)) != 0)
+		return rc;
+	rc = rfile_read(h->conn, &r->sf.f[SF_CA_KEY], SECRET_MAX, 1, &buf,
+	    &len);
+	if (rc != 0) {
+		*msg = xasprintf("read the CA key: %s", sshconn_errmsg(h->conn));
+		return rc;
+	}
+	rc = pki_key_from_pem(buf, len, key);
+	secret_free(buf);
+	if (rc == 0 && (r->sf.old_ca == NULL ||
+	    !pki_key_matches_cert(*key, r->sf.old_ca)))
+		rc = ERR_MISMATCH;
+	if (rc != 0) {
+		pki_key_free(*key);
+		*key = NULL;
+		*msg = xasprintf("%s does not hold the key of %s",
+		    r->sf.path[SF_CA_KEY], r->sf.path[SF_CA_CRT]);
+	}
 	return rc;
 }

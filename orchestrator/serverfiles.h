@@ -21,5 +21,11 @@ int serverfiles_preflight(struct run *r, struct host *h);
  * or the code with the reason in *msg (caller frees).
  */
 int serverfiles_reread(struct run *r, char **msg);
+/*
+ * The current CA's key (ca_key.key) read from the server into memory
+ * only; it must be the key of ca_certificate.crt (r->sf.old_ca).  *key
+ * is the caller's (pki_key_free); on failure the reason in *msg.
+ */
+int serverfiles_ca_key(struct run *r, struct pki_key **key, char **msg);
 
 #endif

@@ -87,6 +87,9 @@ host_label(const struct inv_host *ih)
 static int
 wants_key(const struct run *r, const struct host *h)
 {
+	if (r->day_two && (r->agent_wanted == NULL ||
+	    !r->agent_wanted(r, h->inv)))
+		return 0;
 	return h->inv->is_agent && !r->o->keygen_remote && (r->resume == NULL ||
 	    !journal_has(r->resume, JK_PUSHED, h->inv->name));
 }
@@ -103,8 +106,8 @@ setup_hosts(struct run *r)
 	struct host *h;
 
 	r->ca_slot = r->server_slot = -1;
-	if (r->resume == NULL ||
-	    !journal_has(r->resume, JK_SERVER, JV_SERVER_DONE)) {
+	if (!r->day_two && (r->resume == NULL ||
+	    !journal_has(r->resume, JK_SERVER, JV_SERVER_DONE))) {
 		r->ca_slot = (long)slot++;
 		r->server_slot = (long)slot++;
 	}

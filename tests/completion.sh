@@ -27,9 +27,9 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory plan resume rotate
+want "pemrotate " inventory plan resume revoke rotate
 want "pemrotate i" inventory
-want "pemrotate r" resume rotate
+want "pemrotate r" resume revoke rotate
 want "pemrotate ro" rotate
 want "pemrotate rotate --inv" --inventory
 want "pemrotate rotate --no" --no-overlap

@@ -264,6 +264,98 @@ test_verify_crl(void **state)
 	pki_cert_free(leaf);
 }
 
+/* The first CRL of pem's crlNumber. */
+static long
+crl_number(const char *pem)
+{
+	X509_CRL *crl = crl_parse(pem);
+	ASN1_INTEGER *num;
+	long n;
+
+	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	assert_non_null(num);
+	n = ASN1_INTEGER_get(num);
+	ASN1_INTEGER_free(num);
+	X509_CRL_free(crl);
+	return n;
+}
+
+static char *
+revoke(const struct fix *f, const char *crls, const struct pki_cert *c)
+{
+	char *pem = NULL;
+	size_t len = 0;
+
+	assert_int_equal(pki_crl_revoke(f->ca, f->ca_key, 30, crls,
+	    crls ? strlen(crls) : 0, c, &pem, &len), 0);
+	assert_int_equal(strlen(pem), len);
+	return pem;
+}
+
+static void
+test_crl_revoke(void **state)
+{
+	struct fix *f = *state;
+	struct pki_cert *a, *b, *other = NULL;
+	ASN1_INTEGER *s1 = ASN1_INTEGER_new(), *sa, *sb;
+	long big = (long)time(NULL) + 100000;
+	char *mine, *theirs, *root, *r1, *r2, *why, *out = NULL;
+	size_t len;
+
+	a = mkleaf(f, f->leaf_key, PKI_LEAF_CLIENT, "/CN=agent2", NULL, 0);
+	b = mkleaf(f, f->leaf_key, PKI_LEAF_CLIENT, "/CN=agent3", NULL, 0);
+	sa = serial_of(a);
+	sb = serial_of(b);
+	assert_true(ASN1_INTEGER_set(s1, 0x1234));
+	mine = test_crl(f->ca, f->ca_key, s1, 86400, big);
+	theirs = test_crl(f->ca2, f->ca2_key, NULL, 86400, 5);
+	root = cat(theirs, mine);
+	/* ca's CRL first, the other CA's kept as it was: one per CA */
+	r1 = revoke(f, root, a);
+	assert_int_equal(pki_pem_count_crls(r1, strlen(r1)), 2);
+	assert_non_null(strstr(r1, theirs));
+	assert_true(crl_lists(r1, s1));
+	assert_true(crl_lists(r1, sa));
+	assert_false(crl_lists(r1, sb));
+	assert_int_equal(crl_number(r1), big + 1);
+	assert_int_equal(pki_cert_verify(a, f->ca, r1, strlen(r1), NULL,
+	    &why), ERR_VERIFY);
+	assert_string_equal(why, "certificate revoked");
+	free(why);
+	assert_int_equal(pki_cert_verify(b, f->ca, r1, strlen(r1), NULL,
+	    &why), 0);
+	/* a second revocation keeps the first, and the number grows */
+	r2 = revoke(f, r1, b);
+	assert_int_equal(pki_pem_count_crls(r2, strlen(r2)), 2);
+	assert_true(crl_lists(r2, s1) && crl_lists(r2, sa) &&
+	    crl_lists(r2, sb));
+	assert_int_equal(crl_number(r2), big + 2);
+	/* no root.crl yet: ca's CRL alone */
+	free(r1);
+	r1 = revoke(f, NULL, a);
+	assert_int_equal(pki_pem_count_crls(r1, strlen(r1)), 1);
+	assert_true(crl_lists(r1, sa));
+	/* a certificate of another CA (same name, other key) is refused */
+	assert_int_equal(pki_cert_make_leaf(f->ca2, f->ca2_key, f->leaf_key,
+	    PKI_LEAF_CLIENT, "/CN=agent4", NULL, 0, 30, &other), 0);
+	assert_int_equal(pki_crl_revoke(f->ca, f->ca_key, 30, root,
+	    strlen(root), other, &out, &len), ERR_MISMATCH);
+	assert_null(out);
+	assert_int_equal(pki_crl_revoke(f->ca, f->ca2_key, 30, root,
+	    strlen(root), a, &out, &len), ERR_MISMATCH);
+	pki_cert_free(a);
+	pki_cert_free(b);
+	pki_cert_free(other);
+	ASN1_INTEGER_free(s1);
+	ASN1_INTEGER_free(sa);
+	ASN1_INTEGER_free(sb);
+	free(mine);
+	free(theirs);
+	free(root);
+	free(r1);
+	free(r2);
+}
+
 int
 main(void)
 {
@@ -272,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_crl_carry),
 		cmocka_unit_test(test_crl_select),
 		cmocka_unit_test(test_verify_crl),
+		cmocka_unit_test(test_crl_revoke),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

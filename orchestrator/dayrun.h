@@ -1,0 +1,32 @@
+/*
+ * dayrun.h: the driver of a day-two command (revoke, finalize, agents):
+ * the same set-up, preflight, lock, journal and report as a rotation,
+ * around the command's own step.
+ */
+#ifndef PEMROTATE_DAYRUN_H
+#define PEMROTATE_DAYRUN_H
+
+#include "runtypes.h"
+
+struct dayrun {
+	const char *name;		/* "revoke": journal and messages */
+	/* Which agents get a new key (NULL: none). */
+	int (*agent_wanted)(const struct run *r, const struct inv_host *ih);
+	/*
+	 * The command's step, after the preflight, with the estate locked
+	 * and the journal open; sets r->result (RUN_FAILED when it is
+	 * called) and r->error.
+	 */
+	void (*step)(struct run *r);
+};
+
+/* The command from start to end; the exit status. */
+int dayrun_main(const struct opts *o, const struct dayrun *d);
+
+/*
+ * The agent host named by want (inventory name, or agent_id once the
+ * preflight has read it); NULL with r->error when there is none.
+ */
+struct host *dayrun_agent(struct run *r, const char *want);
+
+#endif
