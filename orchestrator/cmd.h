@@ -14,5 +14,6 @@ extern const struct opts_cmd cmd_table[];
 int cmd_rotate(const struct opts *o);
 int cmd_resume(const struct opts *o);
 int cmd_inventory(const struct opts *o);
+int cmd_status(const struct opts *o);
 
 #endif

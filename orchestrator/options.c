@@ -14,6 +14,7 @@ enum {
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
 	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST,
+	O_WARNDAYS, O_JSON, O_FORMAT,
 	O_HELP, O_VERSION, O_MAN, O_BASH,
 };
 
@@ -44,6 +45,17 @@ static const struct optdef optdefs[] = {
 	{ "host", O_HOST, "NAME",
 	  "inventory: print the variables pemrotate uses for host NAME, as "
 	  "\"ansible-inventory --host NAME\" does." },
+	{ "warn-days", O_WARNDAYS, "N",
+	  "status: a certificate that expires within N days is a finding "
+	  "(default 30)." },
+	{ "json", O_JSON, NULL,
+	  "status: print the certificates as JSON (the same as --format "
+	  "json)." },
+	{ "format", O_FORMAT, "FMT",
+	  "status: text (a table, the default), json, or prometheus: "
+	  "node_exporter's textfile format, a gauge of days left per "
+	  "certificate labelled by host and role, and a gauge per kind of "
+	  "finding." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -166,6 +178,7 @@ opts_defaults(struct opts *o)
 	o->retries = 2;
 	o->max_open = 0;	/* from the number of hosts */
 	o->max_failures = -1;
+	o->warn_days = 30;
 }
 
 /* The exit statuses every command shares, for --help and man. */
@@ -385,6 +398,7 @@ static const struct {
 } bash_words[] = {
 	{ "key-type", "rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384" },
 	{ "keygen", "local remote" },
+	{ "format", "text json prometheus" },
 };
 
 enum { BA_NONE, BA_FILE, BA_DIR, BA_WORDS, BA_TEXT };
@@ -593,6 +607,23 @@ inventory_arg(struct opts *o, const char *a)
 }
 
 static int
+format_arg(struct opts *o, const char *a)
+{
+	static const char *const names[] = { "text", "json", "prometheus" };
+	int i;
+
+	o->status_opt = 1;
+	for (i = 0; i < 3; i++)
+		if (strcmp(a, names[i]) == 0) {
+			o->format = i;
+			return 0;
+		}
+	fprintf(stderr, "pemrotate: --format: expected text, json or "
+	    "prometheus, got \"%s\"\n", a);
+	return -1;
+}
+
+static int
 set_opt(struct opts *o, int c, const char *a)
 {
 	switch (c) {
@@ -630,6 +661,15 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_SSHCONFIG: o->ssh_config = a; return 0;
 	case O_LIST: o->list = 1; return 0;
 	case O_HOST: o->host = a; return 0;
+	case O_WARNDAYS:
+		o->status_opt = 1;
+		if (strcmp(a, "0") == 0) {
+			o->warn_days = 0;
+			return 0;
+		}
+		return int_arg("warn-days", a, 1, 36500, &o->warn_days);
+	case O_JSON: return format_arg(o, "json");
+	case O_FORMAT: return format_arg(o, a);
 	case 'K': o->ask_become_pass = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
@@ -703,6 +743,11 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 	if ((o->list || o->host != NULL) && !(o->cmd->flags & OPTS_CMD_QUERY)) {
 		fprintf(stderr, "pemrotate: --list and --host are options of "
 		    "\"pemrotate inventory\"\n");
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->status_opt && !(o->cmd->flags & OPTS_CMD_STATUS)) {
+		fprintf(stderr, "pemrotate: --warn-days, --json and --format "
+		    "are options of \"pemrotate status\"\n");
 		return OPTS_EXIT_USAGE;
 	}
 	if (o->list && o->host != NULL) {

@@ -25,6 +25,7 @@ struct opts_cmd {
 #define OPTS_CMD_INVENTORY	0x1	/* -i/--inventory is required */
 #define OPTS_CMD_RUN_ARG	0x2	/* an optional RUN argument */
 #define OPTS_CMD_QUERY		0x4	/* takes --list or --host NAME */
+#define OPTS_CMD_STATUS		0x8	/* takes --warn-days, --json, --format */
 
 #define OPTS_MAX_INVENTORY	64	/* -i given at most this often */
 
@@ -36,6 +37,9 @@ struct opts {
 	size_t ninventory;
 	int list;			/* inventory --list */
 	const char *host;		/* inventory --host NAME */
+	int warn_days;			/* status: expiring within N days */
+	int format;			/* status: OPTS_FMT_* */
+	int status_opt;			/* one of those was given */
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;
@@ -67,6 +71,8 @@ struct opts {
 	int max_open;			/* SSH sessions kept between phases;
 					   0: 600 + hosts/25 */
 };
+
+enum { OPTS_FMT_TEXT = 0, OPTS_FMT_JSON, OPTS_FMT_PROMETHEUS };
 
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };
 

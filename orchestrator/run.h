@@ -9,9 +9,9 @@
  *
  *   main.c
  *   cmd.c                       the table of commands
- *   cmd_rotate.c cmd_resume.c cmd_inventory.c   one file per command
+ *   cmd_rotate.c cmd_resume.c cmd_inventory.c cmd_status.c  commands
  *   run.c                       the driver
- *   setup.c plan.c report.c signals.c
+ *   setup.c plan.c report.c signals.c status.c
  *   preflight.c resume.c push.c
  *   server.c stop.c lock.c jobs.c
  *   serverfiles.c dbtrust.c

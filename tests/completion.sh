@@ -27,8 +27,9 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory resume rotate
+want "pemrotate " inventory resume rotate status
 want "pemrotate i" inventory
+want "pemrotate status --format " json prometheus text
 want "pemrotate r" resume rotate
 want "pemrotate ro" rotate
 want "pemrotate rotate --inv" --inventory
