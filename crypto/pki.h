@@ -214,4 +214,28 @@ void pki_last_error(char *buf, size_t len);
 int pki_digest_sha256(const void *const *p, const size_t *len, size_t n,
     unsigned char out[32]);
 
+/* ---- looking at certificates that exist (pki_inspect.c) ---- */
+
+/*
+ * Every certificate of a PEM buffer, in order: *out an array of *n
+ * (free with pki_certs_free).  ERR_NOTFOUND when there is none, ERR_PARSE
+ * when a block does not parse.
+ */
+int pki_certs_from_pem(const char *pem, size_t len, struct pki_cert ***out,
+    size_t *n);
+void pki_certs_free(struct pki_cert **v, size_t n);
+/* The serial number in upper-case hex into buf (cut to fit). */
+void pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len);
+/*
+ * 1 if cert names ca's subject as its issuer and carries ca's valid
+ * signature (whatever the dates), else 0.
+ */
+int pki_cert_issued_by(const struct pki_cert *cert, const struct pki_cert *ca);
+/*
+ * 1 if a CRL in the PEM buffer, issued and signed by ca, lists cert's
+ * serial (whatever the CRL's dates); 0 if none does; ERR_PARSE.
+ */
+int pki_crl_revokes(const char *pem, size_t len, const struct pki_cert *ca,
+    const struct pki_cert *cert);
+
 #endif

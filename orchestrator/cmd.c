@@ -39,5 +39,16 @@ const struct opts_cmd cmd_table[] = {
 	  "agent's login with it is refused (pem_agent_check_cmd). Exit 0 "
 	  "revoked and refused, 2 nothing changed, 3 the CRL could not be "
 	  "applied (the original put back) or is not enforced." },
+	{ "status", OPTS_CMD_INVENTORY | OPTS_CMD_STATUS, cmd_status,
+	  "-i INVENTORY [--warn-days N] [--json | --format prometheus]",
+	  "Show every certificate of the estate as it is now: the PEM CA, "
+	  "root.crt's CAs, the server's certificate as served over TLS and "
+	  "as on disk, each agent's: subject, serial, expiry, days left, "
+	  "whether it chains to a CA of root.crt, is revoked in root.crl, "
+	  "matches its key, belongs to an active agent of pem.agent. "
+	  "Changes nothing. Exit 0 all well, 1 a finding (expires within "
+	  "--warn-days, does not chain, revoked, key mismatch, inactive "
+	  "agent), 2 an error. For cron, Nagios-style checks and "
+	  "node_exporter's textfile collector (--format prometheus)." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

@@ -16,5 +16,6 @@ int cmd_resume(const struct opts *o);
 int cmd_inventory(const struct opts *o);
 int cmd_plan(const struct opts *o);
 int cmd_revoke(const struct opts *o);
+int cmd_status(const struct opts *o);
 
 #endif

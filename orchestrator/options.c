@@ -14,7 +14,7 @@ enum {
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
 	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST, O_AGENT,
-	O_EXPIRING,
+	O_EXPIRING, O_WARNDAYS, O_JSON, O_FORMAT,
 	O_HELP, O_VERSION, O_MAN, O_BASH,
 };
 
@@ -52,6 +52,17 @@ static const struct optdef optdefs[] = {
 	{ "expiring-within", O_EXPIRING, "DAYS",
 	  "agents: only the agents whose certificate expires within DAYS "
 	  "days (or is missing, unreadable or not of the current CA)." },
+	{ "warn-days", O_WARNDAYS, "N",
+	  "status: a certificate that expires within N days is a finding "
+	  "(default 30)." },
+	{ "json", O_JSON, NULL,
+	  "status: print the certificates as JSON (the same as --format "
+	  "json)." },
+	{ "format", O_FORMAT, "FMT",
+	  "status: text (a table, the default), json, or prometheus: "
+	  "node_exporter's textfile format, a gauge of days left per "
+	  "certificate labelled by host and role, and a gauge per kind of "
+	  "finding." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -175,6 +186,7 @@ opts_defaults(struct opts *o)
 	o->max_open = 0;	/* from the number of hosts */
 	o->max_failures = -1;
 	o->expiring_within = -1;
+	o->warn_days = 30;
 }
 
 /* The exit statuses every command shares, for --help and man. */
@@ -394,6 +406,7 @@ static const struct {
 } bash_words[] = {
 	{ "key-type", "rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384" },
 	{ "keygen", "local remote" },
+	{ "format", "text json prometheus" },
 };
 
 enum { BA_NONE, BA_FILE, BA_DIR, BA_WORDS, BA_TEXT };
@@ -614,6 +627,23 @@ agent_arg(struct opts *o, const char *a)
 }
 
 static int
+format_arg(struct opts *o, const char *a)
+{
+	static const char *const names[] = { "text", "json", "prometheus" };
+	int i;
+
+	o->status_opt = 1;
+	for (i = 0; i < 3; i++)
+		if (strcmp(a, names[i]) == 0) {
+			o->format = i;
+			return 0;
+		}
+	fprintf(stderr, "pemrotate: --format: expected text, json or "
+	    "prometheus, got \"%s\"\n", a);
+	return -1;
+}
+
+static int
 set_opt(struct opts *o, int c, const char *a)
 {
 	switch (c) {
@@ -659,6 +689,15 @@ set_opt(struct opts *o, int c, const char *a)
 		}
 		return int_arg("expiring-within", a, 1, 36500,
 		    &o->expiring_within);
+	case O_WARNDAYS:
+		o->status_opt = 1;
+		if (strcmp(a, "0") == 0) {
+			o->warn_days = 0;
+			return 0;
+		}
+		return int_arg("warn-days", a, 1, 36500, &o->warn_days);
+	case O_JSON: return format_arg(o, "json");
+	case O_FORMAT: return format_arg(o, a);
 	case 'K': o->ask_become_pass = 1; return 0;
 	case O_RETRIES:
 		if (strcmp(a, "0") == 0) {
@@ -748,6 +787,11 @@ check_opts(struct opts *o, const struct opts_cmd *cmds, int argc,
 	if ((o->cmd->flags & OPTS_CMD_AGENT_ONE) && o->nagents != 1) {
 		fprintf(stderr, "pemrotate: %s takes exactly one --agent\n",
 		    o->command);
+		return OPTS_EXIT_USAGE;
+	}
+	if (o->status_opt && !(o->cmd->flags & OPTS_CMD_STATUS)) {
+		fprintf(stderr, "pemrotate: --warn-days, --json and --format "
+		    "are options of \"pemrotate status\"\n");
 		return OPTS_EXIT_USAGE;
 	}
 	if (o->list && o->host != NULL) {

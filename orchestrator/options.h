@@ -28,6 +28,7 @@ struct opts_cmd {
 #define OPTS_CMD_AGENT_ONE	0x8	/* exactly one --agent */
 #define OPTS_CMD_AGENT_ANY	0x10	/* --agent (repeatable), and
 					   --expiring-within */
+#define OPTS_CMD_STATUS		0x20	/* takes --warn-days, --json, --format */
 
 #define OPTS_MAX_INVENTORY	64	/* -i given at most this often */
 #define OPTS_MAX_AGENTS		256	/* --agent given at most this often */
@@ -43,6 +44,9 @@ struct opts {
 	const char *agents[OPTS_MAX_AGENTS];	/* --agent: name or id */
 	size_t nagents;
 	int expiring_within;		/* --expiring-within DAYS; -1: unset */
+	int warn_days;			/* status: expiring within N days */
+	int format;			/* status: OPTS_FMT_* */
+	int status_opt;			/* one of those was given */
 	const char *pem_db;
 	int parallel;
 	struct pki_keyspec keyspec;
@@ -75,6 +79,8 @@ struct opts {
 	int max_open;			/* SSH sessions kept between phases;
 					   0: 600 + hosts/25 */
 };
+
+enum { OPTS_FMT_TEXT = 0, OPTS_FMT_JSON, OPTS_FMT_PROMETHEUS };
 
 enum opts_result { OPTS_RUN = 0, OPTS_EXIT_OK = 1, OPTS_EXIT_USAGE = 2 };
 

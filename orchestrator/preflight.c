@@ -341,7 +341,7 @@ preflight_agent(struct run *r, struct host *h)
 
 	if ((rc = read_agent_cfg(r, h, &msg)) == 0 &&
 	    (rc = check_agent_paths(h, &msg)) == 0 &&
-	    (rc = agent_targets(r, h, &msg)) == 0)
+	    (rc = agent_targets(r, h, &msg)) == 0 && !r->read_only)
 		rc = host_probe_dirs(r, h, f, 2, &msg);
 	if (rc != 0)
 		host_fail(h, "preflight", "%s", msg ? msg : err_str(rc));
@@ -580,8 +580,13 @@ preflight_run(struct run *r)
 	progress_begin(r, "preflight", r->nhosts);
 	host_par_for(r, preflight_host);
 	progress_end(r);
-	if (host_count(r, HS_FAILED) == 0) {
+	if (nids > 0)
 		qsort(ids, nids, sizeof(*ids), cmp_long);
+	if (r->read_only) {		/* the command judges the rows */
+		r->active_ids = ids;
+		r->nactive = nids;
+		ids = NULL;
+	} else if (host_count(r, HS_FAILED) == 0) {
 		if (join_hosts(r, ids, nids) | join_rows(r, ids, nids))
 			rc = ERR_MISMATCH;
 	}

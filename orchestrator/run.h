@@ -11,8 +11,9 @@
  *   cmd.c                       the table of commands; then one file
  *                               per command:
  *   cmd_rotate.c cmd_resume.c cmd_inventory.c cmd_plan.c cmd_revoke.c
+ *   cmd_status.c
  *   run.c dayrun.c              the drivers (rotation, day-two commands)
- *   setup.c plan.c report.c signals.c
+ *   setup.c plan.c report.c signals.c status.c
  *   preflight.c resume.c push.c
  *   server.c stop.c lock.c jobs.c
  *   serverfiles.c dbtrust.c

@@ -148,6 +148,11 @@ struct server_files {
 
 struct run {
 	const struct opts *o;
+	int read_only;			/* status: no key made, no file
+					   written, not even a probe */
+	long *active_ids;		/* read_only: pem.agent's active ids,
+					   sorted, for the command to judge */
+	size_t nactive;
 	struct inventory *inv;
 	struct host *hosts;
 	size_t nhosts;

@@ -234,7 +234,7 @@ serverfiles_preflight(struct run *r, struct host *h)
 
 	if ((rc = stat_server_files(r, h, &msg)) == 0 &&
 	    (rc = read_server_certs(r, h, &msg)) == 0 &&
-	    (rc = check_server_keys(r, h, &msg)) == 0 &&
+	    (rc = check_server_keys(r, h, &msg)) == 0 && !r->read_only &&
 	    (rc = probe_dirs(r, h, &msg)) == 0)
 		rc = detect_restart(r, h, &msg);
 	if (rc != 0)

@@ -281,6 +281,8 @@ setup_run(struct run *r)
 	 * and not yet taken: private keys do not pile up in memory, and the
 	 * threads stay busy as long as the pushes take keys.
 	 */
+	if (r->read_only)
+		nkeys = 0;
 	r->kg = keygen_start(&r->o->keyspec, nkeys, cpu_count(),
 	    2 * (size_t)cpu_count());
 	return 0;
@@ -399,6 +401,7 @@ setup_free(struct run *r)
 		journal_state_clear(r->resume);
 	free(r->resume);
 	free(r->jobs);
+	free(r->active_ids);
 	log_set_hook(NULL, NULL, NULL);
 	pthread_mutex_destroy(&r->mu);
 }

@@ -27,8 +27,9 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory plan resume revoke rotate
+want "pemrotate " inventory plan resume revoke rotate status
 want "pemrotate i" inventory
+want "pemrotate status --format " json prometheus text
 want "pemrotate r" resume revoke rotate
 want "pemrotate ro" rotate
 want "pemrotate rotate --inv" --inventory
