@@ -147,6 +147,8 @@ int pki_cert_to_pem(const struct pki_cert *cert, char **pem, size_t *len);
 void pki_cert_fingerprint(const struct pki_cert *cert, char out[65]);
 /* Subject in one-line "/C=../CN=.." form into buf (cut to fit). */
 void pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len);
+/* The serial number in hex into buf ("" if it does not fit). */
+void pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len);
 /* The subject's CN into buf ("" if none). */
 void pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len);
 time_t pki_cert_not_after(const struct pki_cert *cert);

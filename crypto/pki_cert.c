@@ -569,6 +569,23 @@ pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len)
 }
 
 void
+pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len)
+{
+	BIGNUM *bn;
+	char *hex = NULL;
+
+	if (buf == NULL || len == 0)
+		return;
+	buf[0] = '\0';
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->x), NULL);
+	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL &&
+	    strlen(hex) < len)
+		snprintf(buf, len, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+void
 pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len)
 {
 	if (buf == NULL || len == 0)
