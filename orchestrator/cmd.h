@@ -15,5 +15,7 @@ int cmd_rotate(const struct opts *o);
 int cmd_resume(const struct opts *o);
 int cmd_inventory(const struct opts *o);
 int cmd_plan(const struct opts *o);
+int cmd_backups(const struct opts *o);
+int cmd_rollback(const struct opts *o);
 
 #endif

@@ -27,10 +27,12 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory plan resume rotate
+want "pemrotate " backups inventory plan resume rollback rotate
 want "pemrotate i" inventory
-want "pemrotate r" resume rotate
-want "pemrotate ro" rotate
+want "pemrotate r" resume rollback rotate
+want "pemrotate ro" rollback rotate
+want "pemrotate rot" rotate
+want "pemrotate backups --pr" --prune
 want "pemrotate rotate --inv" --inventory
 want "pemrotate rotate --no" --no-overlap
 want "pemrotate rotate -i $t/est" "$t/estate.ini" "$t/estate two.ini"
