@@ -147,10 +147,13 @@ int pki_cert_to_pem(const struct pki_cert *cert, char **pem, size_t *len);
 void pki_cert_fingerprint(const struct pki_cert *cert, char out[65]);
 /* Subject in one-line "/C=../CN=.." form into buf (cut to fit). */
 void pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len);
+/*
+ * The serial number in upper-case hex, as openssl x509 -serial prints it,
+ * into buf ("" if it does not fit: never a cut serial).
+ */
+void pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len);
 /* The subject's CN into buf ("" if none). */
 void pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len);
-/* The serial number in hexadecimal, as openssl x509 -serial, into buf. */
-void pki_cert_serial_hex(const struct pki_cert *cert, char *buf, size_t len);
 time_t pki_cert_not_after(const struct pki_cert *cert);
 /* 1 if the two certificates are byte-identical. */
 int pki_cert_equal(const struct pki_cert *a, const struct pki_cert *b);
@@ -224,8 +227,6 @@ int pki_digest_sha256(const void *const *p, const size_t *len, size_t n,
 int pki_certs_from_pem(const char *pem, size_t len, struct pki_cert ***out,
     size_t *n);
 void pki_certs_free(struct pki_cert **v, size_t n);
-/* The serial number in upper-case hex into buf (cut to fit). */
-void pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len);
 /*
  * 1 if cert names ca's subject as its issuer and carries ca's valid
  * signature (whatever the dates), else 0.

@@ -569,17 +569,7 @@ pki_cert_subject(const struct pki_cert *cert, char *buf, size_t len)
 }
 
 void
-pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len)
-{
-	if (buf == NULL || len == 0)
-		return;
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert->x),
-	    NID_commonName, buf, len > INT_MAX ? INT_MAX : (int)len) < 0)
-		buf[0] = '\0';
-}
-
-void
-pki_cert_serial_hex(const struct pki_cert *cert, char *buf, size_t len)
+pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len)
 {
 	BIGNUM *bn;
 	char *hex = NULL;
@@ -588,10 +578,21 @@ pki_cert_serial_hex(const struct pki_cert *cert, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->x), NULL);
-	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL)
+	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL &&
+	    strlen(hex) < len)
 		snprintf(buf, len, "%s", hex);
 	OPENSSL_free(hex);
 	BN_free(bn);
+}
+
+void
+pki_cert_cn(const struct pki_cert *cert, char *buf, size_t len)
+{
+	if (buf == NULL || len == 0)
+		return;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert->x),
+	    NID_commonName, buf, len > INT_MAX ? INT_MAX : (int)len) < 0)
+		buf[0] = '\0';
 }
 
 time_t

@@ -59,23 +59,6 @@ pki_certs_free(struct pki_cert **v, size_t n)
 	free(v);
 }
 
-void
-pki_cert_serial(const struct pki_cert *cert, char *buf, size_t len)
-{
-	BIGNUM *bn;
-	char *hex;
-
-	if (buf == NULL || len == 0)
-		return;
-	buf[0] = '\0';
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert->x), NULL);
-	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL) {
-		snprintf(buf, len, "%s", hex);
-		OPENSSL_free(hex);
-	}
-	BN_free(bn);
-}
-
 int
 pki_cert_issued_by(const struct pki_cert *cert, const struct pki_cert *ca)
 {

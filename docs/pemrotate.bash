@@ -44,13 +44,13 @@ _pemrotate()
 		_pemrotate_words "rsa:2048 rsa:3072 rsa:4096 ec:P-256 ec:P-384"; return 0 ;;
 	--keygen)
 		_pemrotate_words "local remote"; return 0 ;;
-	--host|--agent|--expiring-within|--warn-days|-d|--pem-db|-j|--parallel|--days|--ca-subject|--max-open|--timeout|--restart-timeout|--agent-timeout|--retries|--canary|--max-failures)
+	--host|--agent|--expiring-within|--warn-days|--keep|--backup|-d|--pem-db|-j|--parallel|--days|--ca-subject|--max-open|--timeout|--restart-timeout|--agent-timeout|--retries|--canary|--max-failures)
 		return 0 ;;
 	esac
 	if ((n == 1)) && [[ $cur != -* ]]; then
-		_pemrotate_words "rotate resume inventory plan revoke status"
+		_pemrotate_words "rotate resume inventory plan revoke status backups rollback"
 	elif [[ $cur == -* ]]; then
-		_pemrotate_words "-i --inventory --list --host --agent --expiring-within --warn-days --json --format -d --pem-db --allow-unverified-db -j --parallel --key-type --keygen --days --ca-subject --known-hosts --ssh-key --ssh-config -K --ask-become-pass --report --no-overlap --max-open --timeout --restart-timeout --agent-timeout --retries --skip-unreachable --canary --max-failures --accept-new-host-keys --allow-shared-dirs --state-dir --dry-run -y --yes -v --verbose -q --quiet --help --version"
+		_pemrotate_words "-i --inventory --list --host --agent --expiring-within --warn-days --json --format --prune --keep --backup --agents -d --pem-db --allow-unverified-db -j --parallel --key-type --keygen --days --ca-subject --known-hosts --ssh-key --ssh-config -K --ask-become-pass --report --no-overlap --max-open --timeout --restart-timeout --agent-timeout --retries --skip-unreachable --canary --max-failures --accept-new-host-keys --allow-shared-dirs --state-dir --dry-run -y --yes -v --verbose -q --quiet --help --version"
 	fi
 }
 complete -F _pemrotate pemrotate

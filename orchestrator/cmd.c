@@ -50,5 +50,29 @@ const struct opts_cmd cmd_table[] = {
 	  "--warn-days, does not chain, revoked, key mismatch, inactive "
 	  "agent), 2 an error. For cron, Nagios-style checks and "
 	  "node_exporter's textfile collector (--format prometheus)." },
+	{ "backups", OPTS_CMD_INVENTORY, cmd_backups,
+	  "-i INVENTORY [--prune --keep N]",
+	  "List the backup sets rotations left on every host (each replaced "
+	  "file kept as <file>.pemrotate-<run>-<token> next to it): per set "
+	  "its run, its date (from the run's journal in the state "
+	  "directory, else the files' times), its files per host and the CA "
+	  "its ca_certificate.crt holds (subject, serial, SHA-256). With "
+	  "--prune --keep N, remove all but the newest N sets on each host, "
+	  "never the last; backups of private keys are overwritten with "
+	  "zeros before they are removed. Exit 0, 1 when a file could not "
+	  "be removed, 2 on a preflight or usage error (nothing removed)." },
+	{ "rollback", OPTS_CMD_INVENTORY, cmd_rollback,
+	  "-i INVENTORY [--backup RUN [--agents]]",
+	  "Without --backup, list the backup sets with their dates and CAs. "
+	  "With --backup RUN, put back the six PEM server files that run "
+	  "kept (the files as they were before it), restart PostgreSQL and "
+	  "check over TLS that it serves the restored certificate; with "
+	  "--agents, also put back each agent's key and certificate of the "
+	  "set, stopping and starting the agent (an agent with no files in "
+	  "the set is left alone). Agents whose certificates the restored "
+	  "root.crt does not trust cannot log in until rolled back or "
+	  "rotated. Exit 0, 1 when an agent failed, 2 when the set does not "
+	  "exist or the preflight fails (nothing changed), 3 when the "
+	  "server files could not be applied." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

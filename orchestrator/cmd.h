@@ -17,5 +17,7 @@ int cmd_inventory(const struct opts *o);
 int cmd_plan(const struct opts *o);
 int cmd_revoke(const struct opts *o);
 int cmd_status(const struct opts *o);
+int cmd_backups(const struct opts *o);
+int cmd_rollback(const struct opts *o);
 
 #endif

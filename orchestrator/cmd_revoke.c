@@ -175,7 +175,7 @@ revoke_cert(struct run *r, struct host *h, const struct pki_cert *crt)
 {
 	char *crl = NULL, *msg = NULL, serial[80], cn[128];
 
-	pki_cert_serial_hex(crt, serial, sizeof(serial));
+	pki_cert_serial(crt, serial, sizeof(serial));
 	pki_cert_cn(crt, cn, sizeof(cn));
 	if (crl_revokes(r, crt, r->sf.old_root_crl, r->sf.old_root_crl_len)) {
 		log_info("%s: certificate serial %s (CN %s) is already in %s",

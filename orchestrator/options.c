@@ -14,7 +14,8 @@ enum {
 	O_KEYGEN, O_MAXOPEN, O_STATEDIR, O_SKIPUNREACH, O_RETRIES, O_CANARY,
 	O_MAXFAIL, O_ACCEPTNEW,
 	O_SHAREDDIRS, O_UNVERIFIEDDB, O_SSHCONFIG, O_LIST, O_HOST, O_AGENT,
-	O_EXPIRING, O_WARNDAYS, O_JSON, O_FORMAT,
+	O_EXPIRING, O_WARNDAYS, O_JSON, O_FORMAT, O_PRUNE, O_KEEP, O_BACKUP,
+	O_AGENTS,
 	O_HELP, O_VERSION, O_MAN, O_BASH,
 };
 
@@ -63,6 +64,19 @@ static const struct optdef optdefs[] = {
 	  "node_exporter's textfile format, a gauge of days left per "
 	  "certificate labelled by host and role, and a gauge per kind of "
 	  "finding." },
+	{ "prune", O_PRUNE, NULL,
+	  "backups: remove all but the newest --keep sets on each host; "
+	  "a backup of a private key is overwritten with zeros (as the "
+	  "file's owner, over SFTP) before it is removed." },
+	{ "keep", O_KEEP, "N",
+	  "backups --prune: the sets kept on each host, newest first; at "
+	  "least 1, so the last set is never removed." },
+	{ "backup", O_BACKUP, "RUN",
+	  "rollback: the backup set to put back, by its run id (as "
+	  "\"pemrotate backups\" lists them)." },
+	{ "agents", O_AGENTS, NULL,
+	  "rollback: also put back each agent's key and certificate of the "
+	  "set, stopping and starting the agent." },
 	{ "pem-db", 'd', "CONNINFO",
 	  "libpq connection string for the PEM database; libpq defaults and "
 	  "PG* variables apply. Default: \"host=<pem_server address> "
@@ -187,6 +201,7 @@ opts_defaults(struct opts *o)
 	o->max_failures = -1;
 	o->expiring_within = -1;
 	o->warn_days = 30;
+	o->keep = -1;
 }
 
 /* The exit statuses every command shares, for --help and man. */
@@ -680,6 +695,16 @@ set_opt(struct opts *o, int c, const char *a)
 	case O_UNVERIFIEDDB: o->allow_unverified_db = 1; return 0;
 	case O_SSHCONFIG: o->ssh_config = a; return 0;
 	case O_LIST: o->list = 1; return 0;
+	case O_PRUNE: o->prune = 1; return 0;
+	case O_KEEP:
+		if (strcmp(a, "0") == 0) {
+			fprintf(stderr, "pemrotate: --keep 0 would remove the "
+			    "last backup set; keep at least 1\n");
+			return -1;
+		}
+		return int_arg("keep", a, 1, 1000000, &o->keep);
+	case O_BACKUP: o->backup = a; return 0;
+	case O_AGENTS: o->with_agents = 1; return 0;
 	case O_HOST: o->host = a; return 0;
 	case O_AGENT: return agent_arg(o, a);
 	case O_EXPIRING:

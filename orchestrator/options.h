@@ -76,6 +76,10 @@ struct opts {
 	int allow_shared_dirs;		/* --allow-shared-dirs */
 	int allow_unverified_db;	/* a weak sslmode is not refused */
 	int keygen_remote;		/* --keygen remote */
+	int prune;			/* backups --prune */
+	int keep;			/* backups --keep N; -1: not given */
+	const char *backup;		/* rollback --backup RUN */
+	int with_agents;		/* rollback --agents */
 	int max_open;			/* SSH sessions kept between phases;
 					   0: 600 + hosts/25 */
 };

@@ -833,3 +833,55 @@ rfile_read(struct sshconn *c, const struct rfile *f, size_t max, int secret,
 	sftp_as(c, NULL);
 	return rc;
 }
+
+int
+rfile_list_dir(struct sshconn *c, const struct rfile *f,
+    struct sftp_dirent **ents, size_t *n)
+{
+	char *dir = dir_of(f->path);
+	int rc;
+
+	rfile_use(c, f);
+	rc = sftp_readdir(c, dir, 1000000, ents, n);
+	sftp_as(c, NULL);
+	free(dir);
+	return rc;
+}
+
+#define WIPE_MAX	(16 * 1024 * 1024)	/* a key file is a few KB */
+
+int
+rfile_wipe(struct sshconn *c, const struct rfile *f, const char *path,
+    int zero, char **why)
+{
+	struct sftp_stat st;
+	int rc, notreg = 0;
+
+	*why = NULL;
+	rfile_use(c, f);
+	/* a backup is a regular file; a link in its place is not followed */
+	if ((rc = sftp_lstat(c, path, &st)) == 0 && !st.is_reg)
+		rc = ERR_INVAL, notreg = 1;
+	if (rc == 0 && zero)
+		rc = sftp_zero_file(c, path, WIPE_MAX);
+	if (rc == 0)
+		rc = sftp_unlink(c, path);
+	if (notreg)
+		*why = xasprintf("%s: not a regular file, left alone", path);
+	else if (rc != 0)
+		*why = xasprintf("%s", sshconn_errmsg(c));
+	sftp_as(c, NULL);
+	return rc;
+}
+
+int
+rfile_read_at(struct sshconn *c, const struct rfile *f, const char *path,
+    size_t max, int secret, char **buf, size_t *len)
+{
+	int rc;
+
+	rfile_use(c, f);
+	rc = sftp_read_file(c, path, max, secret, buf, len);
+	sftp_as(c, NULL);
+	return rc;
+}

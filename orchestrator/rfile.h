@@ -144,4 +144,29 @@ int rfile_read(struct sshconn *c, const struct rfile *f, size_t max,
 int rfile_read_head(struct sshconn *c, const struct rfile *f, char *buf,
     size_t len, size_t *got);
 
+/*
+ * The entries of f's directory, listed as f's user (sftp_readdir; free
+ * with sftp_dirents_free).
+ */
+struct sftp_dirent;
+int rfile_list_dir(struct sshconn *c, const struct rfile *f,
+    struct sftp_dirent **ents, size_t *n);
+
+/*
+ * Remove path, a file of f's directory (a backup of f), as f's user;
+ * with zero set its content is first overwritten with zeros over its
+ * length and synced (an old private key: only ever when path is its
+ * content's one link, else the live file would go too).  Never through a
+ * shell.  0 or an ERR_* with *why (caller frees).
+ */
+int rfile_wipe(struct sshconn *c, const struct rfile *f, const char *path,
+    int zero, char **why);
+
+/*
+ * Read a whole file of at most max bytes at path, in f's directory (a
+ * backup of f), as f's user (rfile_read's rules).
+ */
+int rfile_read_at(struct sshconn *c, const struct rfile *f, const char *path,
+    size_t max, int secret, char **buf, size_t *len);
+
 #endif

@@ -145,6 +145,14 @@ stop_all(struct run *r)
 static void
 rotate(struct run *r)
 {
+	if (r->act != NULL) {
+		r->result = RUN_PREFLIGHT_FAILED;
+		if (preflight_run(r) == 0 && !interrupted(r)) {
+			r->act(r);
+			host_mark_pending(r, HS_OK);
+		}
+		return;
+	}
 	if (prepare(r) != 0 || stop_all(r) != 0)
 		return;
 	if (!r->forward) {
@@ -189,8 +197,8 @@ finish(struct run *r)
 	report_end(r);
 }
 
-int
-run_main(const struct opts *o, run_load_fn *load)
+static int
+run_act(const struct opts *o, run_load_fn *load, run_act_fn *act)
 {
 	struct opts ro = *o;
 	struct run r;
@@ -199,6 +207,7 @@ run_main(const struct opts *o, run_load_fn *load)
 
 	memset(&r, 0, sizeof(r));
 	r.o = &ro;
+	r.act = act;
 	r.started = time(NULL);
 	pthread_mutex_init(&r.mu, NULL);
 	r.state_dir = o->state_dir ? xstrdup(o->state_dir) :
@@ -216,4 +225,16 @@ run_main(const struct opts *o, run_load_fn *load)
 	signals_stop(sigt, sig_ok);
 	setup_free(&r);
 	return r.exit_code;
+}
+
+int
+run_main(const struct opts *o, run_load_fn *load)
+{
+	return run_act(o, load, NULL);
+}
+
+int
+run_main_act(const struct opts *o, run_act_fn *act)
+{
+	return run_act(o, NULL, act);
 }

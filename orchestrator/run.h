@@ -11,9 +11,10 @@
  *   cmd.c                       the table of commands; then one file
  *                               per command:
  *   cmd_rotate.c cmd_resume.c cmd_inventory.c cmd_plan.c cmd_revoke.c
- *   cmd_status.c
+ *   cmd_status.c cmd_backups.c cmd_rollback.c
  *   run.c dayrun.c              the drivers (rotation, day-two commands)
  *   setup.c plan.c report.c signals.c status.c
+ *   backups.c
  *   preflight.c resume.c push.c
  *   server.c stop.c lock.c jobs.c
  *   serverfiles.c dbtrust.c
@@ -53,5 +54,14 @@ typedef int run_load_fn(struct run *r, struct opts *ro);
 
 /* A run from start to end, load first if not NULL; the exit status. */
 int run_main(const struct opts *o, run_load_fn *load);
+
+/*
+ * A command that is not a rotation: the run's set-up and preflight, then
+ * act instead of the phases (it sets r->result, and the hosts' status;
+ * hosts left pending are reported ok); the report and the exit status as
+ * for a rotation.
+ */
+typedef int run_act_fn(struct run *r);
+int run_main_act(const struct opts *o, run_act_fn *act);
 
 #endif

@@ -210,6 +210,10 @@ struct run {
 	long *jobs;			/* PEM jobs disabled for the run */
 	size_t njobs;
 	int locked;			/* holds the server-side lock */
+	/* a command other than rotate: what it does after the preflight
+	 * (run_main_act), and its own data */
+	int (*act)(struct run *r);
+	void *act_data;
 	int nfailed_push;
 	pthread_mutex_t mu;		/* guards progress counters */
 	size_t done, total;

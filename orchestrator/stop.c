@@ -22,7 +22,7 @@ stop_needed(const struct host *h)
 	    h->status != HS_FAILED;
 }
 
-static int
+int
 stop_agent(struct run *r, struct host *h)
 {
 	char *msg;

@@ -27,11 +27,13 @@ want() {
 	fi
 }
 
-want "pemrotate " inventory plan resume revoke rotate status
+want "pemrotate " backups inventory plan resume revoke rollback rotate status
 want "pemrotate i" inventory
 want "pemrotate status --format " json prometheus text
-want "pemrotate r" resume revoke rotate
-want "pemrotate ro" rotate
+want "pemrotate r" resume revoke rollback rotate
+want "pemrotate ro" rollback rotate
+want "pemrotate rot" rotate
+want "pemrotate backups --pr" --prune
 want "pemrotate rotate --inv" --inventory
 want "pemrotate rotate --no" --no-overlap
 want "pemrotate rotate -i $t/est" "$t/estate.ini" "$t/estate two.ini"

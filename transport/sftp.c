@@ -703,3 +703,202 @@ sftp_unlink(struct sshconn *c, const char *path)
 {
 	return path_op(c, FXP_REMOVE, "remove", path);
 }
+
+/* ---- directories ---- */
+
+/* The names of one READDIR reply added to *ents. */
+static int
+add_names(struct sshconn *c, const struct sftpch_reply *rp, const char *path,
+    size_t max, struct sftp_dirent **ents, size_t *n, size_t *cap)
+{
+	struct sftpw_cursor cur;
+	struct sftpw_name e;
+	struct sftp_dirent *d;
+	uint32_t count, i;
+
+	if (sftpw_names(rp->type, rp->data, rp->len, &count, &cur) != 0)
+		return sftpch_bad_reply(c, "readdir", path);
+	for (i = 0; i < count; i++) {
+		if (sftpw_name_next(&cur, &e) != 0 || e.nl == 0 ||
+		    memchr(e.name, 0, e.nl) || memchr(e.name, '/', e.nl))
+			return sftpch_bad_reply(c, "readdir", path);
+		if ((e.nl == 1 && e.name[0] == '.') ||
+		    (e.nl == 2 && memcmp(e.name, "..", 2) == 0))
+			continue;
+		if (*n >= max) {
+			sshconn_seterr(c, "%s: more than %zu entries", path,
+			    max);
+			return ERR_TOOBIG;
+		}
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			*ents = xrealloc(*ents, *cap * sizeof(**ents));
+		}
+		d = &(*ents)[(*n)++];
+		d->name = xstrndup((const char *)e.name, e.nl);
+		d->st = e.st;
+		d->nlink = sftpw_longname_nlink(e.longname, e.ll);
+	}
+	return 0;
+}
+
+/* READDIR on the open handle h until the end. */
+static int
+read_dir(struct sshconn *c, const struct sftpch_reply *h, const char *path,
+    size_t max, struct sftp_dirent **ents, size_t *n)
+{
+	struct sftpch_batch b;
+	size_t cap = 0;
+	int r = 0, done = 0;
+
+	while (r == 0 && !done) {
+		sftpch_batch_init(&b, 0);
+		sftpch_req_handle(c, &b, FXP_READDIR, h);
+		if ((r = sftpch_run(c, &b)) == 0) {
+			if (b.rep[0].type == FXP_STATUS &&
+			    sftpch_status(&b.rep[0]) == FX_EOF)
+				done = 1;
+			else if ((r = sftpch_check(c, &b.rep[0], FXP_NAME,
+			    "readdir", path)) == 0)
+				r = add_names(c, &b.rep[0], path, max, ents,
+				    n, &cap);
+		}
+		sftpch_batch_clear(&b);
+	}
+	return r;
+}
+
+int
+sftp_readdir(struct sshconn *c, const char *path, size_t max,
+    struct sftp_dirent **ents, size_t *n)
+{
+	struct sftpch_batch ob;
+	int r;
+
+	*ents = NULL;
+	*n = 0;
+	if ((r = sftpch_begin(c)) != 0)
+		return r;
+	sftpch_batch_init(&ob, 0);
+	sftpch_req_path(c, &ob, FXP_OPENDIR, path);
+	if ((r = sftpch_run(c, &ob)) == 0 &&
+	    (r = sftpch_check(c, &ob.rep[0], FXP_HANDLE, "opendir",
+	    path)) == 0) {
+		r = read_dir(c, &ob.rep[0], path, max, ents, n);
+		close_handle(c, &ob.rep[0]);
+	}
+	sftpch_batch_clear(&ob);
+	if (r != 0) {
+		sftp_dirents_free(*ents, *n);
+		*ents = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+void
+sftp_dirents_free(struct sftp_dirent *ents, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
+}
+
+/* ---- overwriting ---- */
+
+/* FSTAT of the open handle h: a regular file's size. */
+static int
+handle_size(struct sshconn *c, const struct sftpch_reply *h,
+    const char *path, unsigned long long *size)
+{
+	struct sftpch_batch b;
+	struct sftp_stat st;
+	int r;
+
+	sftpch_batch_init(&b, 0);
+	sftpch_req_handle(c, &b, FXP_FSTAT, h);
+	if ((r = sftpch_run(c, &b)) == 0 &&
+	    (r = sftpch_check(c, &b.rep[0], FXP_ATTRS, "fstat", path)) == 0) {
+		if (sftpw_attrs(b.rep[0].type, b.rep[0].data, b.rep[0].len,
+		    &st) != 0)
+			r = sftpch_bad_reply(c, "fstat", path);
+		else if (!st.is_reg) {
+			sshconn_seterr(c, "%s: not a regular file", path);
+			r = ERR_INVAL;
+		} else {
+			*size = st.size;
+		}
+	}
+	sftpch_batch_clear(&b);
+	return r;
+}
+
+/* WRITE zeros over [0, size) on h, then fsync; each reply checked. */
+static int
+write_zeros(struct sshconn *c, const struct sftpch_reply *h,
+    const char *path, unsigned long long size)
+{
+	static const unsigned char zero[SFTPCH_CHUNK];
+	struct sftpch_batch b;
+	unsigned long long off = 0;
+	size_t i, m, start;
+	int r = 0, last;
+
+	do {
+		sftpch_batch_init(&b, 0);
+		for (i = 0; i < SFTP_BATCH && off < size; i++, off += m) {
+			m = size - off < SFTPCH_CHUNK ? (size_t)(size - off) :
+			    SFTPCH_CHUNK;
+			start = b.out.len;
+			sftpch_req_begin(c, &b, FXP_WRITE);
+			sftpch_put_handle(&b, h);
+			sftpch_put_u64(&b, off);
+			sftpch_put_str(&b, zero, m);
+			sftpch_req_end(&b, start);
+		}
+		last = off >= size;
+		if (last && (sftpch_ext(c) & SFTPW_EXT_FSYNC)) {
+			start = b.out.len;
+			sftpch_req_begin(c, &b, FXP_EXTENDED);
+			sftpch_put_str(&b, "fsync@openssh.com", 17);
+			sftpch_put_handle(&b, h);
+			sftpch_req_end(&b, start);
+		}
+		if (b.n > 0 && (r = sftpch_run(c, &b)) == 0)
+			for (i = 0; i < b.n && r == 0; i++)
+				r = sftpch_check(c, &b.rep[i], 0, "write",
+				    path);
+		sftpch_batch_clear(&b);
+	} while (r == 0 && !last);
+	return r;
+}
+
+int
+sftp_zero_file(struct sshconn *c, const char *path, size_t max)
+{
+	struct sftpch_batch ob;
+	unsigned long long size = 0;
+	int r;
+
+	if ((r = sftpch_begin(c)) != 0)
+		return r;
+	sftpch_batch_init(&ob, 0);
+	sftpch_req_open(c, &ob, path, FXF_WRITE, 0);
+	if ((r = sftpch_run(c, &ob)) != 0 ||
+	    (r = sftpch_check(c, &ob.rep[0], FXP_HANDLE, "open", path)) != 0) {
+		sftpch_batch_clear(&ob);
+		return r;
+	}
+	if ((r = handle_size(c, &ob.rep[0], path, &size)) == 0 &&
+	    size > max) {
+		sshconn_seterr(c, "%s: larger than %zu bytes", path, max);
+		r = ERR_INVAL;
+	}
+	if (r == 0)
+		r = write_zeros(c, &ob.rep[0], path, size);
+	close_handle(c, &ob.rep[0]);
+	sftpch_batch_clear(&ob);
+	return r;
+}

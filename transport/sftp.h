@@ -125,6 +125,30 @@ int sftp_read_head(struct sshconn *c, const char *path, char *buf,
 /* 0 if path can be opened for reading (nothing is read). */
 int sftp_check_readable(struct sshconn *c, const char *path);
 
+/* One entry of a directory: its name and what READDIR said of it. */
+struct sftp_dirent {
+	char *name;
+	struct sftp_stat st;	/* lstat-like; mtime when given */
+	long nlink;		/* from the long form; -1 unknown */
+};
+/*
+ * The entries of the directory path (OPENDIR, READDIR until the end,
+ * CLOSE), "." and ".." left out, names with a NUL or '/' refused as a
+ * malformed reply; at most max entries (ERR_TOOBIG beyond).  *ents is
+ * freed with sftp_dirents_free.
+ */
+int sftp_readdir(struct sshconn *c, const char *path, size_t max,
+    struct sftp_dirent **ents, size_t *n);
+void sftp_dirents_free(struct sftp_dirent *ents, size_t n);
+
+/*
+ * Overwrite the existing regular file path with zeros over its whole
+ * length (OPEN for writing without creating or truncating, FSTAT,
+ * WRITEs, fsync if the server supports it, CLOSE).  ERR_INVAL if it is
+ * not a regular file or is larger than max bytes.  It is not removed.
+ */
+int sftp_zero_file(struct sshconn *c, const char *path, size_t max);
+
 /* Remove a file over SFTP; ERR_NOTFOUND if absent. */
 int sftp_unlink(struct sshconn *c, const char *path);
 

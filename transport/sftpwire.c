@@ -95,45 +95,82 @@ sftpw_data(int type, const unsigned char *d, size_t len, size_t ask,
 	return 0;
 }
 
+/* Read n bytes at *p of *left into out (big-endian), moving on. */
+static int
+take(const unsigned char **p, size_t *left, size_t n, uint32_t *out)
+{
+	if (*left < n)
+		return -1;
+	out[0] = sftpw_u32(*p);
+	if (n == 8)
+		out[1] = sftpw_u32(*p + 4);
+	*p += n;
+	*left -= n;
+	return 0;
+}
+
+/* ATTRS at *p of *left bytes into st, moving past them; 0 or -1. */
+static int
+parse_attrs(const unsigned char **p, size_t *left, struct sftp_stat *st)
+{
+	const unsigned char *s;
+	uint32_t fl, v[2], i, next;
+	size_t sl;
+
+	memset(st, 0, sizeof(*st));
+	if (take(p, left, 4, &fl) != 0)
+		return -1;
+	if ((fl & ATTR_SIZE) && take(p, left, 8, v) == 0)
+		st->size = (unsigned long long)v[0] << 32 | v[1];
+	else if (fl & ATTR_SIZE)
+		return -1;
+	if (fl & ATTR_UIDGID) {
+		if (take(p, left, 8, v) != 0)
+			return -1;
+		st->uid = v[0];
+		st->gid = v[1];
+	}
+	if (fl & ATTR_PERMISSIONS) {
+		if (take(p, left, 4, v) != 0)
+			return -1;
+		st->mode = v[0];
+	}
+	if (fl & ATTR_ACMODTIME) {
+		if (take(p, left, 8, v) != 0)	/* atime, mtime */
+			return -1;
+		st->mtime = v[1];
+		st->mtime_known = 1;
+	}
+	if (fl & ATTR_EXTENDED) {
+		if (take(p, left, 4, &next) != 0)
+			return -1;
+		for (i = 0; i < next; i++)
+			if (sftpw_str(p, left, &s, &sl) != 0 ||
+			    sftpw_str(p, left, &s, &sl) != 0)
+				return -1;
+	}
+	st->is_dir = (st->mode & 0170000) == 0040000;
+	st->is_reg = (st->mode & 0170000) == 0100000;
+	st->is_lnk = (st->mode & 0170000) == 0120000;
+	st->owner_known = (fl & ATTR_UIDGID) && (fl & ATTR_PERMISSIONS);
+	return 0;
+}
+
 int
 sftpw_attrs(int type, const unsigned char *d, size_t len,
     struct sftp_stat *st)
 {
 	const unsigned char *p = d + 4;
 	size_t n;
-	uint32_t fl;
 
 	memset(st, 0, sizeof(*st));
 	if (type != FXP_ATTRS || len < 8)
 		return -1;
-	n = len - 8;
-	fl = sftpw_u32(p);
-	p += 4;
-	if (fl & ATTR_SIZE) {
-		if (n < 8)
-			return -1;
-		st->size = (unsigned long long)sftpw_u32(p) << 32 |
-		    sftpw_u32(p + 4);
-		p += 8;
-		n -= 8;
+	n = len - 4;
+	if (parse_attrs(&p, &n, st) != 0) {
+		memset(st, 0, sizeof(*st));
+		return -1;
 	}
-	if (fl & ATTR_UIDGID) {
-		if (n < 8)
-			return -1;
-		st->uid = sftpw_u32(p);
-		st->gid = sftpw_u32(p + 4);
-		p += 8;
-		n -= 8;
-	}
-	if (fl & ATTR_PERMISSIONS) {
-		if (n < 4)
-			return -1;
-		st->mode = sftpw_u32(p);
-	}
-	st->is_dir = (st->mode & 0170000) == 0040000;
-	st->is_reg = (st->mode & 0170000) == 0100000;
-	st->is_lnk = (st->mode & 0170000) == 0120000;
-	st->owner_known = (fl & ATTR_UIDGID) && (fl & ATTR_PERMISSIONS);
 	return 0;
 }
 
@@ -184,4 +221,51 @@ sftpw_name1(int type, const unsigned char *d, size_t len,
 	    sftpw_str(&p, &n, &ln, &lnl) != 0 || n < 4)
 		return -1;
 	return 0;
+}
+
+int
+sftpw_names(int type, const unsigned char *d, size_t len, uint32_t *count,
+    struct sftpw_cursor *cur)
+{
+	if (type != FXP_NAME || len < 8)
+		return -1;
+	*count = sftpw_u32(d + 4);
+	cur->p = d + 8;
+	cur->n = len - 8;
+	/* each name takes at least 12 bytes: no count beyond that */
+	if (*count > cur->n / 12)
+		return -1;
+	return 0;
+}
+
+int
+sftpw_name_next(struct sftpw_cursor *cur, struct sftpw_name *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (sftpw_str(&cur->p, &cur->n, &e->name, &e->nl) != 0 ||
+	    sftpw_str(&cur->p, &cur->n, &e->longname, &e->ll) != 0 ||
+	    parse_attrs(&cur->p, &cur->n, &e->st) != 0)
+		return -1;
+	return 0;
+}
+
+long
+sftpw_longname_nlink(const unsigned char *ln, size_t n)
+{
+	size_t i = 0;
+	long v = 0;
+	int digits = 0;
+
+	while (i < n && ln[i] != ' ')		/* the mode */
+		i++;
+	while (i < n && ln[i] == ' ')
+		i++;
+	for (; i < n && ln[i] >= '0' && ln[i] <= '9'; i++, digits++) {
+		if (v > 100000000L)
+			return -1;
+		v = v * 10 + (ln[i] - '0');
+	}
+	if (digits == 0 || i >= n || ln[i] != ' ')
+		return -1;
+	return v;
 }

@@ -14,7 +14,7 @@
 enum {
 	FXP_INIT = 1, FXP_VERSION = 2, FXP_OPEN = 3, FXP_CLOSE = 4,
 	FXP_READ = 5, FXP_WRITE = 6, FXP_LSTAT = 7, FXP_FSTAT = 8,
-	FXP_FSETSTAT = 10, FXP_REMOVE = 13, FXP_MKDIR = 14, FXP_RMDIR = 15,
+	FXP_FSETSTAT = 10, FXP_OPENDIR = 11, FXP_READDIR = 12, FXP_REMOVE = 13, FXP_MKDIR = 14, FXP_RMDIR = 15,
 	FXP_REALPATH = 16, FXP_STAT = 17, FXP_RENAME = 18, FXP_READLINK = 19,
 	FXP_STATUS = 101, FXP_HANDLE = 102, FXP_DATA = 103, FXP_NAME = 104,
 	FXP_ATTRS = 105, FXP_EXTENDED = 200,
@@ -48,6 +48,8 @@ struct sftp_stat {
 	unsigned long long size;
 	int is_dir, is_reg, is_lnk;
 	int owner_known;	/* uid, gid and mode were all given */
+	unsigned long long mtime;	/* seconds since 1970 (ACMODTIME) */
+	int mtime_known;	/* the server gave it */
 };
 
 #define SFTP_MAX_PACKET	(256 * 1024)	/* a reply larger is an error */
@@ -105,5 +107,31 @@ int sftpw_version(const unsigned char *body, size_t plen, uint32_t *version,
  */
 int sftpw_name1(int type, const unsigned char *d, size_t len,
     const unsigned char **name, size_t *nl);
+
+/*
+ * A NAME reply (READDIR): sftpw_names checks its header and gives the
+ * count of names it announces and a cursor at the first; sftpw_name_next
+ * reads one name (name, long form, attributes) and moves the cursor.
+ * Each 0, or -1 when the bytes do not hold what they announce.
+ */
+struct sftpw_cursor {
+	const unsigned char *p;
+	size_t n;
+};
+struct sftpw_name {
+	const unsigned char *name, *longname;	/* not terminated */
+	size_t nl, ll;
+	struct sftp_stat st;
+};
+int sftpw_names(int type, const unsigned char *d, size_t len,
+    uint32_t *count, struct sftpw_cursor *cur);
+int sftpw_name_next(struct sftpw_cursor *cur, struct sftpw_name *e);
+
+/*
+ * The link count in an "ls -l" long form as OpenSSH's sftp-server gives
+ * it ("-rw------- 1 user group ..."): the second field, or -1 when it is
+ * not a number there.
+ */
+long sftpw_longname_nlink(const unsigned char *ln, size_t n);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "test_pki.h"
 
+#include <openssl/bn.h>
+
 /* pki_cert_verify, when only the code matters. */
 static int
 verify(const struct pki_cert *leaf, const struct pki_cert *ca)
@@ -75,6 +77,22 @@ test_ca_cert(void **state)
 	assert_string_equal(buf, "PEM");
 	/* Two CAs never share a serial. */
 	assert_false(pki_cert_equal(f->ca, f->ca2));
+	{
+		char s1[64], s2[64], small[4];
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(
+		    (x = x509_of(f->ca))), NULL);
+		char *hex = BN_bn2hex(bn);
+
+		pki_cert_serial(f->ca, s1, sizeof(s1));
+		pki_cert_serial(f->ca2, s2, sizeof(s2));
+		assert_string_equal(s1, hex);
+		assert_string_not_equal(s1, s2);
+		pki_cert_serial(f->ca, small, sizeof(small));
+		assert_string_equal(small, "");
+		OPENSSL_free(hex);
+		BN_free(bn);
+		X509_free(x);
+	}
 }
 
 static void check_client_verify(const struct fix *, const struct pki_cert *);

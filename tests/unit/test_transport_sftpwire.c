@@ -175,6 +175,141 @@ test_version(void **state)
 	free(b);
 }
 
+/* Append a big-endian uint32 / a string to a buffer being built. */
+static size_t
+put32(unsigned char *b, size_t at, uint32_t v)
+{
+	b[at] = (unsigned char)(v >> 24);
+	b[at + 1] = (unsigned char)(v >> 16);
+	b[at + 2] = (unsigned char)(v >> 8);
+	b[at + 3] = (unsigned char)v;
+	return at + 4;
+}
+
+static size_t
+putstr(unsigned char *b, size_t at, const char *s)
+{
+	at = put32(b, at, (uint32_t)strlen(s));
+	memcpy(b + at, s, strlen(s));
+	return at + strlen(s);
+}
+
+/* Attributes with every field, the times and one extended pair. */
+static size_t
+put_attrs(unsigned char *b, size_t at, uint32_t mtime)
+{
+	at = put32(b, at, ATTR_SIZE | ATTR_UIDGID | ATTR_PERMISSIONS |
+	    ATTR_ACMODTIME | ATTR_EXTENDED);
+	at = put32(b, at, 0);
+	at = put32(b, at, 1704);		/* size */
+	at = put32(b, at, 26);
+	at = put32(b, at, 26);
+	at = put32(b, at, 0100600);
+	at = put32(b, at, 1700000000);		/* atime */
+	at = put32(b, at, mtime);
+	at = put32(b, at, 1);
+	at = putstr(b, at, "x@example.com");
+	return putstr(b, at, "v");
+}
+
+static void
+test_attrs_mtime(void **state)
+{
+	unsigned char rep[128], *b;
+	struct sftp_stat s;
+	size_t len, n;
+
+	(void)state;
+	len = put_attrs(rep, put32(rep, 0, 9), 1800000000u);
+	b = exact(rep, len);
+	assert_int_equal(sftpw_attrs(FXP_ATTRS, b, len, &s), 0);
+	assert_true(s.mtime_known);
+	assert_int_equal(s.mtime, 1800000000u);
+	assert_int_equal(s.size, 1704);
+	assert_true(s.owner_known);
+	free(b);
+	for (n = 0; n < len; n++) {
+		b = exact(rep, n);
+		assert_int_equal(sftpw_attrs(FXP_ATTRS, b, n, &s), -1);
+		assert_false(s.mtime_known);
+		free(b);
+	}
+	/* without ACMODTIME the time is not known */
+	len = put32(rep, put32(rep, 0, 9), ATTR_SIZE);
+	len = put32(rep, put32(rep, len, 0), 5);
+	b = exact(rep, len);
+	assert_int_equal(sftpw_attrs(FXP_ATTRS, b, len, &s), 0);
+	assert_false(s.mtime_known);
+	free(b);
+}
+
+static void
+test_names(void **state)
+{
+	unsigned char rep[512], *b;
+	struct sftpw_cursor cur;
+	struct sftpw_name e;
+	uint32_t count;
+	size_t len, n, i;
+
+	(void)state;
+	len = put32(rep, put32(rep, 0, 4), 2);	/* id 4, two names */
+	len = putstr(rep, len, "server.key.pemrotate-X-0123456789ab");
+	len = putstr(rep, len, "-rw------- 2 postgres postgres 1704 Jan 1 "
+	    "00:00 server.key.pemrotate-X-0123456789ab");
+	len = put_attrs(rep, len, 1800000001u);
+	len = putstr(rep, len, "root.crt");
+	len = putstr(rep, len, "-rw-r--r-- 1 postgres postgres 1 x");
+	len = put32(rep, len, 0);		/* no attributes */
+	b = exact(rep, len);
+	assert_int_equal(sftpw_names(FXP_NAME, b, len, &count, &cur), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(sftpw_name_next(&cur, &e), 0);
+	assert_int_equal(e.nl, 35);
+	assert_memory_equal(e.name, "server.key.pemrotate-X-0123456789ab", 35);
+	assert_int_equal(e.st.mtime, 1800000001u);
+	assert_int_equal(sftpw_longname_nlink(e.longname, e.ll), 2);
+	assert_int_equal(sftpw_name_next(&cur, &e), 0);
+	assert_memory_equal(e.name, "root.crt", 8);
+	assert_false(e.st.mtime_known);
+	assert_int_equal(sftpw_longname_nlink(e.longname, e.ll), 1);
+	assert_int_equal(cur.n, 0);
+	assert_int_equal(sftpw_name_next(&cur, &e), -1);
+	free(b);
+	/* cut anywhere: the header or some name is refused, never read past */
+	for (n = 0; n < len; n++) {
+		b = exact(rep, n);
+		if (sftpw_names(FXP_NAME, b, n, &count, &cur) == 0) {
+			for (i = 0; i < count; i++)
+				if (sftpw_name_next(&cur, &e) != 0)
+					break;
+			assert_true(i < count);
+		}
+		free(b);
+	}
+	/* a count the bytes cannot hold, and the wrong type */
+	put32(rep, 4, 0x7fffffff);
+	b = exact(rep, len);
+	assert_int_equal(sftpw_names(FXP_NAME, b, len, &count, &cur), -1);
+	assert_int_equal(sftpw_names(FXP_ATTRS, b, len, &count, &cur), -1);
+	free(b);
+}
+
+static void
+test_longname_nlink(void **state)
+{
+	static const char *bad[] = { "", "-rw-------", "-rw------- ",
+	    "-rw------- x 1", "-rw------- 12", "-rw------- 99999999999 u" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sftpw_longname_nlink((const unsigned char *)
+	    "-rw-------    3 u g 0 x", 23), 3);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sftpw_longname_nlink((const unsigned char *)
+		    bad[i], strlen(bad[i])), -1);
+}
+
 int
 main(void)
 {
@@ -184,6 +319,9 @@ main(void)
 		cmocka_unit_test(test_data),
 		cmocka_unit_test(test_status_attrs),
 		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_attrs_mtime),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_longname_nlink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
