@@ -407,11 +407,14 @@ login_as() {
 	fi
 }
 
-# ensure_locked_users PASSWORD: the login users of a locked-down estate
-# (kept, like pemrt, for the next estate) and their sudo rights; PW_USER's
-# password is set anew.
+# ensure_locked_users DIR: the login users of a locked-down estate (kept,
+# like pemrt, for the next estate) and their sudo rights; PW_USER's
+# password into DIR/sudo-password.  Estates up at the same time (test
+# runs side by side) share one password, kept in PW_FILE while the machine
+# runs: setting a new one would refuse another estate's sudo.
+PW_FILE=/run/pemrt-estate-sudo-password
 ensure_locked_users() {
-	local pw=$1 u t=/etc/sudoers.d/pemrotate-estate
+	local d=$1 u t=/etc/sudoers.d/pemrotate-estate
 	(
 		flock 9
 		for u in "$OPS_USER" "$NOSUDO_USER" "$PW_USER" "$JUMP_USER"; do
@@ -422,7 +425,14 @@ ensure_locked_users() {
 			[[ $(getent shadow "$u" | cut -d: -f2) == '*' ]] ||
 			    usermod -p '*' "$u"
 		done
-		usermod -p "$(openssl passwd -6 -stdin <<<"$pw")" "$PW_USER"
+		# PW_USER's password: set once while the machine runs
+		if [[ ! -s $PW_FILE ]]; then
+			(umask 077 && openssl rand -hex 12 >"$PW_FILE.tmp")
+			usermod -p "$(openssl passwd -6 -stdin \
+			    <"$PW_FILE.tmp")" "$PW_USER"
+			mv "$PW_FILE.tmp" "$PW_FILE"
+		fi
+		(umask 077 && cp "$PW_FILE" "$d/sudo-password")
 		printf '%s\n' \
 		    "# pemrotate test estates (estate.sh --locked-down)" \
 		    "$OPS_USER ALL=(ALL:ALL) NOPASSWD: ALL" \
@@ -750,8 +760,7 @@ up_cmd() {
 	make_known_hosts "$d"
 	write_inventory "$d"
 	if ((locked)); then
-		(umask 077 && openssl rand -hex 12 >"$d/sudo-password")
-		ensure_locked_users "$(cat "$d/sudo-password")"
+		ensure_locked_users "$d"
 		lock_down_sshd "$d"
 		write_locked_files "$d"
 	fi
