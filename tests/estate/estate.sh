@@ -669,7 +669,7 @@ start_all() {
 			locate "$k"
 			[[ -e $d/hosts/$HOST/agent.state ]] ||
 			    echo "$d/hosts/$HOST/etc/agent.cfg"
-		done | inns xargs -P 4 -n 1 "$d/bin/fake-pemagent" start ||
+		done | inns xargs -r -P 4 -n 1 "$d/bin/fake-pemagent" start ||
 		    die "some agents did not start (see above)"
 	elif [[ $mode == none ]]; then
 		login_as

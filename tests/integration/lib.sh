@@ -120,9 +120,10 @@ run_resume() {
 	    "$E.out"
 }
 
-# The run id of the newest journal of estate $E.
+# The run id of the journal of estate $E written last: run ids sort by
+# their second only (then a random tag), and two short runs can share one.
 last_run() {
-	ls "$E.state" | sed -n 's/\.journal$//p' | sort | tail -n 1
+	ls -t "$E.state" | sed -n 's/\.journal$//p' | head -n 1
 }
 
 # bak FILE RUN: the backup run RUN kept of FILE (FILE.pemrotate-RUN-<token>,
