@@ -66,6 +66,9 @@ key_matches() {	# key_matches ID
 
 begin "agents: bad requests change nothing"
 before=$(t98_files)
+ok "the file list covers every host and the server's files" test \
+    "$(printf '%s\n' "$before" | grep -c -e '/agent[0-9]*\.key$' \
+    -e '/ca_key\.key$' -e '/root\.crl$' -e '/agent\.cfg$')" -eq 12
 t98_run -y --agent nosuch
 eq "unknown agent: exit" 2 "$rc"
 ok "names it" grep -q 'no agent "nosuch"' "$E.out"
@@ -143,6 +146,21 @@ t98_run -y --expiring-within 10 --agent agent5
 eq "nothing due: exit" 0 "$rc"
 ok "says so" grep -q "no agent to renew" "$E.out"
 
+begin "agents --keygen remote: the key made on the host"
+k4=$(agent_file 4 key); c4=$(agent_file 4 crt)
+old4="$(sha "$k4") $(sha "$c4")"
+others=$(t98_files "$k4" "$c4")
+t98_run -y --agent agent4 --keygen remote
+eq "exit status" 0 "$rc"
+not "agent4: new key and certificate" test "$(sha "$k4") $(sha "$c4")" = \
+    "$old4"
+ok "agent4: the key matches" key_matches 4
+ok "agent4: signed by the CA" of_ca 4
+ok "agent4: logs in" logs_in 4
+eq "every other file unchanged" "$others" "$(t98_files "$k4" "$c4")"
+ok "no key directory left" test -z "$(find "$(dirname "$k4")" -mindepth 1 \
+    -type d)"
+
 begin "agents: a failed verification puts the originals back"
 k5=$(agent_file 5 key); c5=$(agent_file 5 crt)
 old5="$(sha "$k5") $(sha "$c5")"
@@ -160,3 +178,30 @@ ok "agent2: renewed anyway" logs_in 2
 ok "names agent5's failure" grep -q "agent5.*cannot log in" "$E.out"
 ok "every agent logs in" all_agents_login
 ok "no lock left" test ! -e "$D/pemrotate.lock"
+
+estate_down "$E"
+
+E=$work/lock98
+estates+=("$E")
+estate_up "$E" 3 --locked-down
+D=$E/pg/data
+
+begin "agents on a locked-down estate: through the bastion, with sudo"
+k2=$(agent_file 2 key); c2=$(agent_file 2 crt)
+old2="$(sha "$k2") $(sha "$c2")"
+own2="$(stat -c %U:%G "$k2") $(stat -c %U:%G "$c2")"
+others=$(t98_files "$k2" "$c2")
+INV=$ESTATE_LOCKED_INVENTORY KH=none WHERE=ctl \
+    t98_run -y --agent agent2 --ssh-config "$ESTATE_SSH_CONFIG"
+eq "exit status" 0 "$rc"
+not "agent2: new key and certificate" test "$(sha "$k2") $(sha "$c2")" = \
+    "$old2"
+eq "agent2: owners kept" "$own2" \
+    "$(stat -c %U:%G "$k2") $(stat -c %U:%G "$c2")"
+eq "agent2: key mode" 600 "$(stat -c %a "$k2")"
+ok "agent2: signed by the CA" of_ca 2
+ok "agent2: the key matches" key_matches 2
+ok "agent2: logs in" logs_in 2
+eq "every other file unchanged" "$others" "$(t98_files "$k2" "$c2")"
+ok "every agent logs in" all_agents_login
+estate_down "$E"
