@@ -94,8 +94,8 @@ t98_run -y --agent agent2 --agent "$id3" --report "$work/ag.json"
 eq "exit status" 0 "$rc"
 # the run's id from its report: a refused run of the same second may
 # sort after it among the journals
-run1=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['run_id'])" \
-    "$work/ag.json")
+run1=$(python3 -c "import json,sys
+print(json.load(open(sys.argv[1]))['run_id'])" "$work/ag.json")
 eq "every other file unchanged" "$others" \
     "$(t98_files "$k2" "$c2" "$k3" "$c3")"
 eq "the six server files unchanged" "$srv" "$(server_snapshot)"
