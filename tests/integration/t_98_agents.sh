@@ -89,6 +89,7 @@ k3=$(agent_file 3 key); c3=$(agent_file 3 crt)
 others=$(t98_files "$k2" "$c2" "$k3" "$c3")
 srv=$(server_snapshot)
 old2="$(sha "$k2") $(sha "$c2")"
+# shellcheck disable=SC2034 # read as ${!old}
 old3="$(sha "$k3") $(sha "$c3")"
 t98_run -y --agent agent2 --agent "$id3" --report "$work/ag.json"
 eq "exit status" 0 "$rc"
