@@ -26,6 +26,7 @@
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "inventory/inventory.h"
+#include "jsonout.h"
 
 #define SECRET_SHOWN	"(set, not shown)"
 
@@ -48,51 +49,20 @@ static const char *const used_vars[] = {
 	NULL,
 };
 
-static void
-jset(json_t *o, const char *key, json_t *v)
-{
-	if (v == NULL || json_object_set_new(o, key, v) != 0)
-		fatal_nomem();
-}
-
-static void
-jappend(json_t *a, json_t *v)
-{
-	if (v == NULL || json_array_append_new(a, v) != 0)
-		fatal_nomem();
-}
-
-/* s as a JSON string; bytes that are not UTF-8 escaped as \xHH. */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *esc;
-
-	if ((j = json_string(s)) != NULL)
-		return j;
-	esc = str_printable(s, strlen(s));
-	j = json_string(esc);
-	free(esc);
-	return j;
-}
-
 /* The variables pemrotate uses for host i. */
 static json_t *
 host_vars(const struct inventory *inv, size_t i)
 {
-	json_t *o = json_object();
+	json_t *o = jout_object();
 	const char *v;
 	size_t k;
 
-	if (o == NULL)
-		fatal_nomem();
 	for (k = 0; used_vars[k] != NULL; k++) {
 		if ((v = inventory_var(inv, i, used_vars[k])) == NULL)
 			continue;
 		if (strcmp(used_vars[k], "ansible_become_password") == 0)
 			v = SECRET_SHOWN;
-		jset(o, used_vars[k], jstr(v));
+		jout_set(o, used_vars[k], jout_str(v));
 	}
 	return o;
 }
@@ -100,14 +70,12 @@ host_vars(const struct inventory *inv, size_t i)
 static json_t *
 host_entry(const struct inventory *inv, const struct inv_host *h)
 {
-	json_t *o = json_object();
+	json_t *o = jout_object();
 
-	if (o == NULL)
-		fatal_nomem();
-	jset(o, "name", jstr(h->name));
-	jset(o, "server", json_boolean(h->is_server));
-	jset(o, "agent", json_boolean(h->is_agent));
-	jset(o, "source", jstr(h->file != NULL ? h->file :
+	jout_set(o, "name", jout_str(h->name));
+	jout_set(o, "server", json_boolean(h->is_server));
+	jout_set(o, "agent", json_boolean(h->is_agent));
+	jout_set(o, "source", jout_str(h->file != NULL ? h->file :
 	    inventory_path(inv)));
 	return o;
 }
@@ -115,36 +83,36 @@ host_entry(const struct inventory *inv, const struct inv_host *h)
 static json_t *
 group_of(json_t *root, const char *name)
 {
-	json_t *g = json_object(), *hosts = json_array();
+	json_t *g = jout_object(), *hosts = jout_array();
 
-	jset(g, "hosts", hosts);
-	jset(root, name, g);
+	jout_set(g, "hosts", hosts);
+	jout_set(root, name, g);
 	return hosts;
 }
 
 static json_t *
 list_json(const struct inventory *inv)
 {
-	json_t *root = json_object(), *meta = json_object();
-	json_t *hv = json_object(), *pr = json_object(), *order = json_array();
+	json_t *root = jout_object(), *meta = jout_object();
+	json_t *hv = jout_object(), *pr = jout_object(), *order = jout_array();
 	json_t *server, *agents;
 	const struct inv_host *h;
 	size_t i;
 
-	jset(root, "_meta", meta);
-	jset(meta, "hostvars", hv);
-	jset(meta, "pemrotate", pr);
-	jset(pr, "hosts", order);
+	jout_set(root, "_meta", meta);
+	jout_set(meta, "hostvars", hv);
+	jout_set(meta, "pemrotate", pr);
+	jout_set(pr, "hosts", order);
 	server = group_of(root, "pem_server");
 	agents = group_of(root, "pem_agents");
 	for (i = 0; i < inventory_count(inv); i++) {
 		h = inventory_host(inv, i);
-		jset(hv, h->name, host_vars(inv, i));
-		jappend(order, host_entry(inv, h));
+		jout_set(hv, h->name, host_vars(inv, i));
+		jout_append(order, host_entry(inv, h));
 		if (h->is_server)
-			jappend(server, jstr(h->name));
+			jout_append(server, jout_str(h->name));
 		if (h->is_agent)
-			jappend(agents, jstr(h->name));
+			jout_append(agents, jout_str(h->name));
 	}
 	return root;
 }
@@ -165,10 +133,11 @@ host_json(const struct inventory *inv, const char *name)
 static int
 print_json(json_t *j)
 {
+	char *s = jout_text(j, 4);
 	int r;
 
-	r = json_dumpf(j, stdout, JSON_INDENT(4)) == 0 &&
-	    fputc('\n', stdout) != EOF && fflush(stdout) == 0;
+	r = fputs(s, stdout) != EOF && fflush(stdout) == 0;
+	free(s);
 	json_decref(j);
 	if (!r)
 		fprintf(stderr, "pemrotate: cannot write to stdout\n");

@@ -25,6 +25,7 @@
 #include "runtypes.h"
 #include "setup.h"
 #include "status.h"
+#include "jsonout.h"
 
 static const char *
 yes_no(int v)
@@ -112,28 +113,6 @@ print_text(const struct status *st, FILE *f)
 
 /* ---- JSON ---- */
 
-static void
-jset(json_t *o, const char *key, json_t *v)
-{
-	if (v == NULL || json_object_set_new(o, key, v) != 0)
-		fatal_nomem();
-}
-
-/* s as a JSON string; bytes that are not UTF-8 escaped as \xHH. */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *esc;
-
-	if ((j = json_string(s)) != NULL)
-		return j;
-	esc = str_printable(s, strlen(s));
-	j = json_string(esc);
-	free(esc);
-	return j;
-}
-
 static json_t *
 jcheck(int v)
 {
@@ -143,64 +122,58 @@ jcheck(int v)
 static json_t *
 json_cert(const struct status_cert *c)
 {
-	json_t *o = json_object(), *probs = json_array();
+	json_t *o = jout_object(), *probs = jout_array();
 	char date[32];
 	int p;
 
-	if (o == NULL || probs == NULL)
-		fatal_nomem();
-	jset(o, "host", jstr(c->host));
-	jset(o, "role", json_string(status_role_name(c->role)));
-	jset(o, "source", jstr(c->source));
+	jout_set(o, "host", jout_str(c->host));
+	jout_set(o, "role", json_string(status_role_name(c->role)));
+	jout_set(o, "source", jout_str(c->source));
 	if (c->role == SR_AGENT)
-		jset(o, "agent_id", json_integer(c->agent_id));
+		jout_set(o, "agent_id", json_integer(c->agent_id));
 	if (c->have) {
 		iso_date(c->not_after, date, sizeof(date));
-		jset(o, "subject", jstr(c->subject));
-		jset(o, "serial", json_string(c->serial));
-		jset(o, "not_after", json_string(date));
-		jset(o, "days_left", json_integer(c->days_left));
+		jout_set(o, "subject", jout_str(c->subject));
+		jout_set(o, "serial", json_string(c->serial));
+		jout_set(o, "not_after", json_string(date));
+		jout_set(o, "days_left", json_integer(c->days_left));
 	}
-	jset(o, "chains", jcheck(c->chains));
-	jset(o, "revoked", jcheck(c->revoked));
-	jset(o, "key_matches", jcheck(c->key_matches));
+	jout_set(o, "chains", jcheck(c->chains));
+	jout_set(o, "revoked", jcheck(c->revoked));
+	jout_set(o, "key_matches", jcheck(c->key_matches));
 	if (c->role == SR_AGENT)
-		jset(o, "active", jcheck(c->active));
+		jout_set(o, "active", jcheck(c->active));
 	for (p = 0; p < SP_COUNT; p++)
-		if ((c->problems & (1u << p)) && json_array_append_new(probs,
-		    json_string(status_problem_name(p))) != 0)
-			fatal_nomem();
-	jset(o, "problems", probs);
+		if (c->problems & (1u << p))
+			jout_append(probs, json_string(
+			    status_problem_name(p)));
+	jout_set(o, "problems", probs);
 	if (c->error != NULL)
-		jset(o, "error", jstr(c->error));
+		jout_set(o, "error", jout_str(c->error));
 	return o;
 }
 
 static void
 print_json(const struct status *st, int status, FILE *f)
 {
-	json_t *o = json_object(), *a = json_array(), *cnt = json_object();
+	json_t *o = jout_object(), *a = jout_array(), *cnt = jout_object();
 	char date[32];
 	size_t i;
 	char *s;
 
-	if (o == NULL || a == NULL || cnt == NULL)
-		fatal_nomem();
 	iso_date(st->now, date, sizeof(date));
-	jset(o, "time", json_string(date));
-	jset(o, "warn_days", json_integer(st->warn_days));
-	jset(o, "exit_status", json_integer(status));
+	jout_set(o, "time", json_string(date));
+	jout_set(o, "warn_days", json_integer(st->warn_days));
+	jout_set(o, "exit_status", json_integer(status));
 	for (i = 0; i < st->n; i++)
-		if (json_array_append_new(a, json_cert(&st->c[i])) != 0)
-			fatal_nomem();
+		jout_append(a, json_cert(&st->c[i]));
 	for (i = 0; i < SP_COUNT; i++)
-		jset(cnt, status_problem_name((int)i),
+		jout_set(cnt, status_problem_name((int)i),
 		    json_integer((json_int_t)st->count[i]));
-	jset(o, "problems", cnt);
-	jset(o, "certificates", a);
-	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-		fatal_nomem();
-	fprintf(f, "%s\n", s);
+	jout_set(o, "problems", cnt);
+	jout_set(o, "certificates", a);
+	s = jout_text(o, 2);
+	fputs(s, f);
 	free(s);
 	json_decref(o);
 }

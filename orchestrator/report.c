@@ -21,6 +21,7 @@
 #include "inventory/inventory.h"
 #include "options.h"
 #include "pool.h"
+#include "jsonout.h"
 
 /* Estates larger than this show only failed hosts and the server. */
 #define TABLE_ALL_MAX	50
@@ -124,74 +125,63 @@ iso_time(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void
-json_kv(struct strbuf *b, const char *k, const char *v, int comma)
+static json_t *
+json_host(const struct host *h)
 {
-	strbuf_add_json(b, k);
-	strbuf_adds(b, ": ");
-	if (v != NULL)
-		strbuf_add_json(b, v);
-	else
-		strbuf_adds(b, "null");
-	if (comma)
-		strbuf_adds(b, ", ");
-}
+	json_t *o = jout_object();
 
-static void
-json_host(struct strbuf *b, const struct host *h)
-{
-	strbuf_adds(b, "    {");
-	json_kv(b, "name", h->inv->name, 1);
-	json_kv(b, "address", h->inv->address, 1);
-	json_kv(b, "role", role_str(h), 1);
-	if (h->agent_id > 0)
-		strbuf_addf(b, "\"agent_id\": %ld, ", h->agent_id);
-	else
-		strbuf_adds(b, "\"agent_id\": null, ");
-	json_kv(b, "status", status_str(h->status), 1);
-	json_kv(b, "phase", h->phase, 1);
-	json_kv(b, "error", h->error, 1);
-	json_kv(b, "settings", settings_str(h), 1);
-	json_kv(b, "settings_file", h->is_agent && !h->cfg_inventory &&
-	    h->cfg_kind != AGENTCFG_NONE ? h->cfg_path : NULL, 1);
-	strbuf_addf(b, "\"seconds\": %.3f}", h->seconds);
+	jout_set(o, "name", jout_str(h->inv->name));
+	jout_set(o, "address", jout_str(h->inv->address));
+	jout_set(o, "role", jout_str(role_str(h)));
+	jout_set(o, "agent_id", h->agent_id > 0 ?
+	    json_integer(h->agent_id) : json_null());
+	jout_set(o, "status", jout_str(status_str(h->status)));
+	jout_set(o, "phase", jout_str(h->phase));
+	jout_set(o, "error", jout_str(h->error));
+	jout_set(o, "settings", jout_str(settings_str(h)));
+	jout_set(o, "settings_file", jout_str(h->is_agent &&
+	    !h->cfg_inventory && h->cfg_kind != AGENTCFG_NONE ?
+	    h->cfg_path : NULL));
+	jout_set(o, "seconds", json_real(h->seconds));
+	return o;
 }
 
 char *
 report_json_text(const struct run *r)
 {
 	struct keygen_stats ks;
-	struct strbuf b;
-	char t0[32], t1[32];
+	json_t *o = jout_object(), *ca = jout_object(), *kg, *hosts;
+	char t0[32], t1[32], *text;
 	size_t i;
 
 	iso_time(r->started, t0, sizeof(t0));
 	iso_time(r->finished, t1, sizeof(t1));
-	strbuf_init(&b);
-	strbuf_adds(&b, "{\n  ");
-	json_kv(&b, "command", r->o->command, 1);
-	json_kv(&b, "run_id", r->run_id, 1);
-	json_kv(&b, "started", t0, 1);
-	json_kv(&b, "finished", t1, 1);
-	json_kv(&b, "result", run_result_info(r->result)->name, 1);
-	strbuf_addf(&b, "\"exit_status\": %d, ", r->exit_code);
-	json_kv(&b, "error", r->error, 0);
-	strbuf_adds(&b, ",\n  \"ca\": {");
-	json_kv(&b, "old_sha256", r->old_ca_fp[0] ? r->old_ca_fp : NULL, 1);
-	json_kv(&b, "new_sha256", r->new_ca_fp[0] ? r->new_ca_fp : NULL, 0);
-	strbuf_adds(&b, "},\n  ");
+	jout_set(o, "command", jout_str(r->o->command));
+	jout_set(o, "run_id", jout_str(r->run_id));
+	jout_set(o, "started", jout_str(t0));
+	jout_set(o, "finished", jout_str(t1));
+	jout_set(o, "result", jout_str(run_result_info(r->result)->name));
+	jout_set(o, "exit_status", json_integer(r->exit_code));
+	jout_set(o, "error", jout_str(r->error));
+	jout_set(ca, "old_sha256", jout_str(r->old_ca_fp[0] ? r->old_ca_fp :
+	    NULL));
+	jout_set(ca, "new_sha256", jout_str(r->new_ca_fp[0] ? r->new_ca_fp :
+	    NULL));
+	jout_set(o, "ca", ca);
 	if (r->kg != NULL) {	/* what making the keys here cost */
 		keygen_stats(r->kg, &ks);
-		strbuf_addf(&b, "\"keygen\": {\"keys\": %zu, "
-		    "\"cpu_seconds\": %.3f},\n  ", ks.made, ks.busy_s);
+		kg = jout_object();
+		jout_set(kg, "keys", json_integer((json_int_t)ks.made));
+		jout_set(kg, "cpu_seconds", json_real(ks.busy_s));
+		jout_set(o, "keygen", kg);
 	}
-	strbuf_adds(&b, "\"hosts\": [\n");
-	for (i = 0; i < r->nhosts; i++) {
-		json_host(&b, &r->hosts[i]);
-		strbuf_adds(&b, i + 1 < r->nhosts ? ",\n" : "\n");
-	}
-	strbuf_adds(&b, "  ]\n}\n");
-	return strbuf_steal(&b);
+	hosts = jout_array();
+	for (i = 0; i < r->nhosts; i++)
+		jout_append(hosts, json_host(&r->hosts[i]));
+	jout_set(o, "hosts", hosts);
+	text = jout_text(o, 2);
+	json_decref(o);
+	return text;
 }
 
 /* Write atomically: a temporary file beside it, renamed over it. */

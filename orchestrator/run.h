@@ -21,7 +21,7 @@
  *   db.c host.c progress.c
  *   access.c
  *   rfile.c postmaster.c journal.c pool.c options.c keys.c
- *   version.c
+ *   version.c jsonout.c
  *   runtypes.h (types only)
  *
  * Errors.  A function returns 0 or a negative ERR_* code (common/err.h).

@@ -109,8 +109,13 @@ t70_flag=$work/t70-agent2-fails
 touch "$t70_flag"
 sed "/^agent2 /s|pem_agent_start_cmd='|pem_agent_start_cmd='if [ -e $t70_flag ]; then rm -f $t70_flag; echo agent2 refuses to start >\&2; exit 1; fi; |" \
     "$ESTATE_INVENTORY" >"$work/t70-fails.ini"
+# the racer comes once the preflight is over (the first agent stopped):
+# started earlier, on a slow machine it can make the preflight refuse
+# agent2's files, and the restore this case is about never runs
+INV=$work/t70-fails.ini bg_rotate -y
+bg_wait_journal '^stopped' 1 || true
 race "$t70_d2" 120 agent2.key agent2.crt
-INV=$work/t70-fails.ini run_pemrotate -y
+bg_wait
 race_end
 ok "agent2 failed" grep -q 'agent2.*push' "$E.out"
 ok "the racer was at work" grep -q 'swapped\|planted' "$E.racer.log"

@@ -155,7 +155,12 @@ finished "$orig"
 
 begin "SIGKILL while pushing through the bastion: resume finishes"
 orig=$(agent_crts)
-INV=$L KH=none WHERE=ctl bg_rotate -y -j 2 --ssh-config "$CFG"
+# each start takes a second, so that the kill comes while pushing (the
+# whole rotation through the bastion takes about two seconds here)
+sed -e "s|pem_agent_start_cmd='|pem_agent_start_cmd='sleep 1; |" "$L" \
+    >"$work/slowstart80.ini"
+INV=$work/slowstart80.ini KH=none WHERE=ctl bg_rotate -y -j 2 \
+    --ssh-config "$CFG"
 ok "two agents pushed" bg_wait_journal '^pushed	' 2
 bg_kill KILL || true
 bg_wait
