@@ -39,6 +39,21 @@ const struct opts_cmd cmd_table[] = {
 	  "agent's login with it is refused (pem_agent_check_cmd). Exit 0 "
 	  "revoked and refused, 2 nothing changed, 3 the CRL could not be "
 	  "applied (the original put back) or is not enforced." },
+	{ "agents", OPTS_CMD_INVENTORY | OPTS_CMD_AGENT_ANY, cmd_agents,
+	  "-i INVENTORY [--agent ID ...] [--expiring-within DAYS]",
+	  "Give agents new keys and certificates from the current CA without "
+	  "touching the PEM server's files: the CA key is read from the "
+	  "server into memory only and must match ca_certificate.crt. For "
+	  "each chosen agent (every agent, or those named by --agent; with "
+	  "--expiring-within only those whose certificate expires within "
+	  "DAYS days or is missing, unreadable or not of the current CA): "
+	  "stop it, put a new key and a certificate with CN agent<ID> in "
+	  "place (the originals kept as backups, as a rotation does), start "
+	  "it and check it runs and logs in (pem_agent_check_cmd), -j at a "
+	  "time. An agent that fails gets its original files back and is "
+	  "started on them. For new agents and lost certificates. Exit 0 "
+	  "all renewed, 1 an agent failed, 2 nothing changed (an unknown "
+	  "--agent, a preflight error)." },
 	{ "status", OPTS_CMD_INVENTORY | OPTS_CMD_STATUS, cmd_status,
 	  "-i INVENTORY [--warn-days N] [--json | --format prometheus]",
 	  "Show every certificate of the estate as it is now: the PEM CA, "

@@ -19,56 +19,7 @@
 #include "server.h"
 #include "serverfiles.h"
 
-#define CRT_MAX		(1024 * 1024)
 #define CHECK_TRIES	20		/* a reload is asynchronous */
-
-/* The certificate the agent logs in with now, read over SSH. */
-static int
-read_agent_cert(struct run *r, struct host *h, struct pki_cert **crt,
-    char **msg)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if (!h->cf.exists) {
-		*msg = xasprintf("%s (agent_ssl_crt) does not exist: nothing "
-		    "to revoke", h->crt_path);
-		return ERR_NOTFOUND;
-	}
-	if ((rc = host_connect(r, h, msg)) != 0)
-		return rc;
-	if ((rc = rfile_read(h->conn, &h->cf, CRT_MAX, 0, &buf, &len)) != 0)
-		*msg = xasprintf("read %s: %s", h->crt_path,
-		    sshconn_errmsg(h->conn));
-	else if ((rc = pki_cert_from_pem(buf, len, crt)) != 0)
-		*msg = xasprintf("%s holds no PEM certificate", h->crt_path);
-	free(buf);
-	return rc;
-}
-
-/* 0 if the current CA issued crt; ERR_VERIFY with the reason. */
-static int
-of_current_ca(struct run *r, struct host *h, const struct pki_cert *crt,
-    char **msg)
-{
-	char *why = NULL;
-	int rc;
-
-	if (r->sf.old_ca == NULL) {
-		*msg = xasprintf("%s holds no CA certificate",
-		    r->sf.path[SF_CA_CRT]);
-		return ERR_NOTFOUND;
-	}
-	rc = pki_cert_verify(crt, r->sf.old_ca, NULL, 0, NULL, &why);
-	if (rc != 0)
-		*msg = xasprintf("%s is not a valid certificate of the "
-		    "current CA (%s): %s; only the current CA's key is on the "
-		    "server to sign a CRL with", h->crt_path,
-		    r->sf.path[SF_CA_CRT], why ? why : err_str(rc));
-	free(why);
-	return rc;
-}
 
 /* 1 if root.crl (crl) refuses crt as revoked. */
 static int
@@ -218,8 +169,8 @@ revoke_step(struct run *r)
 		r->result = RUN_PREFLIGHT_FAILED;
 		return;
 	}
-	if (read_agent_cert(r, h, &crt, &msg) != 0 ||
-	    of_current_ca(r, h, crt, &msg) != 0) {
+	if (dayrun_agent_cert(r, h, &crt, &msg) != 0 ||
+	    dayrun_of_current_ca(r, h, crt, &msg) != 0) {
 		host_fail(h, "revoke", "%s", msg);
 		r->result = RUN_PREFLIGHT_FAILED;
 	} else {

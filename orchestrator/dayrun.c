@@ -10,8 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/err.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
+#include "crypto/pki.h"
 #include "host.h"
 #include "inventory/inventory.h"
 #include "journal.h"
@@ -42,6 +44,54 @@ dayrun_agent(struct run *r, const char *want)
 	    "pem_agents nor an agent_id); nothing was changed", want,
 	    inventory_path(r->inv));
 	return NULL;
+}
+
+#define CRT_MAX		(1024 * 1024)
+
+int
+dayrun_agent_cert(struct run *r, struct host *h, struct pki_cert **crt,
+    char **msg)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	*crt = NULL;
+	if (!h->cf.exists) {
+		*msg = xasprintf("%s (agent_ssl_crt) does not exist",
+		    h->crt_path);
+		return ERR_NOTFOUND;
+	}
+	if ((rc = host_connect(r, h, msg)) != 0)
+		return rc;
+	if ((rc = rfile_read(h->conn, &h->cf, CRT_MAX, 0, &buf, &len)) != 0)
+		*msg = xasprintf("read %s: %s", h->crt_path,
+		    sshconn_errmsg(h->conn));
+	else if ((rc = pki_cert_from_pem(buf, len, crt)) != 0)
+		*msg = xasprintf("%s holds no PEM certificate", h->crt_path);
+	free(buf);
+	return rc;
+}
+
+int
+dayrun_of_current_ca(struct run *r, struct host *h,
+    const struct pki_cert *crt, char **msg)
+{
+	char *why = NULL;
+	int rc;
+
+	if (r->sf.old_ca == NULL) {
+		*msg = xasprintf("%s holds no CA certificate",
+		    r->sf.path[SF_CA_CRT]);
+		return ERR_NOTFOUND;
+	}
+	rc = pki_cert_verify(crt, r->sf.old_ca, NULL, 0, NULL, &why);
+	if (rc != 0)
+		*msg = xasprintf("%s is not a valid certificate of the "
+		    "current CA (%s): %s", h->crt_path,
+		    r->sf.path[SF_CA_CRT], why ? why : err_str(rc));
+	free(why);
+	return rc;
 }
 
 /* Up to the step: every host checked, the estate ours, the journal. */

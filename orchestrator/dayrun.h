@@ -29,4 +29,14 @@ int dayrun_main(const struct opts *o, const struct dayrun *d);
  */
 struct host *dayrun_agent(struct run *r, const char *want);
 
+/*
+ * The certificate h's agent logs in with now, read over SSH (*crt the
+ * caller's); ERR_NOTFOUND when there is none, the reason in *msg.
+ */
+int dayrun_agent_cert(struct run *r, struct host *h, struct pki_cert **crt,
+    char **msg);
+/* 0 if the current CA (ca_certificate.crt) issued crt, else why. */
+int dayrun_of_current_ca(struct run *r, struct host *h,
+    const struct pki_cert *crt, char **msg);
+
 #endif

@@ -209,9 +209,8 @@ remote_agent_pki(struct run *r, struct host *h, struct agent_files *af,
 	return rc;
 }
 
-/* After a failed push: old files back, agent started on them. */
-static void
-restore_agent(struct run *r, struct host *h)
+void
+push_restore(struct run *r, struct host *h)
 {
 	struct rfile *f[2] = { &h->kf, &h->cf };
 	char *msg = NULL;
@@ -254,7 +253,7 @@ count_failure(struct run *r)
 		    "allows: no further agent is rotated", n);
 }
 
-static int
+int
 push_agent(struct run *r, struct host *h)
 {
 	struct agent_files af = { 0 };
@@ -286,12 +285,20 @@ push_agent(struct run *r, struct host *h)
 	}
 	host_fail(h, "push", "%s", msg);
 	count_failure(r);
-	restore_agent(r, h);
+	push_restore(r, h);
  out:
 	free(msg);
 	free(out);
 	agent_files_clear(&af);
 	return rc;
+}
+
+void
+push_leafmaker(struct run *r)
+{
+	if (r->leafmaker == NULL && pki_leafmaker_new(r->ca_cert, r->ca_key,
+	    r->o->days, &r->leafmaker) != 0)
+		r->leafmaker = NULL;	/* each certificate the long way */
 }
 
 struct push_set {
@@ -337,9 +344,7 @@ push_phase(struct run *r)
 	size_t i, canary;
 	int failed;
 
-	if (r->leafmaker == NULL && pki_leafmaker_new(r->ca_cert, r->ca_key,
-	    r->o->days, &r->leafmaker) != 0)
-		r->leafmaker = NULL;	/* each certificate the long way */
+	push_leafmaker(r);
 	ps.h = xcalloc(r->nhosts, sizeof(*ps.h));
 	for (i = 0; i < r->nhosts; i++)
 		if (r->hosts[i].stopped && stop_needed(&r->hosts[i]))
