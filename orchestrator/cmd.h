@@ -19,5 +19,6 @@ int cmd_revoke(const struct opts *o);
 int cmd_status(const struct opts *o);
 int cmd_backups(const struct opts *o);
 int cmd_rollback(const struct opts *o);
+int cmd_finalize(const struct opts *o);
 
 #endif

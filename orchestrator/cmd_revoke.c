@@ -19,33 +19,7 @@
 #include "server.h"
 #include "serverfiles.h"
 
-#define CRT_MAX		(1024 * 1024)
 #define CHECK_TRIES	20		/* a reload is asynchronous */
-
-/* The certificate the agent logs in with now, read over SSH. */
-static int
-read_agent_cert(struct run *r, struct host *h, struct pki_cert **crt,
-    char **msg)
-{
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if (!h->cf.exists) {
-		*msg = xasprintf("%s (agent_ssl_crt) does not exist: nothing "
-		    "to revoke", h->crt_path);
-		return ERR_NOTFOUND;
-	}
-	if ((rc = host_connect(r, h, msg)) != 0)
-		return rc;
-	if ((rc = rfile_read(h->conn, &h->cf, CRT_MAX, 0, &buf, &len)) != 0)
-		*msg = xasprintf("read %s: %s", h->crt_path,
-		    sshconn_errmsg(h->conn));
-	else if ((rc = pki_cert_from_pem(buf, len, crt)) != 0)
-		*msg = xasprintf("%s holds no PEM certificate", h->crt_path);
-	free(buf);
-	return rc;
-}
 
 /* 0 if the current CA issued crt; ERR_VERIFY with the reason. */
 static int
@@ -218,7 +192,7 @@ revoke_step(struct run *r)
 		r->result = RUN_PREFLIGHT_FAILED;
 		return;
 	}
-	if (read_agent_cert(r, h, &crt, &msg) != 0 ||
+	if (dayrun_agent_cert(r, h, &crt, &msg) != 0 ||
 	    of_current_ca(r, h, crt, &msg) != 0) {
 		host_fail(h, "revoke", "%s", msg);
 		r->result = RUN_PREFLIGHT_FAILED;
@@ -232,7 +206,9 @@ revoke_step(struct run *r)
 int
 cmd_revoke(const struct opts *o)
 {
-	static const struct dayrun d = { "revoke", NULL, revoke_step };
+	static const struct dayrun d = {
+		.name = "revoke", .step = revoke_step,
+	};
 
 	return dayrun_main(o, &d);
 }
