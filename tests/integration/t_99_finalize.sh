@@ -24,6 +24,21 @@ t99_sub() {
 	openssl x509 -in "$1" -noout -subject -nameopt compat | sed 's/^subject=//'
 }
 
+# t99_finalize_in DIR: finalize with the state directory DIR; $rc.
+t99_finalize_in() {
+	local -a a
+	mapfile -t a < <(rotate_args)
+	set +e
+	in_ctl "$PEMROTATE" finalize "${a[@]}" -y --state-dir "$1" \
+	    >"$E.out" 2>&1
+	rc=$?
+	set -e
+	echo "  pemrotate finalize exit $rc: $(tail -n 1 "$E.out")"
+	not "no sanitizer report" grep -Eq \
+	    'AddressSanitizer|LeakSanitizer|runtime error:|ThreadSanitizer' \
+	    "$E.out"
+}
+
 begin "finalize: no overlap, nothing to do"
 before=$(snapshot)
 PEMCMD=finalize run_pemrotate -y
@@ -39,8 +54,12 @@ old_cn=$(openssl x509 -in "$D/ca_certificate.crt" -noout -subject \
 old4=$(sha "$(agent_file 4 crt)")
 flag=$work/fz-agent4-fails
 touch "$flag"
-sed "/^agent4 /s|pem_agent_start_cmd='|pem_agent_start_cmd='if [ -e $flag ]; then rm -f $flag; echo agent4 refuses to start >\&2; exit 1; fi; |" \
+fail4='if [ -e FLAG ]; then rm -f FLAG; echo agent4 refuses to start >\&2; '
+fail4="${fail4//FLAG/$flag}exit 1; fi; "
+sed "/^agent4 /s|pem_agent_start_cmd='|&$fail4|" \
     "$ESTATE_INVENTORY" >"$work/fz-agent4-fails.ini"
+ok "inventory rewritten" grep -q "agent4 refuses to start" \
+    "$work/fz-agent4-fails.ini"
 INV=$work/fz-agent4-fails.ini run_pemrotate -y
 eq "exit status" 1 "$rc"
 run=$(last_run)
@@ -114,12 +133,7 @@ eq "root.crl: a CRL per CA" 2 "$(grep -c 'BEGIN X509 CRL' "$D/root.crl")"
 
 begin "finalize with the lock of a run whose journal is not here: refused"
 before=$(snapshot)
-mapfile -t fa < <(rotate_args)
-set +e
-in_ctl "$PEMROTATE" finalize "${fa[@]}" -y --state-dir "$E.state-other" \
-    >"$E.out" 2>&1
-rc=$?
-set -e
+t99_finalize_in "$E.state-other"
 eq "exit status" 2 "$rc"
 ok "names the run holding the lock" \
     grep -q "holds.*pemrotate.lock.*$run" "$E.out"
@@ -128,11 +142,7 @@ eq "nothing changed" "$before" "$(snapshot)"
 begin "finalize while that run is being resumed (in progress): refused"
 cp -a "$E.state" "$E.state-busy"
 printf 'resumed\t%s\n' "$(date +%s)" >>"$E.state-busy/$run.journal"
-set +e
-in_ctl "$PEMROTATE" finalize "${fa[@]}" -y --state-dir "$E.state-busy" \
-    >"$E.out" 2>&1
-rc=$?
-set -e
+t99_finalize_in "$E.state-busy"
 eq "exit status" 2 "$rc"
 ok "names the run holding the lock" \
     grep -q "holds.*pemrotate.lock.*$run" "$E.out"
@@ -148,8 +158,10 @@ ok "took over the run's lock" grep -q "taking over the lock of run $run" \
 eq "root.crt is the new CA alone" 1 "$(count_certs "$D/root.crt")"
 eq "root.crt = ca_certificate.crt" "$(fp "$D/ca_certificate.crt")" \
     "$(fp "$D/root.crt")"
+frun=$(python3 -c 'import json,sys
+print(json.load(open(sys.argv[1]))["run_id"])' "$work/fz-ok.json")
 eq "root.crt backup holds the overlap" "$crt0" \
-    "$(sha "$(ls "$D"/root.crt.pemrotate-* | xargs -r ls -t | head -n 1)")"
+    "$(sha "$(bak "$D/root.crt" "$frun")")"
 eq "root.crl holds one CRL" 1 "$(grep -c 'BEGIN X509 CRL' "$D/root.crl")"
 ok "root.crl signed by the new CA" sh -c "openssl crl -in '$D/root.crl' \
     -CAfile '$D/ca_certificate.crt' -noout 2>&1 | grep -q 'verify OK'"
