@@ -48,7 +48,7 @@ _pemrotate()
 		return 0 ;;
 	esac
 	if ((n == 1)) && [[ $cur != -* ]]; then
-		_pemrotate_words "rotate resume inventory plan revoke agents status backups rollback"
+		_pemrotate_words "rotate resume inventory plan revoke agents status backups rollback finalize"
 	elif [[ $cur == -* ]]; then
 		_pemrotate_words "-i --inventory --list --host --agent --expiring-within --warn-days --json --format --prune --keep --backup --agents -d --pem-db --allow-unverified-db -j --parallel --key-type --keygen --days --ca-subject --known-hosts --ssh-key --ssh-config -K --ask-become-pass --report --no-overlap --max-open --timeout --restart-timeout --agent-timeout --retries --skip-unreachable --canary --max-failures --accept-new-host-keys --allow-shared-dirs --state-dir --dry-run -y --yes -v --verbose -q --quiet --help --version"
 	fi

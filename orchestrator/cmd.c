@@ -89,5 +89,18 @@ const struct opts_cmd cmd_table[] = {
 	  "rotated. Exit 0, 1 when an agent failed, 2 when the set does not "
 	  "exist or the preflight fails (nothing changed), 3 when the "
 	  "server files could not be applied." },
+	{ "finalize", OPTS_CMD_INVENTORY, cmd_finalize, "-i INVENTORY",
+	  "End the overlap a rotation left (root.crt trusting the previous "
+	  "CA and the new one, as after a rotation with failed agents): "
+	  "once every agent's certificate, read over SSH, is of the new CA "
+	  "(ca_certificate.crt), root.crt and root.crl keep the new CA alone "
+	  "(its CRL with every revocation made since), PostgreSQL reloads "
+	  "and is checked to ask for that one CA. Otherwise it refuses and "
+	  "names each agent still on another CA. A lock the rotation kept "
+	  "for \"resume\" is taken over when its journal is in the state "
+	  "directory; the rotation's journal records the end, so resuming "
+	  "it has nothing left to do. Exit 0 finalized or no overlap, 2 an "
+	  "agent not on the new CA or a preflight error (nothing changed), "
+	  "3 the new files could not be applied (the originals put back)." },
 	{ NULL, 0, NULL, NULL, NULL },
 };

@@ -20,5 +20,6 @@ int cmd_status(const struct opts *o);
 int cmd_backups(const struct opts *o);
 int cmd_rollback(const struct opts *o);
 int cmd_agents(const struct opts *o);
+int cmd_finalize(const struct opts *o);
 
 #endif

@@ -301,8 +301,10 @@ agents_step(struct run *r)
 int
 cmd_agents(const struct opts *o)
 {
-	static const struct dayrun d = { "agents", agents_wanted,
-	    agents_step };
+	static const struct dayrun d = {
+		.name = "agents", .agent_wanted = agents_wanted,
+		.step = agents_step,
+	};
 
 	return dayrun_main(o, &d);
 }

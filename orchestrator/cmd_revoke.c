@@ -183,7 +183,9 @@ revoke_step(struct run *r)
 int
 cmd_revoke(const struct opts *o)
 {
-	static const struct dayrun d = { "revoke", NULL, revoke_step };
+	static const struct dayrun d = {
+		.name = "revoke", .step = revoke_step,
+	};
 
 	return dayrun_main(o, &d);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/strutil.h"
 #include "common/xmem.h"
 #include "crypto/pki.h"
@@ -94,9 +95,91 @@ dayrun_of_current_ca(struct run *r, struct host *h,
 	return rc;
 }
 
+/* Index of the last record key in st, or -1. */
+static long
+last_record(const struct journal_state *st, const char *key)
+{
+	size_t i;
+
+	for (i = st->n; i > 0; i--)
+		if (strcmp(st->keys[i - 1], key) == 0)
+			return (long)(i - 1);
+	return -1;
+}
+
+/*
+ * The journal of the rotation holding the lock, if that run ended
+ * leaving the lock for "resume" (exit 1, not resumed since) and the
+ * journal is in the state directory; NULL otherwise.
+ */
+static struct journal_state *
+left_run(struct run *r)
+{
+	struct journal_state *st = NULL;
+	char *holder, *path = NULL, *msg = NULL;
+	const char *v;
+
+	if ((holder = lock_owner(r)) == NULL ||
+	    strcmp(holder, r->run_id) == 0 ||
+	    (path = journal_find(r->state_dir, holder)) == NULL)
+		goto out;
+	st = xcalloc(1, sizeof(*st));
+	if (journal_load(path, st, &msg) != 0 ||
+	    journal_get(st, JK_COMMAND) != NULL ||
+	    strcmp(st->run_id, holder) != 0 ||
+	    (v = journal_get(st, JK_EXIT)) == NULL || strcmp(v, "1") != 0 ||
+	    last_record(st, JK_RESUMED) > last_record(st, JK_EXIT)) {
+		journal_state_clear(st);
+		free(st);
+		st = NULL;
+	}
+ out:
+	free(holder);
+	free(path);
+	free(msg);
+	return st;
+}
+
+/* The lock and the journal: a new one, or the adopted run's. */
+static int
+lock_and_journal(struct run *r, const struct dayrun *d,
+    struct journal_state **adopted)
+{
+	struct journal_state *st = d->adopt ? left_run(r) : NULL;
+	char *msg = NULL;
+
+	if (st == NULL) {
+		if (lock_acquire(r) != 0 || setup_journal(r) != 0)
+			return -1;
+		journal_add(r->journal, JK_COMMAND, d->name);
+		journal_sync(r->journal);
+		return 0;
+	}
+	if (lock_acquire_for(r, st->run_id) != 0)
+		goto fail;
+	*adopted = st;
+	log_info("%s: taking over the lock of run %s, left for resume (%s)",
+	    d->name, st->run_id, st->path);
+	if (journal_reopen(st->path, &r->journal, &msg) != 0) {
+		r->error = xasprintf("%s; nothing was changed", msg);
+		free(msg);
+		r->locked = 0;	/* still the run's, for resume */
+		return -1;
+	}
+	journal_addf(r->journal, JK_RESUMED, "%ld %s", (long)r->started,
+	    d->name);
+	journal_sync(r->journal);
+	return 0;
+ fail:
+	journal_state_clear(st);
+	free(st);
+	return -1;
+}
+
 /* Up to the step: every host checked, the estate ours, the journal. */
 static int
-prepare(struct run *r, const struct dayrun *d)
+prepare(struct run *r, const struct dayrun *d,
+    struct journal_state **adopted)
 {
 	r->result = RUN_PREFLIGHT_FAILED;
 	if (setup_run(r) != 0 || preflight_run(r) != 0)
@@ -106,22 +189,32 @@ prepare(struct run *r, const struct dayrun *d)
 		r->result = RUN_CANCELLED;
 		return -1;
 	}
-	if (lock_acquire(r) != 0 || setup_journal(r) != 0)
+	if (d->check != NULL && d->check(r) != 0)
 		return -1;
-	journal_add(r->journal, JK_COMMAND, d->name);
-	journal_sync(r->journal);
+	if (lock_and_journal(r, d, adopted) != 0)
+		return -1;
 	r->result = RUN_FAILED;
 	return 0;
 }
 
+/*
+ * The end.  An adopted run that the command did not finish stays as it
+ * was for "resume": its lock, and "partial" (exit 1) as its last result.
+ */
 static void
-wind_down(struct run *r)
+wind_down(struct run *r, const struct journal_state *adopted)
 {
+	int left = adopted != NULL && r->result != RUN_OK;
+
+	if (left)
+		r->locked = 0;
 	lock_release(r);
 	if (r->journal != NULL) {
-		journal_add(r->journal, JK_RESULT,
+		journal_add(r->journal, JK_RESULT, left ?
+		    run_result_info(RUN_PARTIAL)->name :
 		    run_result_info(r->result)->name);
-		journal_addf(r->journal, JK_EXIT, "%d", r->exit_code);
+		journal_addf(r->journal, JK_EXIT, "%d", left ?
+		    run_result_info(RUN_PARTIAL)->exit_status : r->exit_code);
 		journal_close(r->journal);
 		r->journal = NULL;
 	}
@@ -135,6 +228,7 @@ wind_down(struct run *r)
 int
 dayrun_main(const struct opts *o, const struct dayrun *d)
 {
+	struct journal_state *adopted = NULL;
 	struct opts ro = *o;
 	struct run r;
 	pthread_t sigt;
@@ -149,10 +243,13 @@ dayrun_main(const struct opts *o, const struct dayrun *d)
 	r.day_two = 1;
 	r.agent_wanted = d->agent_wanted;
 	sig_ok = signals_start(&r, &sigt);
-	if (prepare(&r, d) == 0)
+	if (prepare(&r, d, &adopted) == 0)
 		d->step(&r);
 	r.exit_code = run_result_info(r.result)->exit_status;
-	wind_down(&r);
+	wind_down(&r, adopted);
+	if (adopted != NULL)
+		journal_state_clear(adopted);
+	free(adopted);
 	signals_stop(sigt, sig_ok);
 	setup_free(&r);
 	return r.exit_code;

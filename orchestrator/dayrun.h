@@ -8,10 +8,25 @@
 
 #include "runtypes.h"
 
+struct pki_cert;
+
 struct dayrun {
 	const char *name;		/* "revoke": journal and messages */
 	/* Which agents get a new key (NULL: none). */
 	int (*agent_wanted)(const struct run *r, const struct inv_host *ih);
+	/*
+	 * After the preflight, before the lock (NULL: none), changing
+	 * nothing: 0 to go on; else the command ends there with r->result
+	 * as set (RUN_OK: nothing to do).
+	 */
+	int (*check)(struct run *r);
+	/*
+	 * 1: a lock a rotation kept for "resume" (the run ended, its journal
+	 * in the state directory) is taken over, and the command's records
+	 * and result go to that run's journal; the lock stays when the
+	 * command does not end RUN_OK.
+	 */
+	int adopt;
 	/*
 	 * The command's step, after the preflight, with the estate locked
 	 * and the journal open; sets r->result (RUN_FAILED when it is

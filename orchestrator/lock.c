@@ -48,8 +48,36 @@ lock_holder(struct run *r, const char *path, char **text)
 	return xstrdup(id);
 }
 
+char *
+lock_owner(struct run *r)
+{
+	char *path, *holder, *text = NULL, *msg = NULL;
+
+	if (host_connect(r, r->server, &msg) != 0) {
+		free(msg);
+		return NULL;
+	}
+	path = lock_path(r);
+	rfile_use(r->server->conn, &r->sf.f[SF_CA_CRT]);
+	holder = lock_holder(r, path, &text);
+	sftp_as(r->server->conn, NULL);
+	if (holder != NULL && *holder == '\0') {
+		free(holder);
+		holder = NULL;
+	}
+	free(text);
+	free(path);
+	return holder;
+}
+
 int
 lock_acquire(struct run *r)
+{
+	return lock_acquire_for(r, r->run_id);
+}
+
+int
+lock_acquire_for(struct run *r, const char *may_hold)
 {
 	char host[256] = "?", *path, *body, *holder, *text, *msg;
 	struct sftp_stat st;
@@ -74,7 +102,7 @@ lock_acquire(struct run *r)
 		rc = ERR_EXISTS;
 	if (rc == ERR_EXISTS) {
 		holder = lock_holder(r, path, &text);
-		if (holder != NULL && strcmp(holder, r->run_id) == 0) {
+		if (holder != NULL && strcmp(holder, may_hold) == 0) {
 			rc = 0;		/* our own run, being resumed */
 		} else {
 			r->error = xasprintf("another pemrotate run holds %s "

@@ -12,6 +12,7 @@
  *                               per command:
  *   cmd_rotate.c cmd_resume.c cmd_inventory.c cmd_plan.c cmd_revoke.c
  *   cmd_status.c cmd_backups.c cmd_rollback.c cmd_agents.c
+ *   cmd_finalize.c
  *   run.c dayrun.c              the drivers (rotation, day-two commands)
  *   setup.c plan.c report.c signals.c status.c
  *   backups.c

@@ -27,7 +27,7 @@ want() {
 	fi
 }
 
-want "pemrotate " agents backups inventory plan resume revoke rollback rotate status
+want "pemrotate " agents backups finalize inventory plan resume revoke rollback rotate status
 want "pemrotate i" inventory
 want "pemrotate status --format " json prometheus text
 want "pemrotate r" resume revoke rollback rotate

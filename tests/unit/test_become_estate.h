@@ -249,15 +249,20 @@ start_sshd(void)
 	if (r == 0)
 		r = sh("mkdir -p /run/sshd && %s -f %s -E %s", SSHD, cfg,
 		    env.log);
+	/* sshd writes its pid file a moment after it listens */
 	until = now_ms() + 10000;
-	while (r == 0 && !port_open(env.port) && now_ms() < until)
-		usleep(20000);
-	if (r == 0) {
+	free(text);
+	text = NULL;
+	while (r == 0 && now_ms() < until) {
 		free(text);
 		text = slurp(pidf, &len);
 		env.sshd = text != NULL ? (pid_t)atol(text) : 0;
-		r = env.sshd > 0 && port_open(env.port) ? 0 : -1;
+		if (env.sshd > 0 && port_open(env.port))
+			break;
+		usleep(20000);
 	}
+	if (r == 0)
+		r = env.sshd > 0 && port_open(env.port) ? 0 : -1;
 	free(text);
 	free(cfg);
 	free(pidf);
