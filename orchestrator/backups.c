@@ -320,22 +320,30 @@ prune_set(struct host *h, const struct bk_set *s)
 	return rc;
 }
 
-/* 1 if h has a file in s. */
-static int
-has_files(const struct bk_set *s, const struct host *h)
+/* How many of h's files s backs up. */
+static size_t
+files_on(const struct bk_set *s, const struct host *h)
 {
-	size_t k;
+	size_t k, n = 0;
 
 	for (k = 0; k < s->nfiles; k++)
 		if (s->files[k].h == h)
-			return 1;
-	return 0;
+			n++;
+	return n;
 }
 
+/*
+ * Newest first, h keeps sets until keep whole ones are kept: a whole set
+ * backs up as many of h's files as the fullest set on h does.  A partial
+ * set (a revoke's root.crl alone, an agents run's files of one agent on
+ * the PEM server host) newer than the last whole set kept stays too, but
+ * does not count: pruning never leaves a host without a set to roll back
+ * to.  The older ones go.
+ */
 static void
 prune_host(struct run *r, struct host *h, const struct bk_list *l, int keep)
 {
-	size_t i, seen = 0, removed = 0;
+	size_t i, n, full = 0, whole = 0, left = 0, removed = 0;
 	char *msg = NULL;
 
 	if (h->status == HS_FAILED || host_connect(r, h, &msg) != 0) {
@@ -344,20 +352,27 @@ prune_host(struct run *r, struct host *h, const struct bk_list *l, int keep)
 		free(msg);
 		return;
 	}
-	/* newest first: the first keep sets of h stay */
+	for (i = 0; i < l->n; i++)
+		if ((n = files_on(&l->sets[i], h)) > full)
+			full = n;
 	for (i = l->n; i-- > 0;) {
-		if (!has_files(&l->sets[i], h))
+		if ((n = files_on(&l->sets[i], h)) == 0)
 			continue;
-		if ((int)seen++ < keep)
+		if ((int)whole < keep) {
+			whole += n == full;
+			left++;
 			continue;
+		}
 		if (prune_set(h, &l->sets[i]) == 0) {
 			log_info("%s: removed backup set %s", h->label,
 			    l->sets[i].run_id);
 			removed++;
+		} else {
+			left++;
 		}
 	}
 	printf("%s: %zu backup set(s) removed, %zu left\n", h->label,
-	    removed, seen - removed);
+	    removed, left);
 	host_release(r, h);
 }
 

@@ -160,11 +160,14 @@ ok "more than one set before ($nsets)" test "$nsets" -gt 1
 stats0=$(t9a_stats)
 PEMCMD=backups t9a_run --prune --keep 1
 eq "exit status" 0 "$rc"
-# the server host holds the data directory and agent1's files: one set
-# between them (agent1's older backups go when the newest set there is a
-# revoke's, which kept root.crl alone)
-eq "the server host keeps one set" 1 "$( { t9a_bak_runs "$D";
-    t9a_bak_runs "$(dirname "$(agent_file 1 key)")"; } | sort -u | wc -l)"
+# the server host holds the data directory and agent1's files: the newest
+# whole set (rotation 2's, all six server files and agent1's two) stays,
+# and so does the revoke's (root.crl alone), newer than it
+eq "the server host keeps rotation 2's set and the revoke's" \
+    "$(printf '%s\n' "$run2" "$rvrun" | sort)" "$( { t9a_bak_runs "$D";
+    t9a_bak_runs "$(dirname "$(agent_file 1 key)")"; } | sort -u)"
+eq "rotation 2's server set is whole" 6 \
+    "$(find "$D" -maxdepth 1 -name "*.pemrotate-$run2-*" | wc -l)"
 for id in $(seq 2 "$ESTATE_N"); do
 	eq "agent$id keeps one set" 1 \
 	    "$(t9a_bak_runs "$(dirname "$(agent_file "$id" key)")" | wc -l)"
