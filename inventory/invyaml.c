@@ -31,12 +31,20 @@ struct yw {
 	struct inv_parser *p;
 	yaml_document_t doc;
 	size_t work;
+	int nlines;		/* the text's lines, as libyaml counts */
 };
 
+/*
+ * n's line, never past the text's last: libyaml puts an empty node at
+ * the end of a text (an empty document, a key without a value) on the
+ * line after it.
+ */
 static int
-yline(const yaml_node_t *n)
+yline(const struct yw *w, const yaml_node_t *n)
 {
-	return (int)n->start_mark.line + 1;
+	int line = (int)n->start_mark.line + 1;
+
+	return w->nlines > 0 && line > w->nlines ? w->nlines : line;
 }
 
 /* Count one node walked; fails on depth or on an alias bomb. */
@@ -44,10 +52,10 @@ static int
 ywork(struct yw *w, const yaml_node_t *n, int depth)
 {
 	if (depth > YAML_MAX_DEPTH)
-		return inv_perr(w->p, ERR_PARSE, yline(n), "YAML nested more "
+		return inv_perr(w->p, ERR_PARSE, yline(w, n), "YAML nested more "
 		    "than %d deep", YAML_MAX_DEPTH);
 	if (++w->work > YAML_MAX_WORK)
-		return inv_perr(w->p, ERR_TOOBIG, yline(n), "YAML expands to "
+		return inv_perr(w->p, ERR_TOOBIG, yline(w, n), "YAML expands to "
 		    "more than %d nodes", YAML_MAX_WORK);
 	return 0;
 }
@@ -186,12 +194,12 @@ ykey(struct yw *w, const yaml_node_t *k, const char *what,
     const char **name)
 {
 	if (k->type != YAML_SCALAR_NODE)
-		return inv_perr(w->p, ERR_PARSE, yline(k), "%s must be a "
+		return inv_perr(w->p, ERR_PARSE, yline(w, k), "%s must be a "
 		    "scalar, not a %s", what, k->type == YAML_MAPPING_NODE ?
 		    "mapping" : "sequence");
 	if (strcmp(ytext(k), "<<") == 0 &&
 	    k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-		return inv_perr(w->p, ERR_PARSE, yline(k), "YAML merge keys "
+		return inv_perr(w->p, ERR_PARSE, yline(w, k), "YAML merge keys "
 		    "(<<) are not supported");
 	*name = ytext(k);
 	return 0;
@@ -214,10 +222,10 @@ yvars(struct yw *w, const yaml_node_t *n, struct inv_kvlist *l)
 		    (r = yvalue(w, ynode(w, pr->value), &val, &flags)) != 0)
 			break;
 		if (*name == '\0')
-			r = inv_perr(w->p, ERR_PARSE, yline(k),
+			r = inv_perr(w->p, ERR_PARSE, yline(w, k),
 			    "empty variable name");
-		else if ((r = inv_kv_check(w->p, name, val, yline(k))) == 0)
-			inv_kv_add_at(w->p, l, name, val, yline(k))->flags =
+		else if ((r = inv_kv_check(w->p, name, val, yline(w, k))) == 0)
+			inv_kv_add_at(w->p, l, name, val, yline(w, k))->flags =
 			    flags;
 		free(val);
 	}
@@ -236,16 +244,16 @@ yhost(struct yw *w, size_t gi, const yaml_node_t *k, const yaml_node_t *v)
 
 	if ((r = ykey(w, k, "a host name", &name)) != 0)
 		return r;
-	w->p->line = yline(k);
+	w->p->line = yline(w, k);
 	w->p->cur = gi;
 	pat = xstrdup(name);
 	if (!ynull(v) && v->type != YAML_MAPPING_NODE)
-		r = inv_perr(w->p, ERR_PARSE, yline(v), "host %.64s: expected "
+		r = inv_perr(w->p, ERR_PARSE, yline(w, v), "host %.64s: expected "
 		    "a mapping of variables or nothing", pat);
 	else if ((r = invini_split_port(w->p, pat, &vars)) == 0 &&
 	    (v->type != YAML_MAPPING_NODE || (r = yvars(w, v, &vars)) == 0) &&
 	    (r = hostpat_parse(w->p, pat, &pt)) == 0) {
-		w->p->line = yline(k);
+		w->p->line = yline(w, k);
 		r = invini_add_hosts(w->p, &pt, &vars);
 	}
 	hostpat_free(&pt);
@@ -275,7 +283,7 @@ ychild(struct yw *w, size_t gi, const yaml_node_t *k, const yaml_node_t *v,
 	e->parent = gi;
 	e->childname = xstrdup(p->inv->groups[ci].name);
 	e->file = p->fname;
-	e->line = yline(k);
+	e->line = yline(w, k);
 	return 0;
 }
 
@@ -303,11 +311,11 @@ ysection(struct yw *w, size_t gi, const char *sec, const yaml_node_t *v,
 		if (strcmp(sec, "children") == 0)
 			return ychild(w, gi, &nk, &nv, depth);
 		inv_kv_add_at(w->p, &w->p->inv->groups[gi].vars, ytext(v),
-		    NULL, yline(v));
+		    NULL, yline(w, v));
 		return 0;
 	}
 	if (v->type != YAML_MAPPING_NODE)
-		return inv_perr(w->p, ERR_PARSE, yline(v), "\"%s\" of group %s "
+		return inv_perr(w->p, ERR_PARSE, yline(w, v), "\"%s\" of group %s "
 		    "must be a mapping, not a sequence", sec,
 		    w->p->inv->groups[gi].name);
 	if (strcmp(sec, "vars") == 0)
@@ -341,7 +349,7 @@ ybody(struct yw *w, size_t gi, const yaml_node_t *v, int depth)
 			break;
 		if (strcmp(sec, "hosts") != 0 && strcmp(sec, "vars") != 0 &&
 		    strcmp(sec, "children") != 0)
-			r = inv_perr(w->p, ERR_PARSE, yline(k), "unexpected "
+			r = inv_perr(w->p, ERR_PARSE, yline(w, k), "unexpected "
 			    "key \"%.64s\" in group %s (only hosts, vars and "
 			    "children)", sec, w->p->inv->groups[gi].name);
 		else if (!ynull(sv))
@@ -363,18 +371,18 @@ ygroup(struct yw *w, const yaml_node_t *k, const yaml_node_t *v, int depth,
 	    (r = ykey(w, k, "a group name", &name)) != 0)
 		return r;
 	if (!invlex_group_name(name))
-		return inv_perr(w->p, ERR_PARSE, yline(k), "bad group name "
+		return inv_perr(w->p, ERR_PARSE, yline(w, k), "bad group name "
 		    "\"%.64s\"", name);
 	*gi = inv_group_get(w->p->inv, name);
 	g = &w->p->inv->groups[*gi];
 	if (g->defined == 0) {
-		g->defined = yline(k);
+		g->defined = yline(w, k);
 		g->file = w->p->fname;
 	}
 	if (ynull(v))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
-		return inv_perr(w->p, ERR_PARSE, yline(v), "group %s: expected "
+		return inv_perr(w->p, ERR_PARSE, yline(w, v), "group %s: expected "
 		    "a mapping (hosts, vars, children) or nothing", name);
 	return ybody(w, *gi, v, depth);
 }
@@ -424,6 +432,7 @@ yload(struct yw *w, const char *text, size_t len, yaml_node_t **root)
 	yaml_document_t more;
 	int r = 0;
 
+	w->nlines = ylines(text, len);
 	yaml_parser_initialize(&yp);
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	/* as Ansible reads it: UTF-16 is not taken (its lines differ too) */
@@ -489,7 +498,7 @@ ytop(struct yw *w, const yaml_node_t *root)
 		k = ynode(w, pr->key);
 		if (k->type == YAML_SCALAR_NODE &&
 		    strcmp(ytext(k), "plugin") == 0)
-			return inv_perr(w->p, ERR_PARSE, yline(k), "an "
+			return inv_perr(w->p, ERR_PARSE, yline(w, k), "an "
 			    "inventory plugin's configuration, not an "
 			    "inventory: pemrotate runs no inventory plugin");
 	}
@@ -512,7 +521,7 @@ invyaml_parse(struct inv_parser *p, const char *text, size_t len)
 	if (root == NULL)
 		r = inv_perr(p, ERR_PARSE, 1, "empty YAML inventory");
 	else if (root->type != YAML_MAPPING_NODE)
-		r = inv_perr(p, ERR_PARSE, yline(root), "a YAML inventory "
+		r = inv_perr(p, ERR_PARSE, yline(&w, root), "a YAML inventory "
 		    "must be a mapping of groups");
 	else
 		r = ytop(&w, root);
@@ -538,7 +547,7 @@ invyaml_vars(struct inv_parser *p, const char *text, size_t len,
 	    ynull(root))
 		goto out;
 	if (root->type != YAML_MAPPING_NODE)
-		r = inv_perr(p, ERR_PARSE, yline(root), "expected a mapping "
+		r = inv_perr(p, ERR_PARSE, yline(&w, root), "expected a mapping "
 		    "of variables");
 	else
 		r = yvars(&w, root, l);

@@ -266,6 +266,8 @@ test_yaml_errors(void **state)
 	    "YAML: could not find expected ':'");
 	expect_err("i.yml", "pem_server:\r  hosts:\r    a:\rfoo", 4,
 	    "YAML: could not find expected ':'");
+	/* an empty document: its node is on the line after the text */
+	expect_err("i.yml", "---", 1, "must be a mapping of groups");
 	/* UTF-8 only, as Ansible reads it: a UTF-16 BOM is not taken */
 	expect_err("i.yml", "\xff\xfep", 1, "YAML: invalid leading UTF-8");
 	expect_err("i.yml", "pem_server:\n  host:\n    a:\n", 2,
