@@ -112,6 +112,13 @@ spawn(struct xrun *x, const char *path, const char *const *args, char **msg)
 	if ((x->pid = fork()) == 0)
 		child(path, (char *const *)argv, po[1], pe[1]);
 	e = errno;
+	/*
+	 * Its own process group, from this side too: a timeout's kill of
+	 * the group may come before the child ran setpgid (EACCES once it
+	 * has exec'd: it did it then)
+	 */
+	if (x->pid > 0)
+		(void)setpgid(x->pid, x->pid);
 	close(po[1]);
 	close(pe[1]);
 	x->fd[0] = po[0];
